@@ -1,0 +1,111 @@
+// The one error type of Berth. Every failure that crosses a module boundary is a BerthError with
+// a stable code; the HTTP status and Docker's wording are decided here and nowhere else.
+
+export type ErrorKind =
+  | 'not-found'
+  | 'invalid-argument'
+  | 'conflict'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-modified'
+  | 'not-implemented'
+  | 'unavailable'
+  | 'internal';
+
+const KIND_STATUS: Record<ErrorKind, number> = {
+  'not-found': 404,
+  'invalid-argument': 400,
+  conflict: 409,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-modified': 304,
+  'not-implemented': 501,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** Stable error codes, checked by code (never by instanceof or message). */
+export const CODES = {
+  ERR_NO_SUCH_IMAGE: 'not-found',
+  ERR_NO_SUCH_CONTAINER: 'not-found',
+  ERR_NO_SUCH_EXEC: 'not-found',
+  ERR_NO_SUCH_NETWORK: 'not-found',
+  ERR_NO_SUCH_VOLUME: 'not-found',
+  ERR_NOT_FOUND: 'not-found',
+  ERR_PAGE_NOT_FOUND: 'not-found',
+  ERR_INVALID_ARGUMENT: 'invalid-argument',
+  ERR_INVALID_REFERENCE: 'invalid-argument',
+  ERR_INVALID_DIGEST: 'invalid-argument',
+  ERR_BAD_API_VERSION: 'invalid-argument',
+  ERR_UNSUPPORTED_MEDIA_TYPE: 'invalid-argument',
+  ERR_CONFLICT: 'conflict',
+  ERR_NAME_IN_USE: 'conflict',
+  ERR_IMAGE_IN_USE: 'conflict',
+  ERR_CONTAINER_RUNNING: 'conflict',
+  ERR_UNAUTHORIZED: 'unauthorized',
+  ERR_FORBIDDEN: 'forbidden',
+  ERR_NOT_MODIFIED: 'not-modified',
+  ERR_NOT_IMPLEMENTED: 'not-implemented',
+  ERR_UNAVAILABLE: 'unavailable',
+  ERR_REGISTRY: 'internal',
+  ERR_DIGEST_MISMATCH: 'internal',
+  ERR_INTERNAL: 'internal',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof CODES;
+
+export class BerthError extends Error {
+  readonly code: ErrorCode;
+  override readonly cause?: unknown;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message);
+    this.name = 'BerthError';
+    this.code = code;
+    this.cause = options?.cause;
+  }
+  get kind(): ErrorKind {
+    return CODES[this.code];
+  }
+  get status(): number {
+    return KIND_STATUS[CODES[this.code]];
+  }
+}
+
+export function isBerthError(e: unknown, code?: ErrorCode): e is BerthError {
+  return (
+    typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'BerthError' &&
+    typeof (e as { code?: unknown }).code === 'string' && (code === undefined || (e as BerthError).code === code)
+  );
+}
+
+/** HTTP status for any thrown value (500 for foreign errors). */
+export function statusOf(e: unknown): number {
+  return isBerthError(e) ? e.status : 500;
+}
+
+/** Map an HTTP status (as received by a client) back to a code. */
+export function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 404: return 'ERR_NOT_FOUND';
+    case 400: return 'ERR_INVALID_ARGUMENT';
+    case 409: return 'ERR_CONFLICT';
+    case 401: return 'ERR_UNAUTHORIZED';
+    case 403: return 'ERR_FORBIDDEN';
+    case 304: return 'ERR_NOT_MODIFIED';
+    case 501: return 'ERR_NOT_IMPLEMENTED';
+    case 503: return 'ERR_UNAVAILABLE';
+    default: return 'ERR_INTERNAL';
+  }
+}
+
+// Constructors carrying Docker's exact wording (clients match on these texts).
+export const errors = {
+  noSuchImage: (ref: string) => new BerthError('ERR_NO_SUCH_IMAGE', `No such image: ${ref}`),
+  noSuchContainer: (id: string) => new BerthError('ERR_NO_SUCH_CONTAINER', `No such container: ${id}`),
+  noSuchExec: (id: string) => new BerthError('ERR_NO_SUCH_EXEC', `No such exec instance: ${id}`),
+  invalid: (msg: string) => new BerthError('ERR_INVALID_ARGUMENT', msg),
+  conflict: (msg: string) => new BerthError('ERR_CONFLICT', msg),
+  notFound: (msg: string) => new BerthError('ERR_NOT_FOUND', msg),
+  notImplemented: (msg: string) => new BerthError('ERR_NOT_IMPLEMENTED', msg),
+  internal: (msg: string, cause?: unknown) => new BerthError('ERR_INTERNAL', msg, { cause }),
+};

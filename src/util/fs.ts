@@ -1,0 +1,63 @@
+import { promises as fsp, constants } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** fsync a directory so a rename inside it is durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+export function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Write temp → fsync → rename → fsync(dir): readers see the old file or the new one, never half. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = tempName(path);
+  const fh = await fsp.open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  try {
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  await fsyncDir(dirname(path));
+}
+
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value));
+}
+
+/** Read and parse JSON; returns undefined when the file is missing. */
+export async function readJson<T>(path: string): Promise<T | undefined> {
+  let text: string;
+  try { text = await fsp.readFile(path, 'utf8'); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  return JSON.parse(text) as T;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try { await fsp.lstat(path); return true; } catch { return false; }
+}
+
+/** Remove a tree by first renaming it aside, so a crash never leaves a half-deleted live entry. */
+export async function removeTree(path: string): Promise<void> {
+  const aside = `${path}-removing-${randomBytes(4).toString('hex')}`;
+  try { await fsp.rename(path, aside); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  await fsp.rm(aside, { recursive: true, force: true });
+}
