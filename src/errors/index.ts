@@ -10,7 +10,12 @@ export type ErrorKind =
   | 'not-modified'
   | 'not-implemented'
   | 'unavailable'
-  | 'internal';
+  | 'internal'
+  | 'method-not-allowed'
+  | 'payload-too-large'
+  | 'range-not-satisfiable'
+  | 'too-many-requests'
+  | 'insufficient-storage';
 
 const KIND_STATUS: Record<ErrorKind, number> = {
   'not-found': 404,
@@ -22,6 +27,11 @@ const KIND_STATUS: Record<ErrorKind, number> = {
   'not-implemented': 501,
   unavailable: 503,
   internal: 500,
+  'method-not-allowed': 405,
+  'payload-too-large': 413,
+  'range-not-satisfiable': 416,
+  'too-many-requests': 429,
+  'insufficient-storage': 507,
 };
 
 /** Stable error codes, checked by code (never by instanceof or message). */
@@ -38,6 +48,7 @@ export const CODES = {
   ERR_INVALID_DIGEST: 'invalid-argument',
   ERR_BAD_API_VERSION: 'invalid-argument',
   ERR_UNSUPPORTED_MEDIA_TYPE: 'invalid-argument',
+  ERR_BAD_ARCHIVE: 'invalid-argument', // a layer/archive tar the extractor refused
   ERR_CONFLICT: 'conflict',
   ERR_NAME_IN_USE: 'conflict',
   ERR_IMAGE_IN_USE: 'conflict',
@@ -50,6 +61,21 @@ export const CODES = {
   ERR_REGISTRY: 'internal',
   ERR_DIGEST_MISMATCH: 'internal',
   ERR_INTERNAL: 'internal',
+  // Registry server (OCI distribution error codes; see src/registry/server/errors.ts)
+  ERR_REG_BLOB_UNKNOWN: 'not-found',
+  ERR_REG_BLOB_UPLOAD_INVALID: 'invalid-argument',
+  ERR_REG_BLOB_UPLOAD_UNKNOWN: 'not-found',
+  ERR_REG_MANIFEST_BLOB_UNKNOWN: 'invalid-argument',
+  ERR_REG_MANIFEST_INVALID: 'invalid-argument',
+  ERR_REG_MANIFEST_UNKNOWN: 'not-found',
+  ERR_REG_NAME_INVALID: 'invalid-argument',
+  ERR_REG_NAME_UNKNOWN: 'not-found',
+  ERR_REG_SIZE_INVALID: 'invalid-argument',
+  ERR_REG_UNSUPPORTED: 'method-not-allowed',
+  ERR_REG_TOO_LARGE: 'payload-too-large',
+  ERR_REG_RANGE: 'range-not-satisfiable',
+  ERR_REG_TOOMANYREQUESTS: 'too-many-requests',
+  ERR_NO_SPACE: 'insufficient-storage',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof CODES;

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Builds the native layer extractor native/berth-unpack.c into build/berth-unpack.
+// Static first (the helper must not load NSS modules or shared libraries at run time); dynamic
+// only when the static libc is missing. Writes temp → rename so concurrent builds never expose a
+// half-written binary.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'native', 'berth-unpack.c');
+const outDir = join(root, 'build');
+const out = join(outDir, 'berth-unpack');
+const tmp = `${out}.${process.pid}.tmp`;
+const cc = process.env.CC || 'gcc';
+const base = ['-O2', '-Wall', '-Wextra', '-D_FORTIFY_SOURCE=2', '-o', tmp, src];
+
+mkdirSync(outDir, { recursive: true });
+let r = spawnSync(cc, ['-static', ...base], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+let linked = 'static';
+if (r.status !== 0) {
+  if (r.error) { console.error(`build-native: cannot run ${cc}: ${r.error.message}`); process.exit(1); }
+  r = spawnSync(cc, base, { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  linked = 'dynamic';
+}
+if (r.status !== 0) {
+  process.stderr.write(r.stderr ?? '');
+  if (existsSync(tmp)) rmSync(tmp, { force: true });
+  console.error('build-native: compiling native/berth-unpack.c failed');
+  process.exit(1);
+}
+if (r.stderr) process.stderr.write(r.stderr);
+renameSync(tmp, out);
+if (!process.env.npm_config_loglevel || process.env.npm_config_loglevel !== 'silent') {
+  console.log(`build-native: ${out} (${linked})`);
+}

@@ -1,0 +1,138 @@
+// Storage behind a small driver interface. Paths are driver-relative, built only from validated
+// parts (names.ts); the filesystem driver still refuses anything that resolves outside its root.
+import { promises as fsp, createReadStream, constants } from 'node:fs';
+import { join, resolve, dirname, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { fsyncDir } from '../../util/fs.js';
+
+export interface StatInfo { size: number; mtimeMs: number; isDir: boolean }
+
+export interface AppendWriter { writev(chunks: Buffer[]): Promise<void>; close(): Promise<void> }
+
+export interface StorageDriver {
+  /** Small files (links, tags, metadata); undefined when missing. */
+  read(path: string): Promise<Buffer | undefined>;
+  /** temp → fsync → rename → fsync(dir). */
+  writeAtomic(path: string, data: string | Uint8Array): Promise<void>;
+  stat(path: string): Promise<StatInfo | undefined>;
+  /** Entry names in a directory; [] when missing. */
+  list(path: string): Promise<string[]>;
+  /** Remove a file or tree (rename aside first, so a crash never leaves a half-deleted entry). */
+  remove(path: string): Promise<void>;
+  readStream(path: string, start?: number, end?: number): Readable;
+  /** Append-mode writer for upload data (vectored writes keep syscalls few on the hot path). */
+  appendWriter(path: string): Promise<AppendWriter>;
+  truncate(path: string, size: number): Promise<void>;
+  /** fsync a file's data, then rename it into place and fsync the target directory. */
+  commit(from: string, to: string): Promise<void>;
+  mkdirp(path: string): Promise<void>;
+  /** Absolute path on disk if the driver is file-backed (for diagnostics and tests). */
+  localPath?(path: string): string;
+}
+
+// Fault injection for crash-consistency tests: SIGKILL ourselves after fsync, before the rename
+// that would publish a path containing this substring.
+const CRASH_BEFORE_RENAME = process.env.BERTH_REGISTRY_CRASH_BEFORE_RENAME;
+function crashPoint(path: string): void {
+  if (CRASH_BEFORE_RENAME && path.includes(CRASH_BEFORE_RENAME)) process.kill(process.pid, 'SIGKILL');
+}
+
+export class FsDriver implements StorageDriver {
+  readonly root: string;
+  constructor(root: string) { this.root = resolve(root); }
+
+  localPath(p: string): string {
+    const full = resolve(this.root, p);
+    if (full !== this.root && !full.startsWith(this.root + sep)) throw new Error(`path escapes storage root: ${p}`);
+    return full;
+  }
+  async read(p: string): Promise<Buffer | undefined> {
+    try { return await fsp.readFile(this.localPath(p)); } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+  async writeAtomic(p: string, data: string | Uint8Array): Promise<void> {
+    const full = this.localPath(p);
+    await fsp.mkdir(dirname(full), { recursive: true });
+    const tmp = join(dirname(full), `.${randomBytes(8).toString('hex')}.tmp`);
+    const fh = await fsp.open(tmp, 'wx', 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+      await fh.close();
+      crashPoint(p);
+      await fsp.rename(tmp, full);
+    } catch (e) {
+      await fh.close().catch(() => {});
+      await fsp.rm(tmp, { force: true });
+      throw e;
+    }
+    await fsyncDir(dirname(full));
+  }
+  async stat(p: string): Promise<StatInfo | undefined> {
+    try {
+      const st = await fsp.stat(this.localPath(p));
+      return { size: st.size, mtimeMs: st.mtimeMs, isDir: st.isDirectory() };
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+  async list(p: string): Promise<string[]> {
+    try { return await fsp.readdir(this.localPath(p)); } catch (e) {
+      if (isMissing(e)) return [];
+      throw e;
+    }
+  }
+  async remove(p: string): Promise<void> {
+    const full = this.localPath(p);
+    const aside = join(dirname(full), `.${randomBytes(6).toString('hex')}-removing`);
+    try { await fsp.rename(full, aside); } catch (e) {
+      if (isMissing(e)) return;
+      throw e;
+    }
+    await fsp.rm(aside, { recursive: true, force: true });
+  }
+  readStream(p: string, start?: number, end?: number): Readable {
+    return createReadStream(this.localPath(p), { start, end, highWaterMark: 1 << 20 });
+  }
+  async appendWriter(p: string): Promise<AppendWriter> {
+    const fh = await fsp.open(this.localPath(p), 'a');
+    return {
+      async writev(chunks: Buffer[]) {
+        let off = 0;
+        while (chunks.length) {
+          const { bytesWritten } = await fh.writev(chunks);
+          off = bytesWritten;
+          // Drop what was written; keep any partial remainder (short writes are legal).
+          while (chunks.length && off >= chunks[0]!.length) { off -= chunks[0]!.length; chunks.shift(); }
+          if (chunks.length && off > 0) { chunks[0] = chunks[0]!.subarray(off); }
+        }
+      },
+      close: () => fh.close(),
+    };
+  }
+  async truncate(p: string, size: number): Promise<void> {
+    await fsp.truncate(this.localPath(p), size);
+  }
+  async commit(from: string, to: string): Promise<void> {
+    const src = this.localPath(from);
+    const dst = this.localPath(to);
+    const fh = await fsp.open(src, constants.O_RDONLY);
+    try { await fh.sync(); } finally { await fh.close(); }
+    await fsp.mkdir(dirname(dst), { recursive: true });
+    crashPoint(to);
+    await fsp.rename(src, dst);
+    await fsyncDir(dirname(dst));
+  }
+  async mkdirp(p: string): Promise<void> {
+    await fsp.mkdir(this.localPath(p), { recursive: true });
+  }
+}
+
+function isMissing(e: unknown): boolean {
+  const c = (e as NodeJS.ErrnoException).code;
+  return c === 'ENOENT' || c === 'ENOTDIR';
+}

@@ -1,0 +1,51 @@
+// Small process helpers shared by the runtime driver: run a binary to completion, collecting output.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface RunResult { code: number; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** Run `bin args` with stdin closed, no shell, and only fds 0-2 (Node closes the rest). */
+export function runCommand(bin: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      resolve({ code: code ?? -1, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
+/** The message of a runc/crun failure: their JSON log line or plain stderr, trimmed. */
+export function runtimeErrorText(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  const msgs = lines.map((l) => {
+    try {
+      const j = JSON.parse(l) as { msg?: string };
+      if (j.msg) return j.msg;
+    } catch { /* plain text */ }
+    const m = /msg="((?:[^"\\]|\\.)*)"/.exec(l);
+    return m ? m[1]!.replace(/\\"/g, '"') : l;
+  });
+  return msgs.join('; ') || 'unknown runtime error';
+}
+
+/** Whether `pid` is a live (not zombie) process. */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

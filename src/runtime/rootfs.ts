@@ -1,0 +1,272 @@
+// Container root filesystems: an overlay of image layers (top-most first) under the engine's init
+// layer, with the container's upper/work dirs; a copy-based fallback where overlay is unavailable.
+// The init layer owns /dev, /proc, /sys and /etc/{hosts,hostname,resolv.conf}: as a directory or
+// file above the image it hides any image symlink at those paths (security.md R7, test 7).
+import { promises as fsp, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BerthError, errors, isBerthError } from '../errors/index.js';
+import { log } from '../util/log.js';
+import { runCommand } from './exec-util.js';
+
+/** overlayfs' limit on lower layers (OVL_MAX_STACK). */
+export const MAX_LOWER_LAYERS = 500;
+// mount(2) copies at most one page of option data.
+const OPTION_LIMIT = 4096 - 1;
+
+export function overlaySupported(): boolean {
+  try { return /\toverlay$/m.test(readFileSync('/proc/filesystems', 'utf8')); } catch { return false; }
+}
+
+export interface OverlayOptions {
+  /** Layer directories, top-most first (the init layer first, then the image's top layer ... base). */
+  lowerdirs: string[];
+  upperdir: string;
+  workdir: string;
+  target: string;
+  /** A directory we own for the short layer links used when the option string would not fit a page. */
+  linkDir: string;
+}
+
+function unsafeOptionPath(p: string): boolean {
+  return /[,:\\\n]/.test(p);
+}
+
+/**
+ * Mount an overlay. Long chains are made to fit the one-page option limit with a directory of
+ * short symlinks (`linkDir/<n>` → layer) and mounting from inside that directory (relative lowerdirs).
+ */
+export async function mountOverlay(o: OverlayOptions): Promise<void> {
+  if (o.lowerdirs.length === 0) throw errors.invalid('overlay needs at least one lower layer');
+  if (o.lowerdirs.length > MAX_LOWER_LAYERS) throw errors.invalid(`max depth exceeded: ${o.lowerdirs.length} layers (overlay allows ${MAX_LOWER_LAYERS})`);
+  for (const p of [o.upperdir, o.workdir]) if (unsafeOptionPath(p)) throw errors.invalid(`unsupported character in path ${p}`);
+  await fsp.mkdir(o.upperdir, { recursive: true, mode: 0o755 });
+  await fsp.mkdir(o.workdir, { recursive: true, mode: 0o700 });
+  await fsp.mkdir(o.target, { recursive: true, mode: 0o755 });
+  const direct = `lowerdir=${o.lowerdirs.join(':')},upperdir=${o.upperdir},workdir=${o.workdir}`;
+  let options = direct;
+  let cwd: string | undefined;
+  if (direct.length > OPTION_LIMIT || o.lowerdirs.some(unsafeOptionPath)) {
+    await fsp.rm(o.linkDir, { recursive: true, force: true });
+    await fsp.mkdir(o.linkDir, { recursive: true, mode: 0o700 });
+    await Promise.all(o.lowerdirs.map((d, i) => fsp.symlink(d, join(o.linkDir, i.toString(36)))));
+    options = `lowerdir=${o.lowerdirs.map((_, i) => i.toString(36)).join(':')},upperdir=${o.upperdir},workdir=${o.workdir}`;
+    cwd = o.linkDir;
+    if (options.length > OPTION_LIMIT) throw errors.invalid('overlay mount options too long (upper/work paths)');
+  }
+  const r = await runCommand('mount', ['-t', 'overlay', '-o', options, 'overlay', o.target], { cwd });
+  if (r.code !== 0) throw errors.internal(`mounting the container root filesystem failed: ${r.stderr.trim()}`);
+}
+
+/** Unmount a container rootfs (no error when it is not mounted). */
+export async function unmountRootfs(target: string): Promise<void> {
+  const r = await runCommand('umount', [target]);
+  if (r.code !== 0 && !/not mounted|no mount point|not found|No such file/i.test(r.stderr)) {
+    // Busy (e.g. a leftover process): detach lazily so the directory can go.
+    const r2 = await runCommand('umount', ['-l', target]);
+    if (r2.code !== 0 && !/not mounted|no mount point|not found/i.test(r2.stderr)) {
+      throw errors.internal(`unmounting ${target} failed: ${r.stderr.trim()}`);
+    }
+  }
+}
+
+async function isMountPoint(p: string): Promise<boolean> {
+  const text = await fsp.readFile('/proc/self/mountinfo', 'utf8');
+  const esc = p.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return text.split('\n').some((l) => l.split(' ')[4] === esc);
+}
+
+// ---- init layer -------------------------------------------------------------------------------
+
+const INIT_DIRS: [string, number][] = [
+  ['dev', 0o755], ['dev/pts', 0o755], ['dev/shm', 0o1777], ['proc', 0o555], ['sys', 0o555], ['etc', 0o755],
+];
+const INIT_FILES: [string, number][] = [
+  ['etc/hosts', 0o644], ['etc/hostname', 0o644], ['etc/resolv.conf', 0o644], ['.dockerenv', 0o755], ['dev/console', 0o600],
+];
+
+/**
+ * Build the engine's init layer in `dir` (created fresh; it must not exist): empty /dev, /proc, /sys
+ * directories and placeholder /etc/{hosts,hostname,resolv.conf} files as mount targets. Every entry
+ * is created exclusively, so nothing here can be redirected by a symlink.
+ */
+export async function createInitLayer(dir: string): Promise<void> {
+  await fsp.mkdir(dir, { mode: 0o755 });
+  for (const [rel, mode] of INIT_DIRS) {
+    const p = join(dir, rel);
+    await fsp.mkdir(p, { mode });
+    await fsp.chmod(p, mode); // umask-free
+  }
+  for (const [rel, mode] of INIT_FILES) {
+    const fh = await fsp.open(join(dir, rel), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+    await fh.chmod(mode);
+    await fh.close();
+  }
+  await fsp.symlink('/proc/mounts', join(dir, 'etc/mtab'));
+}
+
+export interface EtcFilesOptions {
+  hostname: string;
+  domainname?: string;
+  /** Extra "ip name..." lines (docker --add-host, links, the container's own address). */
+  hosts?: string[];
+  /** The container's own address, mapped to its hostname. */
+  ip?: string;
+  /** resolv.conf text; default: the host's (minus loopback nameservers) or 8.8.8.8-free empty file. */
+  resolvConf?: string;
+}
+
+/** Write hosts, hostname and resolv.conf into `dir` (the container dir); returns their paths for the spec. */
+export async function writeEtcFiles(dir: string, o: EtcFilesOptions): Promise<{ hostsPath: string; hostnamePath: string; resolvConfPath: string }> {
+  const hostsPath = join(dir, 'hosts');
+  const hostnamePath = join(dir, 'hostname');
+  const resolvConfPath = join(dir, 'resolv.conf');
+  const fqdn = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
+  const hosts = [
+    '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...(o.hosts ?? []), ...(o.ip ? [`${o.ip}\t${fqdn}`] : []),
+  ];
+  let resolv = o.resolvConf;
+  if (resolv === undefined) {
+    const host = await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    // Loopback resolvers of the host are unreachable from a container network namespace.
+    resolv = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
+  }
+  await Promise.all([
+    writeOwned(hostsPath, hosts.join('\n') + '\n'),
+    writeOwned(hostnamePath, o.hostname + '\n'),
+    writeOwned(resolvConfPath, resolv.endsWith('\n') || resolv === '' ? resolv : resolv + '\n'),
+  ]);
+  return { hostsPath, hostnamePath, resolvConfPath };
+}
+
+async function writeOwned(p: string, text: string): Promise<void> {
+  const tmp = `${p}.${process.pid}.tmp`;
+  const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+  try { await fh.writeFile(text); await fh.sync(); } finally { await fh.close(); }
+  await fsp.rename(tmp, p);
+}
+
+/**
+ * Refuse a root filesystem whose special paths are not what the init layer made them: /dev, /proc,
+ * /sys, /etc must be real directories and /etc/{hosts,hostname,resolv.conf} regular files.
+ */
+export async function checkSpecialPaths(rootfs: string): Promise<void> {
+  for (const [rel] of INIT_DIRS) {
+    if (rel === 'dev/pts' || rel === 'dev/shm') continue;
+    const st = await fsp.lstat(join(rootfs, rel)).catch(() => undefined);
+    if (!st || !st.isDirectory()) throw refusal(rel, st);
+  }
+  for (const rel of ['etc/hosts', 'etc/hostname', 'etc/resolv.conf']) {
+    const st = await fsp.lstat(join(rootfs, rel)).catch(() => undefined);
+    if (!st || !st.isFile()) throw refusal(rel, st);
+  }
+}
+
+function refusal(rel: string, st: import('node:fs').Stats | undefined): BerthError {
+  const what = !st ? 'missing' : st.isSymbolicLink() ? 'a symbolic link' : 'not the expected type';
+  return new BerthError('ERR_INVALID_ARGUMENT', `refusing container root filesystem: /${rel} is ${what}`);
+}
+
+// ---- copy fallback ----------------------------------------------------------------------------
+
+/**
+ * Merge layer directories (top-most first) into `target` by copying, bottom layer first, with
+ * overlay whiteouts (0:0 character devices) applied. Never follows a symlink in `target`: a
+ * non-directory is replaced before anything is copied beneath its name.
+ * Limits: opaque-directory xattrs and device nodes other than whiteouts are not reproduced.
+ */
+export async function copyLayers(lowerdirs: string[], target: string): Promise<void> {
+  await fsp.mkdir(target, { recursive: true, mode: 0o755 });
+  for (const layer of [...lowerdirs].reverse()) await mergeDir(layer, target);
+}
+
+async function mergeDir(src: string, dst: string): Promise<void> {
+  const entries = await fsp.readdir(src, { withFileTypes: true });
+  for (const e of entries) {
+    const s = join(src, e.name);
+    const d = join(dst, e.name);
+    const st = await fsp.lstat(s);
+    const existing = await fsp.lstat(d).catch(() => undefined);
+    if (st.isCharacterDevice() && st.rdev === 0) {
+      if (existing) await fsp.rm(d, { recursive: true, force: true });
+      continue;
+    }
+    if (st.isDirectory()) {
+      if (existing && !existing.isDirectory()) await fsp.rm(d, { force: true });
+      if (!existing || !existing.isDirectory()) await fsp.mkdir(d, { mode: st.mode & 0o7777 });
+      await mergeDir(s, d);
+      await fsp.chmod(d, st.mode & 0o7777);
+      await fsp.lchown(d, st.uid, st.gid);
+      await fsp.utimes(d, st.atime, st.mtime);
+      continue;
+    }
+    if (existing) await fsp.rm(d, { recursive: true, force: true });
+    if (st.isSymbolicLink()) {
+      await fsp.symlink(await fsp.readlink(s), d);
+      await fsp.lchown(d, st.uid, st.gid);
+    } else if (st.isFile()) {
+      await fsp.copyFile(s, d, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      await fsp.lchown(d, st.uid, st.gid);
+      await fsp.chmod(d, st.mode & 0o7777);
+      await fsp.utimes(d, st.atime, st.mtime);
+    }
+    // FIFOs, sockets and device nodes are skipped (no mknod from Node).
+  }
+}
+
+// ---- the whole rootfs -------------------------------------------------------------------------
+
+export interface PrepareRootfsOptions {
+  /** Image layer directories, top-most first. */
+  layers: string[];
+  /** The container's init layer (createInitLayer). */
+  initLayer: string;
+  /** The container's own directory: rootfs, upper, work and link dirs go here. */
+  containerDir: string;
+  /** 'auto' (default): overlay when available, else copy. */
+  mode?: 'auto' | 'overlay' | 'copy';
+}
+
+/** Assemble and mount the rootfs at `<containerDir>/rootfs`; returns its path and how it was made. */
+export async function prepareRootfs(o: PrepareRootfsOptions): Promise<{ rootfs: string; mode: 'overlay' | 'copy' }> {
+  const rootfs = join(o.containerDir, 'rootfs');
+  const lowers = [o.initLayer, ...o.layers];
+  const mode = o.mode ?? 'auto';
+  if (mode !== 'copy' && (mode === 'overlay' || overlaySupported())) {
+    if (await isMountPoint(rootfs).catch(() => false)) await unmountRootfs(rootfs);
+    let mounted = false;
+    try {
+      await mountOverlay({ lowerdirs: lowers, upperdir: join(o.containerDir, 'upper'), workdir: join(o.containerDir, 'work'), target: rootfs, linkDir: join(o.containerDir, 'l') });
+      mounted = true;
+    } catch (e) {
+      // e.g. the container dir is itself on overlayfs: fall back to copying (auto mode only).
+      if (mode === 'overlay' || isBerthError(e, 'ERR_INVALID_ARGUMENT')) throw e;
+      log.warn('overlay mount failed, copying layers instead', { error: (e as Error).message });
+    }
+    if (mounted) {
+      try {
+        await checkSpecialPaths(rootfs);
+      } catch (e) {
+        await unmountRootfs(rootfs);
+        throw e;
+      }
+      return { rootfs, mode: 'overlay' };
+    }
+  }
+  // Copy mode: the writable layer is the copy itself; rebuilt only when missing.
+  const marker = join(o.containerDir, '.rootfs-copied');
+  const done = await fsp.lstat(marker).then(() => true, () => false);
+  if (!done) {
+    await fsp.rm(rootfs, { recursive: true, force: true });
+    await copyLayers(lowers, rootfs);
+    await fsp.writeFile(marker, '');
+  }
+  await checkSpecialPaths(rootfs);
+  return { rootfs, mode: 'copy' };
+}
+
+/** Undo prepareRootfs (unmount); the container dir itself is the caller's to remove. */
+export async function releaseRootfs(containerDir: string): Promise<void> {
+  const rootfs = join(containerDir, 'rootfs');
+  if (await isMountPoint(rootfs).catch(() => false)) await unmountRootfs(rootfs);
+}

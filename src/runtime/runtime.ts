@@ -1,0 +1,739 @@
+// The container runtime driver: one conmon per container (detached, survives the daemon), runc or
+// crun underneath, exit codes from conmon's exit files, attach through conmon's socket.
+import { promises as fsp, constants, statSync, watch, type FSWatcher } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, posix } from 'node:path';
+import { tmpdir, constants as osConstants } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { BerthError, errors, isBerthError } from '../errors/index.js';
+import { readJson, tempName } from '../util/fs.js';
+import { log } from '../util/log.js';
+import { buildSpec, type OciProcess, type OciSpec } from './spec.js';
+import { ensureHelper } from './helper.js';
+import { isAlive, runCommand, runtimeErrorText } from './exec-util.js';
+import { readStats, type ContainerStats } from './stats.js';
+
+export type { ContainerStats } from './stats.js';
+
+const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export interface RuntimeInfo { name: string; path: string; version?: string; reason?: string }
+
+/** `runc --version` / `crun --version` → "1.1.5" (undefined when unparsable). */
+async function runtimeVersion(bin: string): Promise<string | undefined> {
+  const r = await runCommand(bin, ['--version']).catch(() => undefined);
+  return r && /version\s+v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)/.exec(r.stdout)?.[1];
+}
+
+function versionBelow(v: string, min: [number, number, number]): boolean {
+  const [a = 0, b = 0, c = 0] = v.split('.').map(Number);
+  return a !== min[0] ? a < min[0] : b !== min[1] ? b < min[1] : c < min[2];
+}
+
+function which(name: string): string | undefined {
+  for (const d of SAFE_PATH.split(':')) {
+    const p = join(d, name);
+    try { if (statSync(p).isFile()) return p; } catch { /* next */ }
+  }
+  return undefined;
+}
+
+let probeCache: { key: string; info: Promise<RuntimeInfo> } | undefined;
+
+/**
+ * Choose the OCI runtime: crun when it can really create a container on this host, else runc.
+ * (crun 1.8 refuses hybrid cgroup v1/v2 hosts.) Probed once per process and crun binary.
+ */
+export function detectRuntime(): Promise<RuntimeInfo> {
+  const crun = which('crun');
+  const runc = which('runc');
+  let key = 'none';
+  if (crun) { const st = statSync(crun); key = `${crun}:${st.size}:${st.mtimeMs}`; }
+  if (probeCache && probeCache.key === key) return probeCache.info;
+  const info = (async (): Promise<RuntimeInfo> => {
+    let reason = 'crun not installed';
+    if (crun) {
+      const r = await probeRuntime(crun);
+      if (r === undefined) return { name: 'crun', path: crun, version: await runtimeVersion(crun) };
+      reason = `crun unusable here: ${r}`;
+    }
+    if (!runc) throw new BerthError('ERR_UNAVAILABLE', `no OCI runtime found (install runc or crun); ${reason}`);
+    const version = await runtimeVersion(runc);
+    // runc before 1.0.0-rc6 lets a container overwrite the host runc binary (CVE-2019-5736).
+    if (version && versionBelow(version, [1, 0, 0])) {
+      throw new BerthError('ERR_UNAVAILABLE', `runc ${version} is too old (CVE-2019-5736); install runc 1.0.0 or later`);
+    }
+    return { name: 'runc', path: runc, version, reason };
+  })();
+  probeCache = { key, info };
+  info.catch(() => { probeCache = undefined; });
+  return info;
+}
+
+/** Create (never start) a tiny container with `bin`; undefined when that works, else the error. */
+async function probeRuntime(bin: string): Promise<string | undefined> {
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-probe-'));
+  const id = `berth-probe-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await fsp.mkdir(join(dir, 'rootfs'));
+    await fsp.mkdir(join(dir, 'state'));
+    const spec = buildSpec({ id, rootfs: 'rootfs', cmd: ['/probe'], seccomp: 'unconfined', cgroupsPath: `/berth-probe/${id}` });
+    spec.mounts = spec.mounts.filter((m) => m.destination === '/proc' || m.destination === '/dev');
+    await fsp.writeFile(join(dir, 'config.json'), JSON.stringify(spec));
+    const r = await runCommand(bin, ['--root', join(dir, 'state'), 'create', '--bundle', dir, id]);
+    await runCommand(bin, ['--root', join(dir, 'state'), 'delete', '--force', id]).catch(() => undefined);
+    return r.code === 0 ? undefined : runtimeErrorText(r.stderr);
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+export interface CreateOptions {
+  id: string;
+  /** Directory holding config.json (and where conmon puts the attach socket and ctl fifo). */
+  bundle: string;
+  tty: boolean;
+  /** Keep a stdin pipe to the container (docker run -i). */
+  stdin: boolean;
+  /** Close the container's stdin when the first attached client detaches (Docker StdinOnce). Default true. */
+  stdinOnce?: boolean;
+  /** k8s-file log written by conmon. */
+  logPath: string;
+  logSizeMax?: number;
+  /** Where conmon writes `<id>` with the exit code; default <execRoot>/exits. */
+  exitDir?: string;
+  name?: string;
+}
+
+export interface ContainerState { status: 'created' | 'running' | 'paused' | 'stopped'; pid: number }
+export interface ExitStatus {
+  exitCode: number;
+  finishedAt: Date;
+  /** The kernel's OOM killer hit the container (conmon's `oom` file); containers only, not execs. */
+  oomKilled?: boolean;
+}
+
+export interface AttachStreams {
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves when the attach connection ends (container exited or close() was called). */
+  done: Promise<void>;
+  close(): void;
+}
+
+export interface ExecOptions { tty: boolean; stdin: boolean; detach: boolean; consoleSize?: { height: number; width: number } }
+export interface ExecSession {
+  id: string;
+  pid: number;
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  exit: Promise<ExitStatus>;
+  resize(height: number, width: number): Promise<void>;
+}
+
+/** Everything needed to find a container again after a daemon restart. */
+interface ContainerRecord {
+  id: string;
+  bundle: string;
+  runtime: string;
+  runtimeRoot: string;
+  exitDir: string;
+  logPath: string;
+  tty: boolean;
+  stdin: boolean;
+  conmonPidFile: string;
+  pidFile: string;
+  createdAt: string;
+}
+
+/** One fs.watch per exit directory, shared by all waiters in it. */
+class ExitWatcher {
+  private watcher: FSWatcher | undefined;
+  private waiters = new Map<string, Set<() => void>>();
+  constructor(private dir: string, private onIdle: () => void) {}
+  add(name: string, cb: () => void): () => void {
+    if (!this.watcher) {
+      this.watcher = watch(this.dir, { persistent: true }, (_ev, file) => {
+        if (file === null) { for (const s of this.waiters.values()) for (const f of s) f(); return; }
+        const s = this.waiters.get(file.toString());
+        if (s) for (const f of [...s]) f();
+      });
+      this.watcher.on('error', () => { for (const s of this.waiters.values()) for (const f of s) f(); });
+    }
+    let s = this.waiters.get(name);
+    if (!s) { s = new Set(); this.waiters.set(name, s); }
+    s.add(cb);
+    return () => {
+      s!.delete(cb);
+      if (s!.size === 0) this.waiters.delete(name);
+      if (this.waiters.size === 0 && this.watcher) { this.watcher.close(); this.watcher = undefined; this.onIdle(); }
+    };
+  }
+}
+
+function readLineFrom(stream: Readable, what: string, stderrText: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString('utf8');
+      const i = buf.indexOf('\n');
+      if (i >= 0) { cleanup(); resolve(buf.slice(0, i)); }
+    };
+    const onEnd = () => {
+      cleanup();
+      if (buf.trim()) resolve(buf.trim());
+      else reject(errors.internal(`conmon closed its ${what} pipe without a reply: ${stderrText().trim() || 'no error output'}`));
+    };
+    const onError = (e: Error) => { cleanup(); reject(errors.internal(`conmon ${what} pipe: ${e.message}`)); };
+    const cleanup = () => {
+      stream.off('data', onData); stream.off('end', onEnd); stream.off('close', onEnd); stream.off('error', onError);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('close', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+/** "SIGTERM", "term", "15", 15 → 15 (runc and crun both take numbers). */
+export function signalNumber(signal: string | number): number {
+  let n: number | undefined;
+  if (typeof signal === 'number') n = signal;
+  else if (/^[0-9]+$/.test(signal)) n = Number(signal);
+  else {
+    const name = signal.toUpperCase();
+    const key = (name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof osConstants.signals;
+    n = osConstants.signals[key];
+  }
+  if (n === undefined || !Number.isInteger(n) || n < 1 || n > 64) throw errors.invalid(`Invalid signal: ${signal}`);
+  return n;
+}
+
+/** Mark a promise as handled (the caller still awaits it through Promise.race). */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+function spawnFailure(child: ChildProcess): Promise<never> {
+  return quiet(new Promise<never>((_, reject) => child.once('error', (e) => reject(errors.internal(`cannot run conmon: ${e.message}`)))));
+}
+
+function parseSync(line: string): { data: number; message?: string } {
+  try {
+    const j = JSON.parse(line) as { data?: number; pid?: number; message?: string };
+    return { data: j.data ?? j.pid ?? -1, message: j.message };
+  } catch {
+    return { data: -1, message: line };
+  }
+}
+
+/** Turn an OCI runtime's complaint into Docker's error shape. */
+function runtimeError(op: string, id: string, stderr: string): BerthError {
+  const msg = runtimeErrorText(stderr);
+  if (/does not exist|not found/i.test(msg)) return errors.noSuchContainer(id);
+  if (/not running|stopped|cannot (start|pause|resume)|is not paused|is paused|already/i.test(msg)) {
+    return new BerthError('ERR_CONFLICT', `Cannot ${op} container: ${id}: ${msg}`);
+  }
+  return errors.internal(`OCI runtime ${op} failed: ${msg}`);
+}
+
+export class Runtime {
+  readonly execRoot: string;
+  private readonly requested?: string;
+  private info?: Promise<RuntimeInfo>;
+  private readonly watchers = new Map<string, ExitWatcher>();
+  private readonly conmonPath: string;
+  private warnedNoHelper = false;
+
+  constructor(opts: { execRoot: string; runtime?: 'runc' | 'crun' | string; conmon?: string }) {
+    this.execRoot = opts.execRoot;
+    this.requested = opts.runtime;
+    this.conmonPath = opts.conmon ?? which('conmon') ?? '/usr/bin/conmon';
+  }
+
+  /** The OCI runtime in use ({name: 'runc'|'crun', path}); detected on first use. */
+  runtimeInfo(): Promise<RuntimeInfo> {
+    if (!this.info) {
+      const r = this.requested;
+      if (!r) this.info = detectRuntime();
+      else if (r.includes('/')) this.info = Promise.resolve({ name: r.split('/').pop()!, path: r });
+      else {
+        const p = which(r);
+        this.info = p ? Promise.resolve({ name: r, path: p }) : Promise.reject(new BerthError('ERR_UNAVAILABLE', `OCI runtime ${r} not found`));
+      }
+    }
+    return this.info;
+  }
+
+  private get recordsDir() { return join(this.execRoot, 'containers'); }
+  private get socketDir() { return join(this.execRoot, 's'); }
+  private get defaultExitDir() { return join(this.execRoot, 'exits'); }
+  private ctrDir(id: string) { return join(this.recordsDir, id); }
+  private recordPath(id: string) { return join(this.recordsDir, `${id}.json`); }
+
+  private checkId(id: string): void {
+    if (!ID_RE.test(id)) throw errors.invalid(`invalid container id ${JSON.stringify(id)}`);
+  }
+
+  private async record(id: string): Promise<ContainerRecord> {
+    this.checkId(id);
+    let rec: ContainerRecord | undefined;
+    try { rec = await readJson<ContainerRecord>(this.recordPath(id)); } catch (e) {
+      throw errors.internal(`container ${id}: unreadable runtime record`, e);
+    }
+    if (!rec) throw errors.noSuchContainer(id);
+    return rec;
+  }
+
+  /** Run the OCI runtime (through the helper's `exec 3`, so it inherits only fds 0-2). */
+  private async rt(rec: ContainerRecord, ...args: string[]) {
+    const helper = await this.helper();
+    const argv = ['--root', rec.runtimeRoot, ...args];
+    return helper ? runCommand(helper, ['exec', '3', rec.runtime, ...argv]) : runCommand(rec.runtime, argv);
+  }
+
+  private helper(): Promise<string | undefined> {
+    return ensureHelper(join(this.execRoot, 'bin')).catch((e: Error) => {
+      if (!this.warnedNoHelper) {
+        this.warnedNoHelper = true;
+        log.warn('runtime helper unavailable; spawning conmon/runc directly (inherited fds are not scrubbed)', { error: e.message });
+      }
+      return undefined;
+    });
+  }
+
+  /**
+   * Spawn conmon detached (setsid: it must outlive us and not share our session) through the
+   * helper's `exec`, so it inherits exactly fds 0..nfds-1 (stdin/stdout ignored, stderr and the
+   * sync/start/attach pipes) and nothing our own parent may have leaked to us.
+   */
+  private async spawnConmon(args: string[], cwd: string, nfds: number, env: Record<string, string>): Promise<ChildProcess> {
+    const stdio: ('ignore' | 'pipe')[] = ['ignore', 'ignore', ...Array<'pipe'>(nfds - 2).fill('pipe')];
+    const helper = await this.helper();
+    const [bin, argv] = helper ? [helper, ['exec', String(nfds), this.conmonPath, ...args]] : [this.conmonPath, args];
+    return spawn(bin, argv, { cwd, detached: true, stdio, env: { PATH: SAFE_PATH, ...env } });
+  }
+
+  /** Start conmon, which runs `runtime create`; resolves once the container exists (stopped at create). */
+  async create(opts: CreateOptions): Promise<{ pid: number }> {
+    this.checkId(opts.id);
+    const rt = await this.runtimeInfo();
+    const id = opts.id;
+    const dir = this.ctrDir(id);
+    const exitDir = opts.exitDir ?? this.defaultExitDir;
+    const runtimeRoot = join(this.execRoot, 'runtime', rt.name);
+    await Promise.all([
+      fsp.mkdir(dir, { recursive: true, mode: 0o700 }),
+      fsp.mkdir(exitDir, { recursive: true, mode: 0o700 }),
+      fsp.mkdir(this.socketDir, { recursive: true, mode: 0o700 }),
+      fsp.mkdir(runtimeRoot, { recursive: true, mode: 0o700 }),
+    ]);
+    // A previous run of the same container left its exit file: it must not answer this run's wait.
+    await fsp.rm(join(exitDir, id), { force: true });
+    const rec: ContainerRecord = {
+      id, bundle: opts.bundle, runtime: rt.path, runtimeRoot, exitDir, logPath: opts.logPath, tty: opts.tty,
+      stdin: opts.stdin, conmonPidFile: join(dir, 'conmon.pid'), pidFile: join(dir, 'pid'), createdAt: new Date().toISOString(),
+    };
+    await writeRecord(this.recordPath(id), rec);
+
+    const args = [
+      '--api-version', '1', '-c', id, '-u', id, '-n', opts.name ?? id, '-r', rt.path, '-b', opts.bundle,
+      '-p', rec.pidFile, '-P', rec.conmonPidFile, '-l', `k8s-file:${opts.logPath}`, '--exit-dir', exitDir,
+      '--socket-dir-path', this.socketDir, '--runtime-arg', '--root', '--runtime-arg', runtimeRoot,
+      '--no-sync-log', '--log-level', 'error', '--persist-dir', dir,
+    ];
+    if (opts.logSizeMax && opts.logSizeMax > 0) args.push('--log-size-max', String(opts.logSizeMax));
+    if (opts.tty) args.push('-t');
+    if (opts.stdin) {
+      args.push('-i');
+      if (opts.stdinOnce === false) args.push('--leave-stdin-open');
+    }
+    const child = await this.spawnConmon(args, dir, 4, { _OCI_SYNCPIPE: '3' });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
+    const spawnError = spawnFailure(child);
+    try {
+      const line = await Promise.race([quiet(readLineFrom(child.stdio[3] as Readable, 'sync', () => stderr)), spawnError]);
+      const res = parseSync(line);
+      if (res.data <= 0) throw errors.internal(`OCI runtime create failed: ${runtimeErrorText(res.message ?? stderr)}`);
+      return { pid: res.data };
+    } catch (e) {
+      await this.cleanupFiles(rec).catch(() => {});
+      throw e;
+    } finally {
+      (child.stdio[3] as Readable | null)?.destroy();
+      child.stderr!.destroy();
+      child.unref();
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    const rec = await this.record(id);
+    const r = await this.rt(rec, 'start', id);
+    if (r.code !== 0) throw runtimeError('start', id, r.stderr);
+  }
+
+  async kill(id: string, signal: string | number = 'SIGKILL'): Promise<void> {
+    const rec = await this.record(id);
+    const sig = signalNumber(signal);
+    const r = await this.rt(rec, 'kill', id, String(sig));
+    if (r.code !== 0) {
+      const msg = runtimeErrorText(r.stderr);
+      if (/not running|process already finished|no such process/i.test(msg)) {
+        throw new BerthError('ERR_CONFLICT', `Cannot kill container: ${id}: Container ${id} is not running`);
+      }
+      throw runtimeError('kill', id, r.stderr);
+    }
+  }
+
+  /**
+   * Docker's stop: `signal` (the image's StopSignal, default SIGTERM), then SIGKILL after
+   * `timeoutSeconds` (negative: wait forever). Resolves with the exit status.
+   */
+  async stop(id: string, opts: { signal?: string | number; timeoutSeconds?: number } = {}): Promise<ExitStatus> {
+    const done = await this.exitStatus(id);
+    if (done) return done;
+    const exit = this.waitExit(id);
+    const ignoreNotRunning = (e: unknown) => { if (!isBerthError(e, 'ERR_CONFLICT')) throw e; };
+    await this.kill(id, opts.signal ?? 'SIGTERM').catch(ignoreNotRunning);
+    const timeout = opts.timeoutSeconds ?? 10;
+    if (timeout < 0) return exit;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), timeout * 1000); });
+    const first = await Promise.race([exit, expired]);
+    clearTimeout(timer);
+    if (first) return first;
+    await this.kill(id, 'SIGKILL').catch(ignoreNotRunning);
+    return exit;
+  }
+
+  async pause(id: string): Promise<void> {
+    const rec = await this.record(id);
+    const r = await this.rt(rec, 'pause', id);
+    if (r.code !== 0) throw runtimeError('pause', id, r.stderr);
+  }
+
+  async resume(id: string): Promise<void> {
+    const rec = await this.record(id);
+    const r = await this.rt(rec, 'resume', id);
+    if (r.code !== 0) throw runtimeError('unpause', id, r.stderr);
+  }
+
+  /** The runtime's view of the container; undefined when neither it nor our record knows it. */
+  async state(id: string): Promise<ContainerState | undefined> {
+    let rec: ContainerRecord;
+    try { rec = await this.record(id); } catch (e) {
+      if ((e as BerthError).code === 'ERR_NO_SUCH_CONTAINER') return undefined;
+      throw e;
+    }
+    const r = await this.rt(rec, 'state', id);
+    if (r.code === 0) {
+      const j = JSON.parse(r.stdout) as { status: string; pid: number };
+      const status = (['created', 'running', 'paused', 'stopped'].includes(j.status) ? j.status : 'stopped') as ContainerState['status'];
+      return { status, pid: status === 'stopped' ? 0 : j.pid };
+    }
+    // Known to us but gone from the runtime (deleted after exit): stopped.
+    return { status: 'stopped', pid: 0 };
+  }
+
+  /** The exit status if conmon has recorded one. */
+  async exitStatus(id: string): Promise<ExitStatus | undefined> {
+    const rec = await this.record(id);
+    const st = await readExitFile(join(rec.exitDir, id));
+    return st && this.withOom(id, st);
+  }
+
+  private async withOom(id: string, st: ExitStatus): Promise<ExitStatus> {
+    const oom = await fsp.access(join(this.ctrDir(id), 'oom')).then(() => true, () => false);
+    return { ...st, oomKilled: oom };
+  }
+
+  /** Resolves when conmon records the exit (works for containers created by an earlier daemon too). */
+  async waitExit(id: string): Promise<ExitStatus> {
+    const rec = await this.record(id);
+    return this.withOom(id, await this.waitExitFile(rec.exitDir, id, rec.conmonPidFile));
+  }
+
+  private waitExitFile(dir: string, name: string, conmonPidFile: string): Promise<ExitStatus> {
+    let w = this.watchers.get(dir);
+    if (!w) {
+      const created: ExitWatcher = new ExitWatcher(dir, () => { if (this.watchers.get(dir) === created) this.watchers.delete(dir); });
+      w = created;
+      this.watchers.set(dir, w);
+    }
+    const watcher = w;
+    const file = join(dir, name);
+    return new Promise<ExitStatus>((resolve, reject) => {
+      let done = false;
+      let checking = false;
+      let again = false;
+      const finish = (v: ExitStatus | Error) => {
+        if (done) return;
+        done = true;
+        remove();
+        clearInterval(timer);
+        if (v instanceof Error) reject(v); else resolve(v);
+      };
+      const check = async (livenessProbe = false) => {
+        if (done) return;
+        if (checking) { again = true; return; }
+        checking = true;
+        try {
+          const st = await readExitFile(file);
+          if (st) return finish(st);
+          if (livenessProbe) {
+            // Safety net, not the main path: conmon died without writing an exit file.
+            const pid = Number.parseInt(await fsp.readFile(conmonPidFile, 'utf8').catch(() => ''), 10);
+            if (pid > 0 && !isAlive(pid)) {
+              const st2 = await readExitFile(file);
+              finish(st2 ?? { exitCode: 255, finishedAt: new Date() });
+            }
+          }
+        } catch (e) {
+          finish(e as Error);
+        } finally {
+          checking = false;
+          if (again && !done) { again = false; void check(); }
+        }
+      };
+      const remove = watcher.add(name, () => void check());
+      const timer = setInterval(() => void check(true), 2000);
+      timer.unref();
+      void check();
+    });
+  }
+
+  /** Remove the container from the runtime. Running containers need force (Docker's rule). */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    const rec = await this.record(id);
+    // An exit file means the process is gone: skip asking the runtime (one spawn less per `run --rm`).
+    const exited = await readExitFile(join(rec.exitDir, id));
+    const st = exited ? undefined : await this.state(id);
+    if (st && (st.status === 'running' || st.status === 'paused') && !opts.force) {
+      throw new BerthError('ERR_CONTAINER_RUNNING', `You cannot remove a ${st.status} container ${id}. Stop the container before attempting removal or force remove`);
+    }
+    const r = await this.rt(rec, 'delete', ...(opts.force || st?.status === 'created' ? ['--force'] : []), id);
+    if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) throw runtimeError('delete', id, r.stderr);
+    // Let conmon finish (it writes the exit file once the init process is reaped).
+    const conmonPid = Number.parseInt(await fsp.readFile(rec.conmonPidFile, 'utf8').catch(() => ''), 10);
+    if (conmonPid > 0 && isAlive(conmonPid)) {
+      await Promise.race([
+        this.waitExitFile(rec.exitDir, id, rec.conmonPidFile).catch(() => undefined),
+        new Promise((r2) => setTimeout(r2, 5000).unref()),
+      ]);
+    }
+    await this.cleanupFiles(rec);
+  }
+
+  private async cleanupFiles(rec: ContainerRecord): Promise<void> {
+    await fsp.rm(join(this.socketDir, rec.id), { force: true });
+    await fsp.rm(join(rec.exitDir, rec.id), { force: true });
+    await fsp.rm(this.ctrDir(rec.id), { recursive: true, force: true });
+    await fsp.rm(this.recordPath(rec.id), { force: true });
+  }
+
+  /** IDs of every container this exec root knows (for re-adoption after a daemon restart). */
+  async list(): Promise<string[]> {
+    let names: string[];
+    try { names = await fsp.readdir(this.recordsDir); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -5)).filter((n) => ID_RE.test(n)).sort();
+  }
+
+  /** Connect to conmon's attach socket. Output flows from now on; earlier output is in the log. */
+  async attach(id: string): Promise<AttachStreams> {
+    const rec = await this.record(id);
+    return this.connectAttach(rec.bundle, rec.stdin);
+  }
+
+  private async connectAttach(dir: string, withStdin: boolean): Promise<AttachStreams> {
+    const helper = await ensureHelper(join(this.execRoot, 'bin'));
+    const child = spawn(helper, ['attach', dir], { stdio: [withStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'], env: {} });
+    const ready = await new Promise<string>((resolve) => {
+      const s = child.stdio[3] as Readable;
+      const onData = (d: Buffer) => { s.off('data', onData); resolve(d.toString().slice(0, 1)); };
+      s.on('data', onData);
+      s.once('close', () => resolve('0'));
+      child.once('error', () => resolve('0'));
+    });
+    (child.stdio[3] as Readable).destroy();
+    if (ready !== '1') {
+      child.kill('SIGKILL');
+      throw new BerthError('ERR_CONFLICT', 'cannot attach: the container is not running (no attach socket)');
+    }
+    const done = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    if (child.stdin) child.stdin.on('error', () => {}); // EPIPE after the container exits
+    return {
+      stdin: child.stdin ?? null,
+      stdout: child.stdout!,
+      stderr: child.stderr!,
+      done,
+      close: () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); },
+    };
+  }
+
+  /** Set the terminal size of a tty container (through conmon's ctl fifo). */
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const rec = await this.record(id);
+    await writeResize(rec.bundle, height, width);
+  }
+
+  /** cgroup numbers for the /stats API. */
+  async stats(id: string): Promise<ContainerStats> {
+    const st = await this.state(id);
+    if (!st || st.pid <= 0) throw new BerthError('ERR_CONFLICT', `Container ${id} is not running`);
+    return readStats(st.pid);
+  }
+
+  /** Read the container's config.json. */
+  async spec(id: string): Promise<OciSpec> {
+    const rec = await this.record(id);
+    const s = await readJson<OciSpec>(join(rec.bundle, 'config.json'));
+    if (!s) throw errors.noSuchContainer(id);
+    return s;
+  }
+
+  /**
+   * Run a process in the container through `conmon --exec`: conmon owns stdio/tty, records the exit
+   * code in an exit file, and attach goes through its socket (so `-t`, `-i` and `-d` all work).
+   */
+  async exec(id: string, proc: Partial<OciProcess> & { args: string[] }, opts: ExecOptions): Promise<ExecSession> {
+    const rec = await this.record(id);
+    const st = await this.state(id);
+    if (!st || st.status !== 'running') throw new BerthError('ERR_CONFLICT', `Container ${id} is not running`);
+    if (st.status === 'running' && (await this.exitStatus(id))) throw new BerthError('ERR_CONFLICT', `Container ${id} is not running`);
+    const base = (await this.spec(id)).process;
+    const execId = randomBytes(16).toString('hex');
+    const dir = join(this.execRoot, 'exec', execId);
+    const exitDir = join(dir, 'exit');
+    await fsp.mkdir(exitDir, { recursive: true, mode: 0o700 });
+    const cwd = proc.cwd ?? base.cwd;
+    const ncwd = posix.normalize(cwd);
+    // CVE-2024-21626: a cwd under /proc (e.g. /proc/self/fd/N) could reach a leaked host fd.
+    if (!cwd.startsWith('/') || ncwd === '/proc' || ncwd.startsWith('/proc/')) throw errors.invalid(`invalid working directory ${cwd}`);
+    const envMap = new Map<string, string>();
+    for (const e of [...(base.env ?? []), ...(proc.env ?? [])]) envMap.set(e.split('=')[0]!, e);
+    const p: OciProcess = {
+      ...base,
+      ...proc,
+      terminal: opts.tty,
+      args: proc.args,
+      env: [...envMap.values()],
+      cwd,
+      user: proc.user ?? base.user,
+      capabilities: proc.capabilities ?? base.capabilities,
+    };
+    if (opts.tty && opts.consoleSize) p.consoleSize = opts.consoleSize; else delete p.consoleSize;
+    await fsp.writeFile(join(dir, 'process.json'), JSON.stringify(p), { mode: 0o600 });
+    const attach = !opts.detach;
+    const args = [
+      '--api-version', '1', '-c', id, '-u', execId, '-r', rec.runtime, '-b', dir, '-p', join(dir, 'pid'),
+      '-P', join(dir, 'conmon.pid'), '-l', `k8s-file:${join(dir, 'log')}`, '--exit-dir', exitDir,
+      '--socket-dir-path', this.socketDir, '--runtime-arg', '--root', '--runtime-arg', rec.runtimeRoot,
+      '--exec', '--exec-process-spec', join(dir, 'process.json'), '--no-sync-log', '--log-level', 'error',
+    ];
+    if (attach) args.push('--exec-attach');
+    if (opts.tty) args.push('-t');
+    if (opts.stdin && attach) args.push('-i');
+    const child = await this.spawnConmon(args, dir, 6, { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(attach ? { _OCI_ATTACHPIPE: '5' } : {}) });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
+    const spawnError = spawnFailure(child);
+    const sync = child.stdio[3] as Readable;
+    const start = child.stdio[4] as Writable;
+    start.on('error', () => {}); // conmon gone: reported through the sync pipe instead
+    let streams: AttachStreams | undefined;
+    const cleanupDir = () => fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+    try {
+      start.write('0');
+      if (attach) {
+        const line = await Promise.race([quiet(readLineFrom((child.stdio as unknown as Readable[])[5]!, 'attach', () => stderr)), spawnError]);
+        const a = parseSync(line);
+        if (a.data < 0) throw errors.internal(`exec attach failed: ${a.message ?? ''}`);
+        streams = await this.connectAttach(dir, opts.stdin);
+        start.write('0');
+      }
+      const line = await Promise.race([quiet(readLineFrom(sync, 'sync', () => stderr)), spawnError]);
+      const res = parseSync(line);
+      if (res.data <= 0) {
+        streams?.close();
+        throw errors.internal(`OCI runtime exec failed: ${runtimeErrorText(res.message ?? stderr)}`);
+      }
+      // conmon names the exec's exit file after the container (-c), in the exec's own exit dir.
+      const exit = this.waitExitFile(exitDir, id, join(dir, 'conmon.pid')).then(async (x) => {
+        if (streams) await streams.done;
+        await fsp.rm(join(this.socketDir, execId), { force: true });
+        await cleanupDir();
+        return x;
+      });
+      const empty = () => { const s = new PassThrough(); s.end(); return s; };
+      return {
+        id: execId,
+        pid: res.data,
+        stdin: streams?.stdin ?? null,
+        stdout: streams?.stdout ?? empty(),
+        stderr: streams?.stderr ?? empty(),
+        exit,
+        resize: (h, w) => writeResize(dir, h, w),
+      };
+    } catch (e) {
+      await cleanupDir();
+      throw e;
+    } finally {
+      sync.destroy();
+      start.destroy();
+      (child.stdio as unknown as (Readable | undefined)[])[5]?.destroy();
+      child.stderr!.destroy();
+      child.unref();
+    }
+  }
+}
+
+// The exec root lives on tmpfs (/run) and is rebuilt at boot, so records skip fsync; the rename
+// still makes them appear whole.
+async function writeRecord(path: string, value: unknown): Promise<void> {
+  const tmp = tempName(path);
+  await fsp.writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
+  await fsp.rename(tmp, path);
+}
+
+async function readExitFile(file: string): Promise<ExitStatus | undefined> {
+  let fh;
+  try { fh = await fsp.open(file, constants.O_RDONLY | constants.O_NOFOLLOW); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const [text, st] = await Promise.all([fh.readFile('utf8'), fh.stat()]);
+    const t = text.trim();
+    if (!/^-?[0-9]+$/.test(t)) return undefined; // still being written
+    return { exitCode: Number(t), finishedAt: st.mtime };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeResize(dir: string, height: number, width: number): Promise<void> {
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
+    throw errors.invalid('invalid terminal size');
+  }
+  let fh;
+  try {
+    // O_NONBLOCK: fail fast (ENXIO) instead of hanging when conmon is gone.
+    fh = await fsp.open(join(dir, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENXIO') throw new BerthError('ERR_CONFLICT', 'cannot resize: the container is not running');
+    throw e;
+  }
+  try { await fh.write(`1 ${height} ${width}\n`); } finally { await fh.close(); }
+}

@@ -1,0 +1,168 @@
+// Resolve a Docker USER spec ("name", "uid", "name:group", "uid:gid") to numeric ids by reading
+// the image's /etc/passwd and /etc/group without ever following a symlink out of the rootfs and
+// with a size cap (security.md R2; CVE-2024-9676, CVE-2024-40635).
+import { promises as fsp, constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { BerthError } from '../errors/index.js';
+import type { OciUser } from './spec.js';
+
+const MAX_FILE = 1024 * 1024;
+const MAX_ID = 2 ** 31 - 1;
+
+/**
+ * Open `rel` (e.g. "etc/passwd") under `root`, one component at a time with O_NOFOLLOW, each lookup
+ * relative to the previous directory's fd through /proc/self/fd (an openat() without native code).
+ * Returns undefined when a component is missing; throws when it is a symlink or not what it should be.
+ */
+async function openConfined(root: string, rel: string): Promise<FileHandle | undefined> {
+  const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.some((p) => p === '..')) throw new BerthError('ERR_INVALID_ARGUMENT', `invalid path ${rel}`);
+  let dir = await fsp.open(root, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    for (let i = 0; i < parts.length; i++) {
+      const last = i === parts.length - 1;
+      const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (last ? 0 : constants.O_DIRECTORY);
+      let next: FileHandle;
+      try {
+        next = await fsp.open(`/proc/self/fd/${dir.fd}/${parts[i]}`, flags);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return undefined;
+        if (code === 'ELOOP' || code === 'ENOTDIR') {
+          throw new BerthError('ERR_INVALID_ARGUMENT', `unable to read /${rel} in the container: not a regular file inside the root filesystem`);
+        }
+        throw e;
+      }
+      await dir.close();
+      dir = next;
+    }
+    const st = await dir.stat();
+    if (!st.isFile()) {
+      throw new BerthError('ERR_INVALID_ARGUMENT', `unable to read /${rel} in the container: not a regular file`);
+    }
+    const fh = dir;
+    dir = undefined as unknown as FileHandle;
+    return fh;
+  } finally {
+    if (dir) await dir.close().catch(() => {});
+  }
+}
+
+/** Read a small file of the rootfs through the confined opener (capped at 1 MiB). */
+export async function readConfinedFile(root: string, rel: string, max = MAX_FILE): Promise<string | undefined> {
+  const fh = await openConfined(root, rel);
+  if (!fh) return undefined;
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    if (n > max) throw new BerthError('ERR_INVALID_ARGUMENT', `/${rel} in the container is larger than ${max} bytes`);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+interface PasswdEntry { name: string; uid: number; gid: number }
+interface GroupEntry { name: string; gid: number; members: string[] }
+
+function parseId(s: string, what: string): number {
+  if (!/^[0-9]+$/.test(s)) return NaN;
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n > MAX_ID) {
+    throw new BerthError('ERR_INVALID_ARGUMENT', `${what} ${s} is out of range (maximum ${MAX_ID})`);
+  }
+  return n;
+}
+
+function parsePasswd(text: string): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const f = line.split(':');
+    if (f.length < 4) continue;
+    const uid = /^[0-9]{1,10}$/.test(f[2]!) ? Number(f[2]) : NaN;
+    const gid = /^[0-9]{1,10}$/.test(f[3]!) ? Number(f[3]) : NaN;
+    if (!Number.isInteger(uid) || !Number.isInteger(gid)) continue;
+    out.push({ name: f[0]!, uid, gid });
+  }
+  return out;
+}
+
+function parseGroup(text: string): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const f = line.split(':');
+    if (f.length < 3) continue;
+    const gid = /^[0-9]{1,10}$/.test(f[2]!) ? Number(f[2]) : NaN;
+    if (!Number.isInteger(gid)) continue;
+    out.push({ name: f[0]!, gid, members: (f[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean) });
+  }
+  return out;
+}
+
+/**
+ * Resolve `userSpec` against `rootfsDir`'s etc/passwd and etc/group. Numeric ids need no entry;
+ * names must exist (Docker's wording). Supplementary groups are those listing the user as member.
+ */
+export async function resolveUser(rootfsDir: string, userSpec: string | undefined, extraGroups: string[] = []): Promise<OciUser> {
+  const spec = (userSpec ?? '').trim();
+  const [userPart = '', groupPart] = spec === '' ? ['root'] : spec.split(':', 2);
+  const passwdText = await readConfinedFile(rootfsDir, 'etc/passwd');
+  const groupText = await readConfinedFile(rootfsDir, 'etc/group');
+  const passwd = passwdText ? parsePasswd(passwdText) : [];
+  const groups = groupText ? parseGroup(groupText) : [];
+
+  let uid: number;
+  let gid: number;
+  let name: string | undefined;
+  const numericUid = parseId(userPart, 'uid');
+  if (!Number.isNaN(numericUid)) {
+    uid = numericUid;
+    const e = passwd.find((p) => p.uid === uid);
+    gid = e ? e.gid : 0;
+    name = e?.name;
+  } else {
+    const e = passwd.find((p) => p.name === userPart);
+    if (!e) {
+      if (userPart === 'root' && spec === '') return { uid: 0, gid: 0 };
+      throw new BerthError('ERR_INVALID_ARGUMENT', `unable to find user ${userPart}: no matching entries in passwd file`);
+    }
+    uid = e.uid;
+    gid = e.gid;
+    name = e.name;
+  }
+  if (uid > MAX_ID || gid > MAX_ID) throw new BerthError('ERR_INVALID_ARGUMENT', `uid/gid out of range for user ${userPart}`);
+  if (groupPart !== undefined && groupPart !== '') {
+    const g = parseId(groupPart, 'gid');
+    if (!Number.isNaN(g)) gid = g;
+    else {
+      const ge = groups.find((x) => x.name === groupPart);
+      if (!ge) throw new BerthError('ERR_INVALID_ARGUMENT', `unable to find group ${groupPart}: no matching entries in group file`);
+      gid = ge.gid;
+    }
+  }
+  const additional = new Set<number>();
+  // Only a named user gets supplementary groups from the file; an explicit group replaces them.
+  if (name !== undefined && groupPart === undefined) {
+    for (const g of groups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
+  }
+  for (const eg of extraGroups) {
+    const n = parseId(eg, 'gid');
+    if (!Number.isNaN(n)) additional.add(n);
+    else {
+      const ge = groups.find((x) => x.name === eg);
+      if (!ge) throw new BerthError('ERR_INVALID_ARGUMENT', `unable to find group ${eg}: no matching entries in group file`);
+      additional.add(ge.gid);
+    }
+  }
+  for (const g of additional) if (g > MAX_ID) throw new BerthError('ERR_INVALID_ARGUMENT', `gid ${g} is out of range`);
+  const user: OciUser = { uid, gid };
+  if (additional.size > 0) user.additionalGids = [...additional];
+  return user;
+}

@@ -1,0 +1,138 @@
+// Layer extraction through the native helper (build/berth-unpack): Node streams the uncompressed
+// tar into the helper's stdin while hashing it, so the diff ID comes out of the same single pass.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthError, isBerthError } from '../../errors/index.js';
+import { DigestStream } from '../../util/digest.js';
+
+export interface ApplyResult {
+  /** sha256 of the uncompressed tar */
+  diffId: string;
+  /** its byte count */
+  size: number;
+}
+
+export interface ExtractOptions {
+  /** overlay (default): whiteouts become overlayfs whiteouts; apply: whiteouts delete what they name */
+  mode?: 'overlay' | 'apply';
+  /** syncfs() the target's filesystem before resolving (the snapshotter sets it before its rename) */
+  sync?: boolean;
+  /** refuse archives with more entries than this */
+  maxEntries?: number;
+  /** refuse archives whose regular files hold more bytes than this */
+  maxBytes?: number;
+  /**
+   * Place the archive under this directory of `dir` while resolving every path (including symlinks
+   * met on the way to the prefix) inside `dir`: docker cp into a container passes the rootfs as
+   * `dir` and the destination path as `prefix`.
+   */
+  prefix?: string;
+}
+
+/** What the helper reports on success. */
+export interface UnpackStats {
+  entries: number;
+  files: number;
+  dirs: number;
+  hardlinks: number;
+  symlinks: number;
+  devices: number;
+  whiteouts: number;
+  fileBytes: number;
+  bytes: number;
+}
+
+let cachedHelper: string | undefined;
+
+/** Path of the native helper: $BERTH_UNPACK, else build/berth-unpack in the package root. */
+export function helperPath(): string {
+  if (process.env.BERTH_UNPACK) return process.env.BERTH_UNPACK;
+  if (cachedHelper) return cachedHelper;
+  // Works from src/ (tsx) and dist/src/ (compiled): walk up to the directory holding package.json.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) break;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  cachedHelper = join(dir, 'build', 'berth-unpack');
+  return cachedHelper;
+}
+
+const CAP = 64 * 1024;
+
+/**
+ * Extracts an uncompressed tar stream into `dir` (which must exist). Resolves with the diff ID and
+ * size of the stream; a tar the helper refuses rejects with ERR_BAD_ARCHIVE and may leave a partial
+ * tree in `dir` (callers extract into a temp dir and discard it).
+ */
+export async function extractTar(dir: string, tar: Readable, opts: ExtractOptions = {}): Promise<ApplyResult & { stats: UnpackStats }> {
+  const bin = helperPath();
+  if (!existsSync(bin)) {
+    tar.destroy();
+    throw new BerthError('ERR_INTERNAL', `layer extractor ${bin} is missing: run "npm run build:native"`);
+  }
+  const args: string[] = [];
+  if (opts.mode === 'apply') args.push('--apply');
+  if (opts.sync) args.push('--sync');
+  if (opts.maxEntries) args.push('--max-entries', String(Math.floor(opts.maxEntries)));
+  if (opts.maxBytes) args.push('--max-bytes', String(Math.floor(opts.maxBytes)));
+  if (opts.prefix) args.push('--prefix', opts.prefix);
+  args.push(dir);
+
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { if (out.length < CAP) out += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { if (err.length < CAP) err += d; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+
+  const ds = new DigestStream('sha256');
+  let sourceError: unknown;
+  tar.on('error', (e) => { sourceError ??= e; });
+  // A helper that gave up must stop the feed now, not at the next write.
+  const stop = new Error('layer extractor stopped');
+  exited.then((r) => { if (r.code !== 0) ds.destroy(stop); }, () => ds.destroy(stop));
+
+  // pipeline() destroys child.stdin on a feed error, so the helper sees EOF and exits: both settle.
+  const [p, x] = await Promise.allSettled([pipeline(tar, ds, child.stdin), exited]);
+
+  const readError = (): BerthError => {
+    if (isBerthError(sourceError)) return sourceError;
+    const m = sourceError instanceof Error ? sourceError.message : String(sourceError);
+    return new BerthError('ERR_INTERNAL', `failed to read layer: ${m}`, { cause: sourceError });
+  };
+  if (x.status === 'rejected') {
+    throw new BerthError('ERR_INTERNAL', `cannot run layer extractor: ${(x.reason as Error)?.message}`, { cause: x.reason });
+  }
+  const { code, signal } = x.value;
+  if (code !== 0) {
+    const msg = err.trim().replace(/^berth-unpack: /, '') || (signal ? `killed by ${signal}` : `exit status ${code}`);
+    // A broken source (e.g. corrupt gzip) shows up in the helper as a truncated archive: report the cause.
+    if (sourceError !== undefined && sourceError !== stop && /unexpected end of archive/.test(msg)) throw readError();
+    // the helper's own I/O failures are not the archive's fault
+    if (/No space left on device|Disk quota exceeded/.test(msg)) throw new BerthError('ERR_NO_SPACE', `failed to extract layer: ${msg}`);
+    if (/out of memory|Too many open files/.test(msg)) throw new BerthError('ERR_INTERNAL', `failed to extract layer: ${msg}`);
+    throw new BerthError('ERR_BAD_ARCHIVE', `failed to extract layer: ${msg}`);
+  }
+  if (sourceError !== undefined && sourceError !== stop) throw readError();
+  if (p.status === 'rejected') {
+    throw new BerthError('ERR_INTERNAL', `failed to feed layer extractor: ${(p.reason as Error)?.message ?? String(p.reason)}`, { cause: p.reason });
+  }
+  let stats: UnpackStats;
+  try { stats = JSON.parse(out.trim()) as UnpackStats; } catch {
+    throw new BerthError('ERR_INTERNAL', `layer extractor printed no result: ${out.slice(0, 200)}`);
+  }
+  if (stats.bytes !== ds.bytes) {
+    throw new BerthError('ERR_INTERNAL', `layer extractor read ${stats.bytes} bytes, ${ds.bytes} were sent`);
+  }
+  return { diffId: ds.digest(), size: ds.bytes, stats };
+}
