@@ -1,0 +1,520 @@
+// Container commands: run, create, start, stop, restart, kill, rm, ps, logs, exec, wait, top,
+// rename, pause, unpause, port, container prune. Thin: parse flags, call the API, print.
+import { promises as fsp } from 'node:fs';
+import type { FlagSpec, FlagValues } from '../args.js';
+import { cliError } from '../args.js';
+import { flag, type Command, type Context } from '../command.js';
+import type { Client } from '../../client/client.js';
+import { isBerthError } from '../../errors/index.js';
+import { renderRows, type Row } from '../format/output.js';
+import { ellipsis, humanSize, shortId } from '../format/human.js';
+import { demux, hijack } from './hijack.js';
+
+type Json = Record<string, unknown>;
+
+const t = (c: Client) => c.transport;
+const enc = encodeURIComponent;
+
+// ---- create options ------------------------------------------------------------------------------
+
+const CREATE_FLAGS: FlagSpec[] = [
+  { long: 'name', type: 'string', valueName: 'string', description: 'Assign a name to the container' },
+  { long: 'env', short: 'e', type: 'list', valueName: 'list', description: 'Set environment variables' },
+  { long: 'env-file', type: 'list', valueName: 'list', description: 'Read in a file of environment variables' },
+  { long: 'publish', short: 'p', type: 'list', valueName: 'list', description: "Publish a container's port(s) to the host" },
+  { long: 'publish-all', short: 'P', type: 'bool', description: 'Publish all exposed ports to random ports' },
+  { long: 'volume', short: 'v', type: 'list', valueName: 'list', description: 'Bind mount a volume' },
+  { long: 'mount', type: 'list', valueName: 'mount', description: 'Attach a filesystem mount to the container' },
+  { long: 'tmpfs', type: 'list', valueName: 'list', description: 'Mount a tmpfs directory' },
+  { long: 'workdir', short: 'w', type: 'string', valueName: 'string', description: 'Working directory inside the container' },
+  { long: 'user', short: 'u', type: 'string', valueName: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { long: 'entrypoint', type: 'string', valueName: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
+  { long: 'hostname', short: 'h', type: 'string', valueName: 'string', description: 'Container host name' },
+  { long: 'network', type: 'string', valueName: 'network', description: 'Connect a container to a network' },
+  { long: 'restart', type: 'string', valueName: 'string', description: 'Restart policy to apply when a container exits', default: 'no' },
+  { long: 'init', type: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
+  { long: 'label', short: 'l', type: 'list', valueName: 'list', description: 'Set meta data on a container' },
+  { long: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: 'Memory limit' },
+  { long: 'cpus', type: 'string', valueName: 'decimal', description: 'Number of CPUs' },
+  { long: 'pids-limit', type: 'int', valueName: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+  { long: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
+  { long: 'cap-add', type: 'list', valueName: 'list', description: 'Add Linux capabilities' },
+  { long: 'cap-drop', type: 'list', valueName: 'list', description: 'Drop Linux capabilities' },
+  { long: 'privileged', type: 'bool', description: 'Give extended privileges to this container' },
+  { long: 'security-opt', type: 'list', valueName: 'list', description: 'Security Options' },
+  { long: 'health-cmd', type: 'string', valueName: 'string', description: 'Command to run to check health' },
+  { long: 'health-interval', type: 'string', valueName: 'duration', description: 'Time between running the check' },
+  { long: 'health-timeout', type: 'string', valueName: 'duration', description: 'Maximum time to allow one check to run' },
+  { long: 'health-retries', type: 'int', valueName: 'int', description: 'Consecutive failures needed to report unhealthy' },
+  { long: 'health-start-period', type: 'string', valueName: 'duration', description: 'Start period for the container to initialize' },
+  { long: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
+  { long: 'stop-signal', type: 'string', valueName: 'string', description: 'Signal to stop the container' },
+  { long: 'stop-timeout', type: 'int', valueName: 'int', description: 'Timeout (in seconds) to stop a container' },
+  { long: 'platform', type: 'string', valueName: 'string', description: 'Set platform if server is multi-platform capable' },
+  { long: 'pull', type: 'string', valueName: 'string', description: 'Pull image before creating ("always", "missing", "never")', default: 'missing' },
+  { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+  { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+  { long: 'rm', type: 'bool', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+];
+
+function parseBytes(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(s.trim());
+  if (!m) throw cliError(`invalid size: '${s}'`, 125);
+  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+function parseDuration(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
+  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  let matched = '';
+  for (const m of s.matchAll(re)) { total += Number(m[1]) * unit[m[2]!]!; matched += m[0]; }
+  if (matched !== s) throw cliError(`invalid duration: ${s}`, 125);
+  return Math.round(total);
+}
+
+async function envList(f: FlagValues): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of flag.list(f, 'env-file')) {
+    for (const line of (await fsp.readFile(file, 'utf8')).split('\n')) {
+      const l = line.trim();
+      if (!l || l.startsWith('#')) continue;
+      out.push(l.includes('=') ? l : process.env[l] !== undefined ? `${l}=${process.env[l]}` : l);
+    }
+  }
+  for (const e of flag.list(f, 'env')) out.push(e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e);
+  return out;
+}
+
+/** Build the POST /containers/create body from run/create flags. */
+export async function createBody(image: string, cmd: string[], f: FlagValues): Promise<Json> {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of flag.list(f, 'publish')) {
+    const [spec, proto = 'tcp'] = p.split('/');
+    const parts = spec!.split(':');
+    const ctr = parts.pop()!;
+    const hostPort = parts.pop() ?? '';
+    const hostIp = parts.join(':').replace(/^\[|\]$/g, '');
+    const key = `${ctr}/${proto}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: hostIp, HostPort: hostPort });
+  }
+  const mounts: Json[] = [];
+  for (const m of flag.list(f, 'mount')) {
+    const kv = Object.fromEntries(m.split(',').map((x) => { const i = x.indexOf('='); return i < 0 ? [x, 'true'] : [x.slice(0, i), x.slice(i + 1)]; }));
+    const ro = kv.readonly ?? kv.ro;
+    mounts.push({
+      Type: kv.type ?? 'volume', Source: kv.source ?? kv.src, Target: kv.target ?? kv.destination ?? kv.dst,
+      ReadOnly: ro === 'true' || ro === '1',
+      ...(kv['tmpfs-size'] ? { TmpfsOptions: { SizeBytes: parseBytes(kv['tmpfs-size']) } } : {}),
+    });
+  }
+  const tmpfs: Record<string, string> = {};
+  for (const x of flag.list(f, 'tmpfs')) { const i = x.indexOf(':'); tmpfs[i < 0 ? x : x.slice(0, i)] = i < 0 ? '' : x.slice(i + 1); }
+  const labels: Record<string, string> = {};
+  for (const l of flag.list(f, 'label')) { const i = l.indexOf('='); labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1); }
+  const restart = flag.str(f, 'restart') ?? 'no';
+  const [rName, rMax] = restart.split(':');
+  let health: Json | undefined;
+  if (flag.bool(f, 'no-healthcheck')) health = { Test: ['NONE'] };
+  else if (flag.str(f, 'health-cmd') || flag.str(f, 'health-interval')) {
+    health = {
+      ...(flag.str(f, 'health-cmd') ? { Test: ['CMD-SHELL', flag.str(f, 'health-cmd')] } : {}),
+      Interval: parseDuration(flag.str(f, 'health-interval')) ?? 0, Timeout: parseDuration(flag.str(f, 'health-timeout')) ?? 0,
+      Retries: flag.int(f, 'health-retries') ?? 0, StartPeriod: parseDuration(flag.str(f, 'health-start-period')) ?? 0,
+    };
+  }
+  const tty = flag.bool(f, 'tty');
+  const interactive = flag.bool(f, 'interactive');
+  const ep = flag.str(f, 'entrypoint');
+  return {
+    Image: image,
+    Cmd: cmd.length ? cmd : undefined,
+    ...(ep !== undefined ? { Entrypoint: ep === '' ? [''] : [ep] } : {}),
+    Env: await envList(f),
+    WorkingDir: flag.str(f, 'workdir') ?? '',
+    User: flag.str(f, 'user') ?? '',
+    Hostname: flag.str(f, 'hostname') ?? '',
+    Labels: labels,
+    ExposedPorts: exposed,
+    Tty: tty,
+    OpenStdin: interactive,
+    StdinOnce: interactive,
+    AttachStdin: interactive,
+    AttachStdout: true,
+    AttachStderr: true,
+    ...(health ? { Healthcheck: health } : {}),
+    ...(flag.str(f, 'stop-signal') ? { StopSignal: flag.str(f, 'stop-signal') } : {}),
+    ...(flag.int(f, 'stop-timeout') !== undefined ? { StopTimeout: flag.int(f, 'stop-timeout') } : {}),
+    HostConfig: {
+      Binds: flag.list(f, 'volume'),
+      Mounts: mounts,
+      Tmpfs: tmpfs,
+      PortBindings: bindings,
+      PublishAllPorts: flag.bool(f, 'publish-all'),
+      NetworkMode: flag.str(f, 'network') ?? 'bridge',
+      RestartPolicy: { Name: rName, MaximumRetryCount: rMax ? Number(rMax) : 0 },
+      AutoRemove: flag.bool(f, 'rm'),
+      Init: flag.bool(f, 'init') || null,
+      Memory: flag.str(f, 'memory') ? parseBytes(flag.str(f, 'memory')!) : 0,
+      NanoCpus: flag.str(f, 'cpus') ? Math.round(Number(flag.str(f, 'cpus')) * 1e9) : 0,
+      PidsLimit: flag.int(f, 'pids-limit') ?? null,
+      ReadonlyRootfs: flag.bool(f, 'read-only'),
+      CapAdd: flag.list(f, 'cap-add'),
+      CapDrop: flag.list(f, 'cap-drop'),
+      Privileged: flag.bool(f, 'privileged'),
+      SecurityOpt: flag.list(f, 'security-opt'),
+      ...(tty && process.stdout.isTTY ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] } : {}),
+    },
+  };
+}
+
+async function createContainer(ctx: Context, client: Client, image: string, cmd: string[], f: FlagValues): Promise<string> {
+  const body = await createBody(image, cmd, f);
+  const name = flag.str(f, 'name');
+  const platform = flag.str(f, 'platform');
+  const pull = flag.str(f, 'pull') ?? 'missing';
+  const doPull = async () => {
+    const s = client.pull(image, platform ? { platform } : {});
+    for await (const _m of s as unknown as AsyncIterable<unknown>) { /* progress is not shown */ }
+  };
+  if (pull === 'always') await doPull();
+  const go = () => t(client).json<{ Id: string }>({ method: 'POST', path: '/containers/create', query: { name, platform }, json: body });
+  try {
+    return (await go()).Id;
+  } catch (e) {
+    if (pull !== 'missing' || !isBerthError(e) || !/No such image/.test(e.message)) throw e;
+    ctx.err(`Unable to find image '${image}' locally\n`);
+    await doPull();
+    return (await go()).Id;
+  }
+}
+
+/** Attach (hijacked) before start, as docker does, so no output is lost. */
+async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: boolean; stdin: boolean; autoRemove: boolean; start: boolean }): Promise<number> {
+  const sock = await hijack(client, `/containers/${id}/attach?stream=1&stdout=1&stderr=1${o.stdin ? '&stdin=1' : ''}`);
+  const waitRes = t(client).request({ method: 'POST', path: `/containers/${id}/wait`, query: { condition: o.autoRemove ? 'removed' : 'next-exit' } });
+  const res = await waitRes;
+  const body = (async () => { let s = ''; for await (const c of res) s += (c as Buffer).toString(); return JSON.parse(s || '{}') as { StatusCode?: number }; })();
+  const streamDone = new Promise<void>((r) => { sock.once('end', () => r()); sock.once('close', () => r()); });
+  if (o.tty) sock.on('data', (d: Buffer) => ctx.stdout.write(d));
+  else demux(sock, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b));
+  sock.resume();
+  const raw = o.tty && o.stdin && ctx.stdin.isTTY;
+  if (raw) ctx.stdin.setRawMode(true);
+  if (o.stdin) {
+    ctx.stdin.on('data', (d: Buffer) => sock.write(d));
+    ctx.stdin.once('end', () => sock.end());
+  }
+  try {
+    if (o.start) await t(client).empty({ method: 'POST', path: `/containers/${id}/start` });
+    if (o.tty && ctx.stdout.isTTY) {
+      const resize = () => t(client).empty({ method: 'POST', path: `/containers/${id}/resize`, query: { h: ctx.stdout.rows, w: ctx.stdout.columns } }).catch(() => {});
+      await resize();
+      ctx.stdout.on('resize', () => void resize());
+    }
+    await streamDone;
+    const r = await body;
+    return r.StatusCode ?? 0;
+  } finally {
+    if (raw) ctx.stdin.setRawMode(false);
+    ctx.stdin.pause();
+    ctx.stdin.unref?.();
+  }
+}
+
+export const run: Command = {
+  usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  description: 'Create and run a new container from an image',
+  minArgs: 1,
+  interspersed: false,
+  flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' }],
+  async run(ctx, args, f) {
+    const client = await ctx.client();
+    const id = await createContainer(ctx, client, args[0]!, args.slice(1), f);
+    if (flag.bool(f, 'detach')) {
+      await t(client).empty({ method: 'POST', path: `/containers/${id}/start` });
+      ctx.out(`${id}\n`);
+      return 0;
+    }
+    try {
+      return await attachAndRun(ctx, client, id, { tty: flag.bool(f, 'tty'), stdin: flag.bool(f, 'interactive'), autoRemove: flag.bool(f, 'rm'), start: true });
+    } catch (e) {
+      if (!isBerthError(e)) throw e;
+      const m = e.message;
+      const code = /executable file not found|no such file or directory/.test(m) ? 127 : /permission denied|is a directory/.test(m) ? 126 : 125;
+      throw cliError(`Error response from daemon: ${m}`, code);
+    }
+  },
+};
+
+export const create: Command = {
+  usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  description: 'Create a new container',
+  minArgs: 1,
+  interspersed: false,
+  flags: CREATE_FLAGS,
+  async run(ctx, args, f) {
+    const client = await ctx.client();
+    ctx.out(`${await createContainer(ctx, client, args[0]!, args.slice(1), f)}\n`);
+  },
+};
+
+/** Run `fn` for each argument; print each name on success, errors to stderr; exit 1 if any failed. */
+function each(fn: (client: Client, name: string, f: FlagValues) => Promise<void>, print = true) {
+  return async (ctx: Context, args: string[], f: FlagValues) => {
+    const client = await ctx.client();
+    let failed = false;
+    for (const a of args) {
+      try {
+        await fn(client, a, f);
+        if (print) ctx.out(`${a}\n`);
+      } catch (e) {
+        if (!isBerthError(e)) throw e;
+        failed = true;
+        ctx.err(`Error response from daemon: ${e.message}\n`);
+      }
+    }
+    return failed ? 1 : 0;
+  };
+}
+
+const ignore304 = (e: unknown) => { if (!isBerthError(e, 'ERR_NOT_MODIFIED')) throw e; };
+
+export const start: Command = {
+  usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Start one or more stopped containers',
+  minArgs: 1,
+  flags: [
+    { long: 'attach', short: 'a', type: 'bool', description: 'Attach STDOUT/STDERR and forward signals' },
+    { long: 'interactive', short: 'i', type: 'bool', description: "Attach container's STDIN" },
+  ],
+  async run(ctx, args, f) {
+    if (flag.bool(f, 'attach') || flag.bool(f, 'interactive')) {
+      const client = await ctx.client();
+      const info = await t(client).json<{ Id: string; Config: { Tty: boolean }; HostConfig: { AutoRemove: boolean } }>({ path: `/containers/${enc(args[0]!)}/json` });
+      return attachAndRun(ctx, client, info.Id, { tty: info.Config.Tty, stdin: flag.bool(f, 'interactive'), autoRemove: info.HostConfig.AutoRemove, start: true });
+    }
+    return each((c, n) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/start` }).then(() => {}, ignore304))(ctx, args, f);
+  },
+};
+
+const timeFlags: FlagSpec[] = [
+  { long: 'time', short: 't', type: 'int', valueName: 'int', description: 'Seconds to wait before killing the container' },
+  { long: 'signal', short: 's', type: 'string', valueName: 'string', description: 'Signal to send to the container' },
+];
+
+export const stop: Command = {
+  usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', description: 'Stop one or more running containers', minArgs: 1, flags: timeFlags,
+  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/stop`, query: { t: flag.int(f, 'time'), signal: flag.str(f, 'signal') } }).then(() => {}, ignore304)),
+};
+
+export const restart: Command = {
+  usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', description: 'Restart one or more containers', minArgs: 1, flags: timeFlags,
+  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/restart`, query: { t: flag.int(f, 'time'), signal: flag.str(f, 'signal') } }).then(() => {})),
+};
+
+export const kill: Command = {
+  usage: 'kill [OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', minArgs: 1,
+  flags: [{ long: 'signal', short: 's', type: 'string', valueName: 'string', description: 'Signal to send to the container' }],
+  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/kill`, query: { signal: flag.str(f, 'signal') } }).then(() => {})),
+};
+
+export const rm: Command = {
+  usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', minArgs: 1,
+  flags: [
+    { long: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
+    { long: 'volumes', short: 'v', type: 'bool', description: 'Remove anonymous volumes associated with the container' },
+  ],
+  run: each((c, n, f) => t(c).empty({ method: 'DELETE', path: `/containers/${enc(n)}`, query: { force: flag.bool(f, 'force') || undefined, v: flag.bool(f, 'volumes') || undefined } }).then(() => {})),
+};
+
+export const pause: Command = {
+  usage: 'pause CONTAINER [CONTAINER...]', description: 'Pause all processes within one or more containers', minArgs: 1,
+  run: each((c, n) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/pause` }).then(() => {})),
+};
+
+export const unpause: Command = {
+  usage: 'unpause CONTAINER [CONTAINER...]', description: 'Unpause all processes within one or more containers', minArgs: 1,
+  run: each((c, n) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/unpause` }).then(() => {})),
+};
+
+export const wait: Command = {
+  usage: 'wait CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', minArgs: 1,
+  run: each(async (c, n) => {
+    const r = await t(c).json<{ StatusCode: number }>({ method: 'POST', path: `/containers/${enc(n)}/wait` });
+    process.stdout.write(`${r.StatusCode}\n`);
+  }, false),
+};
+
+export const rename: Command = {
+  usage: 'rename CONTAINER NEW_NAME', description: 'Rename a container', minArgs: 2, maxArgs: 2,
+  async run(ctx, args) {
+    await t(await ctx.client()).empty({ method: 'POST', path: `/containers/${enc(args[0]!)}/rename`, query: { name: args[1] } });
+  },
+};
+
+export const top: Command = {
+  usage: 'top CONTAINER [ps OPTIONS]', description: 'Display the running processes of a container', minArgs: 1, interspersed: false,
+  async run(ctx, args) {
+    const r = await t(await ctx.client()).json<{ Titles: string[]; Processes: string[][] }>({ path: `/containers/${enc(args[0]!)}/top`, query: { ps_args: args.slice(1).join(' ') || undefined } });
+    const rows = [r.Titles, ...r.Processes];
+    const widths = r.Titles.map((_, i) => Math.max(...rows.map((x) => (x[i] ?? '').length)));
+    ctx.out(rows.map((x) => x.map((v, i) => (i === x.length - 1 ? v : v.padEnd(widths[i]! + 3))).join('')).join('\n') + '\n');
+  },
+};
+
+export const logs: Command = {
+  usage: 'logs [OPTIONS] CONTAINER', description: 'Fetch the logs of a container', minArgs: 1, maxArgs: 1,
+  flags: [
+    { long: 'follow', short: 'f', type: 'bool', description: 'Follow log output' },
+    { long: 'timestamps', short: 't', type: 'bool', description: 'Show timestamps' },
+    { long: 'since', type: 'string', valueName: 'string', description: 'Show logs since timestamp or relative (e.g. 42m)' },
+    { long: 'until', type: 'string', valueName: 'string', description: 'Show logs before a timestamp or relative' },
+    { long: 'tail', short: 'n', type: 'string', valueName: 'string', description: 'Number of lines to show from the end of the logs', default: 'all' },
+  ],
+  async run(ctx, args, f) {
+    const client = await ctx.client();
+    const info = await t(client).json<{ Config: { Tty: boolean } }>({ path: `/containers/${enc(args[0]!)}/json` });
+    const rel = (s: string | undefined) => {
+      if (!s) return undefined;
+      const d = /^(\d+)(s|m|h)$/.exec(s);
+      if (d) return String(Math.floor(Date.now() / 1000) - Number(d[1]) * ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[d[2]!]!);
+      const ms = Date.parse(s);
+      return Number.isNaN(ms) ? s : (ms / 1000).toFixed(9);
+    };
+    const res = await t(client).request({ path: `/containers/${enc(args[0]!)}/logs`, query: {
+      stdout: 1, stderr: 1, follow: flag.bool(f, 'follow') || undefined, timestamps: flag.bool(f, 'timestamps') || undefined,
+      since: rel(flag.str(f, 'since')), until: rel(flag.str(f, 'until')), tail: flag.str(f, 'tail'),
+    } });
+    if (info.Config.Tty) res.on('data', (d: Buffer) => ctx.stdout.write(d));
+    else demux(res, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b));
+    await new Promise<void>((r) => res.once('end', () => r()));
+  },
+};
+
+export const exec: Command = {
+  usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', description: 'Execute a command in a running container', minArgs: 2, interspersed: false,
+  flags: [
+    { long: 'detach', short: 'd', type: 'bool', description: 'Detached mode: run command in the background' },
+    { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+    { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+    { long: 'env', short: 'e', type: 'list', valueName: 'list', description: 'Set environment variables' },
+    { long: 'user', short: 'u', type: 'string', valueName: 'string', description: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
+    { long: 'workdir', short: 'w', type: 'string', valueName: 'string', description: 'Working directory inside the container' },
+  ],
+  async run(ctx, args, f) {
+    const client = await ctx.client();
+    const tty = flag.bool(f, 'tty');
+    const stdin = flag.bool(f, 'interactive');
+    const detach = flag.bool(f, 'detach');
+    const { Id } = await t(client).json<{ Id: string }>({ method: 'POST', path: `/containers/${enc(args[0]!)}/exec`, json: {
+      Cmd: args.slice(1), Tty: tty, AttachStdin: stdin && !detach, AttachStdout: !detach, AttachStderr: !detach,
+      Env: flag.list(f, 'env'), User: flag.str(f, 'user') ?? '', WorkingDir: flag.str(f, 'workdir') ?? '',
+      ...(tty && ctx.stdout.isTTY ? { ConsoleSize: [ctx.stdout.rows, ctx.stdout.columns] } : {}),
+    } });
+    if (detach) {
+      await t(client).empty({ method: 'POST', path: `/exec/${Id}/start`, json: { Detach: true, Tty: tty } });
+      return 0;
+    }
+    const sock = await hijack(client, `/exec/${Id}/start`, { Detach: false, Tty: tty, ...(tty && ctx.stdout.isTTY ? { ConsoleSize: [ctx.stdout.rows, ctx.stdout.columns] } : {}) });
+    const done = new Promise<void>((r) => { sock.once('end', () => r()); sock.once('close', () => r()); });
+    if (tty) sock.on('data', (d: Buffer) => ctx.stdout.write(d));
+    else demux(sock, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b));
+    sock.resume();
+    const raw = tty && stdin && ctx.stdin.isTTY;
+    if (raw) ctx.stdin.setRawMode(true);
+    if (stdin) { ctx.stdin.on('data', (d: Buffer) => sock.write(d)); ctx.stdin.once('end', () => sock.end()); }
+    try { await done; } finally { if (raw) ctx.stdin.setRawMode(false); ctx.stdin.pause(); }
+    const r = await t(client).json<{ ExitCode: number | null }>({ path: `/exec/${Id}/json` });
+    return r.ExitCode ?? 0;
+  },
+};
+
+const PS_HEADERS: Row = { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', Size: 'SIZE', Labels: 'LABELS', State: 'STATE' };
+
+function portsText(ports: Json[]): string {
+  return ports.map((p) => (p.PublicPort ? `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
+}
+
+function ago(sec: number): string {
+  const s = Math.max(0, Math.floor(Date.now() / 1000 - sec));
+  if (s < 1) return 'Less than a second ago';
+  if (s < 60) return `${s} seconds ago`;
+  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
+  if (s < 86400 * 2) return `${Math.round(s / 3600)} hours ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+export const ps: Command = {
+  usage: 'ps [OPTIONS]', description: 'List containers', maxArgs: 0,
+  flags: [
+    { long: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
+    { long: 'quiet', short: 'q', type: 'bool', description: 'Only display container IDs' },
+    { long: 'last', short: 'n', type: 'int', valueName: 'int', description: 'Show n last created containers (includes all states)', default: -1 },
+    { long: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
+    { long: 'size', short: 's', type: 'bool', description: 'Display total file sizes' },
+    { long: 'filter', short: 'f', type: 'list', valueName: 'filter', description: 'Filter output based on conditions provided' },
+    { long: 'format', type: 'string', valueName: 'string', description: 'Format output using a custom template' },
+    { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+  ],
+  async run(ctx, _args, f) {
+    const client = await ctx.client();
+    const filters: Record<string, string[]> = {};
+    for (const x of flag.list(f, 'filter')) { const i = x.indexOf('='); (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1)); }
+    const limit = flag.bool(f, 'latest') ? 1 : flag.int(f, 'last') ?? -1;
+    const list = await t(client).json<Json[]>({ path: '/containers/json', query: {
+      all: flag.bool(f, 'all') || undefined, limit: limit > 0 ? limit : undefined, size: flag.bool(f, 'size') || undefined,
+      filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
+    } });
+    const noTrunc = flag.bool(f, 'no-trunc');
+    const rows: Row[] = list.map((c) => ({
+      ID: noTrunc ? String(c.Id) : shortId(String(c.Id)),
+      Image: String(c.Image),
+      Command: noTrunc ? `"${String(c.Command)}"` : `"${ellipsis(String(c.Command), 20)}"`,
+      RunningFor: ago(Number(c.Created)),
+      CreatedAt: new Date(Number(c.Created) * 1000).toISOString(),
+      Status: String(c.Status),
+      State: String(c.State),
+      Ports: portsText((c.Ports as Json[]) ?? []),
+      Names: ((c.Names as string[]) ?? []).map((n) => n.replace(/^\//, '')).join(','),
+      Size: c.SizeRw !== undefined ? humanSize(Number(c.SizeRw)) : '0B',
+      Labels: Object.entries((c.Labels as Record<string, string>) ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+    }));
+    const def = flag.bool(f, 'quiet') ? '{{.ID}}' : 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+    ctx.out(renderRows(flag.bool(f, 'quiet') ? undefined : flag.str(f, 'format'), def, PS_HEADERS, rows));
+  },
+};
+
+export const port: Command = {
+  usage: 'port CONTAINER [PRIVATE_PORT[/PROTO]]', description: 'List port mappings or a specific mapping for the container', minArgs: 1, maxArgs: 2,
+  async run(ctx, args) {
+    const info = await t(await ctx.client()).json<{ NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> } }>({ path: `/containers/${enc(args[0]!)}/json` });
+    const want = args[1] ? (args[1].includes('/') ? args[1] : `${args[1]}/tcp`) : undefined;
+    const out: string[] = [];
+    for (const [k, v] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      if (want && k !== want) continue;
+      for (const b of v ?? []) out.push(want ? `${b.HostIp || '0.0.0.0'}:${b.HostPort}` : `${k} -> ${b.HostIp || '0.0.0.0'}:${b.HostPort}`);
+    }
+    if (want && out.length === 0) throw cliError(`Error: No public port '${want}' published for ${args[0]}`, 1);
+    if (out.length) ctx.out(out.join('\n') + '\n');
+  },
+};
+
+export const prune: Command = {
+  usage: 'container prune [OPTIONS]', description: 'Remove all stopped containers', maxArgs: 0,
+  flags: [
+    { long: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+    { long: 'filter', type: 'list', valueName: 'filter', description: 'Provide filter values (e.g. "until=<timestamp>")' },
+  ],
+  async run(ctx, _args, f) {
+    const filters: Record<string, string[]> = {};
+    for (const x of flag.list(f, 'filter')) { const i = x.indexOf('='); (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1)); }
+    const r = await t(await ctx.client()).json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>({ method: 'POST', path: '/containers/prune', query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
+    if (r.ContainersDeleted?.length) ctx.out(`Deleted Containers:\n${r.ContainersDeleted.join('\n')}\n\n`);
+    ctx.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+  },
+};

@@ -1,0 +1,214 @@
+// The typed Berth/Docker Engine API client. Each method is a thin mapping onto one endpoint through
+// the Transport; new areas (containers, networks, volumes) add methods the same way.
+import type { Readable } from 'node:stream';
+import { BerthError } from '../errors/index.js';
+import { ProgressStream } from './progress.js';
+import { Transport, resolveHost, encodeFilters, encodeRegistryAuth, nameSegment, jsonValues, type HostSource } from './transport.js';
+import type {
+  AuthConfig, AuthResponse, DiskUsage, DistributionInspect, EventMessage, EventsOptions, FiltersInput, HistoryItem,
+  ImageDeleteItem, ImageInspect, ImagePruneResponse, ImageSummary, ImportOptions, ListImagesOptions, LoadOptions,
+  PingResult, PullOptions, PushOptions, RemoveImageOptions, SystemInfo, SystemVersion,
+} from './types.js';
+
+export interface ConnectOptions {
+  /** unix:///path or tcp://host:port; default BERTH_HOST, DOCKER_HOST, then unix:///run/berth/berth.sock. */
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Split "name[:tag][@digest]" without normalising (the daemon normalises). */
+export function splitReference(ref: string): { name: string; tag?: string; digest?: string } {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) { digest = rest.slice(at + 1); rest = rest.slice(0, at); }
+  let tag: string | undefined;
+  const slash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > slash) { tag = rest.slice(colon + 1); rest = rest.slice(0, colon); }
+  return { name: rest, tag, digest };
+}
+
+export class Client {
+  readonly transport: Transport;
+  readonly host: string;
+  readonly hostSource: HostSource;
+  /** API version the daemon announced on the last ping. Paths are unversioned (latest). */
+  apiVersion?: string;
+
+  constructor(opts: ConnectOptions = {}) {
+    const r = resolveHost(opts.host, opts.env);
+    this.host = r.host;
+    this.hostSource = r.source;
+    this.transport = new Transport(r.host);
+  }
+
+  /** Release idle connections (a process with an open client still exits; this is for tidiness). */
+  close(): void { this.transport.close(); }
+
+  // ---- system -------------------------------------------------------------------------------
+
+  async ping(signal?: AbortSignal): Promise<PingResult> {
+    const res = await this.transport.empty({ path: '/_ping', signal });
+    const h = res.headers;
+    const one = (k: string) => { const v = h[k]; return Array.isArray(v) ? v[0] : v; };
+    this.apiVersion = one('api-version') ?? this.apiVersion;
+    return {
+      ok: true,
+      apiVersion: one('api-version'),
+      osType: one('ostype'),
+      experimental: one('docker-experimental') === 'true',
+      builderVersion: one('builder-version'),
+    };
+  }
+
+  version(): Promise<SystemVersion> { return this.transport.json({ path: '/version' }); }
+
+  info(): Promise<SystemInfo> { return this.transport.json({ path: '/info' }); }
+
+  df(opts: { type?: string[] } = {}): Promise<DiskUsage> {
+    return this.transport.json({ path: '/system/df', query: { type: opts.type } });
+  }
+
+  /** Stream daemon events until the signal aborts or the consumer stops iterating. */
+  async *events(opts: EventsOptions = {}): AsyncGenerator<EventMessage> {
+    let res;
+    try {
+      res = await this.transport.request({
+        path: '/events',
+        query: { filters: encodeFilters(opts.filters), since: opts.since?.toString(), until: opts.until?.toString() },
+        signal: opts.signal,
+      });
+    } catch (e) {
+      if (opts.signal?.aborted) return;
+      throw e;
+    }
+    try {
+      yield* jsonValues<EventMessage>(res);
+    } catch (e) {
+      if ((e as Error).name === 'AbortError' || opts.signal?.aborted) return;
+      throw e;
+    } finally {
+      res.destroy();
+    }
+  }
+
+  auth(creds: AuthConfig): Promise<AuthResponse> {
+    return this.transport.json({ method: 'POST', path: '/auth', json: creds });
+  }
+
+  // ---- images -------------------------------------------------------------------------------
+
+  listImages(opts: ListImagesOptions = {}): Promise<ImageSummary[]> {
+    return this.transport.json({
+      path: '/images/json',
+      query: { all: opts.all || undefined, filters: encodeFilters(opts.filters), digests: opts.digests || undefined, 'shared-size': opts.sharedSize || undefined },
+    });
+  }
+
+  /** Pull an image; iterate the progress or call `.done()`. A tagless ref pulls :latest unless allTags. */
+  pull(ref: string, opts: PullOptions = {}): ProgressStream {
+    const { name, tag, digest } = splitReference(ref);
+    if (opts.allTags && (tag || digest)) throw new BerthError('ERR_INVALID_ARGUMENT', 'tag can\'t be used with --all-tags/-a');
+    const apiTag = digest ?? tag ?? (opts.allTags ? undefined : 'latest');
+    return new ProgressStream(() => this.transport.request({
+      method: 'POST',
+      path: '/images/create',
+      query: { fromImage: name, tag: apiTag, platform: opts.platform },
+      headers: { 'X-Registry-Auth': encodeRegistryAuth(opts.auth) },
+      signal: opts.signal,
+    }), 'ERR_REGISTRY');
+  }
+
+  inspectImage(name: string): Promise<ImageInspect> {
+    return this.transport.json({ path: `/images/${nameSegment(name)}/json` });
+  }
+
+  imageHistory(name: string): Promise<HistoryItem[]> {
+    return this.transport.json({ path: `/images/${nameSegment(name)}/history` });
+  }
+
+  removeImage(name: string, opts: RemoveImageOptions = {}): Promise<ImageDeleteItem[]> {
+    return this.transport.json({
+      method: 'DELETE',
+      path: `/images/${nameSegment(name)}`,
+      query: { force: opts.force || undefined, noprune: opts.noprune || undefined },
+    });
+  }
+
+  /** Tag `source` (name or ID) as `target` ("repo[:tag]", default tag latest). */
+  async tagImage(source: string, target: string): Promise<void> {
+    const { name, tag, digest } = splitReference(target);
+    if (digest) throw new BerthError('ERR_INVALID_ARGUMENT', 'refusing to create a tag with a digest reference');
+    await this.transport.empty({
+      method: 'POST',
+      path: `/images/${nameSegment(source)}/tag`,
+      query: { repo: name, tag: tag ?? 'latest' },
+    });
+  }
+
+  /** Push "repo[:tag]" (default tag latest; every tag with allTags). */
+  push(ref: string, opts: PushOptions = {}): ProgressStream {
+    const { name, tag, digest } = splitReference(ref);
+    if (digest) throw new BerthError('ERR_INVALID_ARGUMENT', 'cannot push a digest reference');
+    const apiTag = opts.allTags ? undefined : tag ?? 'latest';
+    return new ProgressStream(() => this.transport.request({
+      method: 'POST',
+      path: `/images/${nameSegment(name)}/push`,
+      query: { tag: apiTag, platform: opts.platform },
+      // Docker daemons require the header on push; "{}" means anonymous.
+      headers: { 'X-Registry-Auth': encodeRegistryAuth(opts.auth ?? {}) },
+      signal: opts.signal,
+    }), 'ERR_REGISTRY');
+  }
+
+  /** Export images as a docker-archive tar stream. */
+  async save(names: string | string[], opts: { platform?: string } = {}): Promise<Readable> {
+    const list = typeof names === 'string' ? [names] : names;
+    if (list.length === 0) throw new BerthError('ERR_INVALID_ARGUMENT', 'no image names given');
+    return this.transport.request({ path: '/images/get', query: { names: list, platform: opts.platform } });
+  }
+
+  /** Load images from a docker-archive/OCI-layout tar stream. */
+  load(tar: Readable, opts: LoadOptions = {}): ProgressStream {
+    return new ProgressStream(() => this.transport.request({
+      method: 'POST',
+      path: '/images/load',
+      query: { quiet: opts.quiet || undefined },
+      headers: { 'Content-Type': 'application/x-tar' },
+      body: tar,
+    }), 'ERR_BAD_ARCHIVE');
+  }
+
+  /** Create an image from a filesystem tarball (a stream) or from a URL the daemon fetches. */
+  importImage(src: Readable | string, opts: ImportOptions = {}): ProgressStream {
+    const fromUrl = typeof src === 'string';
+    return new ProgressStream(() => this.transport.request({
+      method: 'POST',
+      path: '/images/create',
+      query: {
+        fromSrc: fromUrl ? src : '-', repo: opts.repo, tag: opts.tag, message: opts.message,
+        changes: opts.changes, platform: opts.platform,
+      },
+      headers: fromUrl ? {} : { 'Content-Type': 'application/x-tar' },
+      body: fromUrl ? undefined : src,
+    }));
+  }
+
+  pruneImages(filters?: FiltersInput): Promise<ImagePruneResponse> {
+    return this.transport.json({ method: 'POST', path: '/images/prune', query: { filters: encodeFilters(filters) } });
+  }
+
+  /** Registry-side descriptor and platforms of an image, via the daemon. */
+  distribution(name: string, opts: { auth?: AuthConfig | string } = {}): Promise<DistributionInspect> {
+    return this.transport.json({
+      path: `/distribution/${nameSegment(name)}/json`,
+      headers: { 'X-Registry-Auth': encodeRegistryAuth(opts.auth) },
+    });
+  }
+}
+
+/** A client for the daemon found by host → BERTH_HOST → DOCKER_HOST → the default socket. */
+export function connect(opts: ConnectOptions = {}): Client {
+  return new Client(opts);
+}

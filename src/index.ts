@@ -1,0 +1,2 @@
+// Package entry of `berth`: the SDK.
+export * from './client/index.js';
