@@ -22,12 +22,12 @@ try {
   console.log(`berth daemon idle RSS: ${(rssKb(daemon.pid) / 1024).toFixed(1)} MB`);
   const engines = [{ name: 'berth', before: `${berth} rmi -f ${img}; ${berth} image prune -af`, cmd: `${berth} pull -q ${img}` }];
   if (sh('/usr/bin/docker -H unix:///var/run/docker.sock version', { allowFail: true }).status === 0) {
-    engines.push({ name: 'docker', before: `/usr/bin/docker -H unix:///var/run/docker.sock rmi -f ${img}; /usr/bin/docker -H unix:///var/run/docker.sock image prune -f`, cmd: `/usr/bin/docker -H unix:///var/run/docker.sock pull -q ${img}` });
+    engines.push({ name: 'docker', before: `/usr/bin/docker -H unix:///var/run/docker.sock rmi -f ${img}; /usr/bin/docker -H unix:///var/run/docker.sock rmi -f fixtures-debian:base; /usr/bin/docker -H unix:///var/run/docker.sock image prune -f`, cmd: `/usr/bin/docker -H unix:///var/run/docker.sock pull -q ${img}` });
     const dpid = sh('pidof dockerd', { allowFail: true }).stdout.trim();
     const cpid = sh('pidof containerd', { allowFail: true }).stdout.trim();
     if (dpid) console.log(`dockerd RSS: ${(rssKb(dpid) / 1024).toFixed(1)} MB` + (cpid ? `, containerd RSS: ${(rssKb(cpid) / 1024).toFixed(1)} MB` : ''));
   }
-  if (have('podman')) engines.push({ name: 'podman', before: `podman rmi -f ${img}`, cmd: `podman pull -q --tls-verify=false ${img}` });
+  if (have('podman')) engines.push({ name: 'podman', before: `podman rmi -f ${img}; podman rmi -f fixtures-debian:base localhost/fixtures-debian:base`, cmd: `podman pull -q --tls-verify=false ${img}` });
   compare(`pull ${img}`, engines, { runs });
   console.log(`berth daemon RSS after pulls: ${(rssKb(daemon.pid) / 1024).toFixed(1)} MB`);
 } finally {

@@ -293,7 +293,8 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     [opts.resolvConfPath, '/etc/resolv.conf'], [opts.hostnamePath, '/etc/hostname'], [opts.hostsPath, '/etc/hosts'],
   ];
   for (const [src, dst] of etc) {
-    if (src) mounts.push({ destination: dst, type: 'bind', source: src, options: ['rbind', 'rprivate'] });
+    // Docker binds these read-only when the root fs is read-only.
+    if (src) mounts.push({ destination: dst, type: 'bind', source: src, options: ['rbind', 'rprivate', ...(opts.readonlyRootfs ? ['ro'] : [])] });
   }
   const userMountDests = new Set<string>();
   const addUserMount = (m: OciMount) => {

@@ -140,6 +140,10 @@ test('noNewPrivileges, readonly rootfs, numeric user, user range checks', () => 
   const s = buildSpec({ ...base, noNewPrivileges: true, readonlyRootfs: true, user: { uid: 1000, gid: 50, additionalGids: [7] } });
   assert.equal(s.process.noNewPrivileges, true);
   assert.equal(s.root.readonly, true);
+  // As Docker: with a read-only root fs, /etc/{hosts,hostname,resolv.conf} are bound read-only too.
+  const ro = buildSpec({ ...base, readonlyRootfs: true, hostsPath: '/c/hosts', hostnamePath: '/c/hostname', resolvConfPath: '/c/resolv.conf' });
+  for (const d of ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf']) assert.ok(ro.mounts.find((m) => m.destination === d)!.options!.includes('ro'), d);
+  assert.ok(!buildSpec({ ...base, hostsPath: '/c/hosts' }).mounts.find((m) => m.destination === '/etc/hosts')!.options!.includes('ro'));
   assert.deepEqual(s.process.user, { uid: 1000, gid: 50, additionalGids: [7] });
   assert.throws(() => buildSpec({ ...base, user: { uid: 2147483648, gid: 0 } }), (e) => isBerthError(e, 'ERR_INVALID_ARGUMENT'));
   assert.throws(() => buildSpec({ ...base, user: { uid: 0, gid: 4294967296 } }), (e) => isBerthError(e, 'ERR_INVALID_ARGUMENT'));

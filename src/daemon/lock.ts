@@ -1,0 +1,58 @@
+// One daemon per root. The lock file holds "pid starttime"; a lock whose process is gone (or whose
+// pid was reused by another process, detected by start time) is stale — so a kill -9 never wedges it.
+import { promises as fsp, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BerthError } from '../errors/index.js';
+
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime), counted after the ")" closing the command name.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[19];
+  } catch { return undefined; }
+}
+
+function alive(pid: number, start: string | undefined): boolean {
+  try { process.kill(pid, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false; }
+  const now = startTime(pid);
+  return now === undefined || start === undefined || now === start;
+}
+
+export interface RootLock { path: string; release(): Promise<void> }
+
+export async function lockRoot(root: string): Promise<RootLock> {
+  const path = join(root, 'daemon.lock');
+  const me = `${process.pid} ${startTime(process.pid) ?? ''}\n`;
+  const tmp = join(root, `.daemon.lock.${randomBytes(6).toString('hex')}`);
+  await fsp.writeFile(tmp, me, { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await fsp.link(tmp, path); // atomic: fails if a lock exists
+        return {
+          path,
+          release: async () => {
+            const cur = await fsp.readFile(path, 'utf8').catch(() => '');
+            if (cur === me) await fsp.rm(path, { force: true });
+          },
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const text = await fsp.readFile(path, 'utf8').catch(() => '');
+      const [pidS, start] = text.trim().split(' ');
+      const pid = Number(pidS);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid, start)) {
+        throw new BerthError('ERR_CONFLICT', `another berth daemon (pid ${pid}) is already running with root ${root}; stop it first`);
+      }
+      // Stale lock from a dead daemon: remove only if unchanged, then retry.
+      const again = await fsp.readFile(path, 'utf8').catch(() => '');
+      if (again === text) await fsp.rm(path, { force: true });
+    }
+    throw new BerthError('ERR_CONFLICT', `cannot lock daemon root ${root}`);
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
+}

@@ -1,0 +1,372 @@
+// Container operations beyond the lifecycle: top, stats (Docker's JSON shape), export, commit,
+// changes and the archive (docker cp) endpoints.
+import { promises as fsp, constants } from 'node:fs';
+import { join, posix } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { errors } from '../../errors/index.js';
+import { runCommand } from '../../runtime/exec-util.js';
+import type { ContainerStats } from '../../runtime/index.js';
+import type { ContainerRecord } from './types.js';
+import type { ContainerService } from './service.js';
+
+/** PIDs (host view) of the processes in the container: same pid namespace as its init. */
+async function containerPids(initPid: number): Promise<number[]> {
+  const ns = await fsp.readlink(`/proc/${initPid}/ns/pid`).catch(() => undefined);
+  if (!ns) return [];
+  const out: number[] = [];
+  for (const n of await fsp.readdir('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    const l = await fsp.readlink(`/proc/${n}/ns/pid`).catch(() => undefined);
+    if (l === ns) out.push(Number(n));
+  }
+  return out;
+}
+
+export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): Promise<{ Titles: string[]; Processes: string[][] }> {
+  const c = svc.get(ref);
+  if (c.State.Status !== 'running' && c.State.Status !== 'paused') throw errors.conflict(`Container ${c.Id} is not running`);
+  const pids = new Set(await containerPids(c.State.Pid));
+  const args = psArgs.split(/\s+/).filter(Boolean);
+  const r = await runCommand('ps', args);
+  if (r.code !== 0) throw errors.internal(`Error running ps: ${r.stderr.trim()}`);
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+  const titles = lines[0]!.trim().split(/\s+/);
+  const pidCol = titles.indexOf('PID');
+  if (pidCol < 0) throw errors.invalid(`Couldn't find PID field in ps output`);
+  const procs: string[][] = [];
+  for (const l of lines.slice(1)) {
+    const f = l.trim().split(/\s+/);
+    if (!pids.has(Number(f[pidCol]))) continue;
+    // The last column (command) may contain spaces.
+    procs.push([...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(' ')]);
+  }
+  return { Titles: titles, Processes: procs };
+}
+
+const prevCpu = new Map<string, { total: number; system: number; online: number; read: string }>();
+
+/** One stats sample in Docker's JSON shape. */
+export async function statsOnce(svc: ContainerService, c: ContainerRecord): Promise<Record<string, unknown>> {
+  const running = c.State.Status === 'running' || c.State.Status === 'paused';
+  let s: ContainerStats | undefined;
+  if (running) s = await svc.runtime.stats(c.Id).catch(() => undefined);
+  const read = new Date().toISOString();
+  const prev = prevCpu.get(c.Id);
+  const cpu = s ? {
+    cpu_usage: {
+      total_usage: s.cpu.totalUsage, usage_in_kernelmode: s.cpu.usageInKernelmode, usage_in_usermode: s.cpu.usageInUsermode,
+      ...(s.cpu.perCpuUsage ? { percpu_usage: s.cpu.perCpuUsage } : {}),
+    },
+    system_cpu_usage: s.cpu.systemUsage, online_cpus: s.cpu.onlineCpus,
+    throttling_data: { periods: s.cpu.throttling.periods, throttled_periods: s.cpu.throttling.throttledPeriods, throttled_time: s.cpu.throttling.throttledTime },
+  } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  const precpu = prev ? {
+    cpu_usage: { total_usage: prev.total, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: prev.system, online_cpus: prev.online,
+    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+  } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  if (s) prevCpu.set(c.Id, { total: s.cpu.totalUsage, system: s.cpu.systemUsage, online: s.cpu.onlineCpus, read });
+  const blk = (e: { major: number; minor: number; op: string; value: number }[]) => e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value }));
+  return {
+    read, preread: prev?.read ?? '0001-01-01T00:00:00Z',
+    pids_stats: s ? { current: s.pids.current, ...(s.pids.limit ? { limit: s.pids.limit } : {}) } : {},
+    blkio_stats: s ? { io_service_bytes_recursive: blk(s.blkio.ioServiceBytesRecursive), io_serviced_recursive: blk(s.blkio.ioServicedRecursive), io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null } : {},
+    num_procs: 0, storage_stats: {}, cpu_stats: cpu, precpu_stats: precpu,
+    memory_stats: s ? { usage: s.memory.usage, ...(s.memory.maxUsage !== undefined ? { max_usage: s.memory.maxUsage } : {}), stats: s.memory.stats, limit: s.memory.limit } : {},
+    name: `/${c.Name}`, id: c.Id,
+    networks: { eth0: { rx_bytes: 0, rx_packets: 0, rx_errors: 0, rx_dropped: 0, tx_bytes: 0, tx_packets: 0, tx_errors: 0, tx_dropped: 0 } },
+  };
+}
+
+// ---- filesystem: export / changes / archive / commit ----------------------------------------------
+
+/** Mount the rootfs if the container is not running (overlay assembled on demand). */
+async function withRootfs<T>(svc: ContainerService, c: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
+  return svc.withRootfs(c, fn);
+}
+
+/** Resolve `p` inside `root` without leaving it: symlinks are followed as if chrooted. */
+export async function resolveInRoot(root: string, p: string, followLast = true): Promise<string> {
+  const parts = posix.normalize('/' + p).split('/').filter(Boolean);
+  let cur = '/';
+  let hops = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '..') { cur = posix.dirname(cur); continue; }
+    const next = posix.join(cur, part);
+    const last = i === parts.length - 1;
+    const st = await fsp.lstat(join(root, next)).catch(() => undefined);
+    if (st?.isSymbolicLink() && (!last || followLast)) {
+      if (++hops > 40) throw errors.invalid(`too many levels of symbolic links: ${p}`);
+      const target = await fsp.readlink(join(root, next));
+      const rest = parts.slice(i + 1);
+      const base = target.startsWith('/') ? [] : cur.split('/').filter(Boolean);
+      const np = [...base, ...target.split('/').filter(Boolean), ...rest];
+      parts.splice(0, parts.length, ...np);
+      cur = '/';
+      i = -1;
+      continue;
+    }
+    cur = next;
+  }
+  return join(root, cur);
+}
+
+export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+
+/** Go's os.FileMode bits from a unix mode (what docker cp's stat header carries). */
+function goMode(st: import('node:fs').Stats): number {
+  let m = st.mode & 0o777;
+  if (st.isDirectory()) m |= 0x80000000;
+  if (st.isSymbolicLink()) m |= 0x08000000;
+  if (st.mode & 0o4000) m |= 0x00800000;
+  if (st.mode & 0o2000) m |= 0x00400000;
+  if (st.mode & 0o1000) m |= 0x00100000;
+  return m >>> 0;
+}
+
+export async function archiveStat(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
+  const c = svc.get(ref);
+  return withRootfs(svc, c, async (root) => {
+    const full = await resolveInRoot(root, path, false);
+    const st = await fsp.lstat(full).catch(() => undefined);
+    if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
+    const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
+    return { name: posix.basename(path) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget };
+  });
+}
+
+/** GET /archive: a tar of `path` (its basename as the top entry), streamed into `out`. */
+export async function archiveGet(svc: ContainerService, ref: string, path: string, out: Writable, onStat: (s: PathStat) => void): Promise<void> {
+  const c = svc.get(ref);
+  await withRootfs(svc, c, async (root) => {
+    const follow = path.endsWith('/') || path.endsWith('/.');
+    const full = await resolveInRoot(root, path, follow);
+    const st = await fsp.lstat(full).catch(() => undefined);
+    if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
+    const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
+    onStat({ name: posix.basename(path.replace(/\/\.?$/, '')) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget });
+    const pack = tar.pack();
+    const base = posix.basename(path.replace(/\/\.?$/, '')) || '.';
+    const done = pipeline(pack, out);
+    await packTree(pack, full, base);
+    pack.finalize();
+    await done;
+  });
+}
+
+async function packTree(pack: tar.Pack, full: string, name: string): Promise<void> {
+  const st = await fsp.lstat(full);
+  const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+  if (st.isDirectory()) {
+    pack.entry({ ...common, type: 'directory' });
+    for (const e of (await fsp.readdir(full)).sort()) await packTree(pack, join(full, e), `${name}/${e}`);
+  } else if (st.isSymbolicLink()) {
+    pack.entry({ ...common, type: 'symlink', linkname: await fsp.readlink(full) });
+  } else if (st.isFile()) {
+    // O_NOFOLLOW: the file could have been swapped for a symlink since lstat.
+    const fh = await fsp.open(full, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const entry = pack.entry({ ...common, type: 'file', size: st.size });
+      const buf = Buffer.alloc(65536);
+      let left = st.size;
+      let pos = 0;
+      while (left > 0) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), pos);
+        if (bytesRead <= 0) break;
+        pos += bytesRead;
+        left -= bytesRead;
+        // Copy: the buffer is reused for the next read.
+        if (!entry.write(Buffer.from(buf.subarray(0, bytesRead)))) await new Promise<void>((r) => entry.once('drain', () => r()));
+      }
+      // The file shrank meanwhile: pad so the tar stays well-formed.
+      if (left > 0) entry.write(Buffer.alloc(left));
+      await new Promise<void>((resolve, reject) => { entry.once('error', (e: Error) => reject(e)); entry.once('finish', () => resolve()); (entry as NodeJS.WritableStream).end(); });
+    } finally { await fh.close(); }
+  }
+}
+
+/** PUT /archive: extract a tar into `path` (a directory) inside the container, never escaping it. */
+export async function archivePut(svc: ContainerService, ref: string, path: string, body: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
+  const c = svc.get(ref);
+  await withRootfs(svc, c, async (root) => {
+    const dest = await resolveInRoot(root, path, true);
+    const st = await fsp.stat(dest).catch(() => undefined);
+    if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
+    if (!st.isDirectory()) throw errors.invalid(`extraction point is not a directory`);
+    const destRel = '/' + dest.slice(root.length).replace(/^\/+/, '');
+    const ex = tar.extract();
+    const work = (async () => {
+      for await (const entry of ex) {
+        const h = entry.header;
+        const rel = posix.normalize('/' + h.name);
+        const parent = await resolveInRoot(root, posix.join(destRel, posix.dirname(rel)), true);
+        const target = join(parent, posix.basename(rel));
+        if (rel === '/') { entry.resume(); continue; }
+        const mode = (h.mode ?? 0o644) & 0o7777;
+        const uid = opts.copyUIDGID ? h.uid ?? 0 : 0;
+        const gid = opts.copyUIDGID ? h.gid ?? 0 : 0;
+        await fsp.mkdir(parent, { recursive: true });
+        const existing = await fsp.lstat(target).catch(() => undefined);
+        if (h.type === 'directory') {
+          if (existing && !existing.isDirectory()) {
+            if (opts.noOverwriteDirNonDir) throw errors.invalid(`cannot overwrite non-directory "${rel}" with directory`);
+            await fsp.rm(target, { force: true });
+          }
+          if (!existing || !existing.isDirectory()) await fsp.mkdir(target, { mode });
+          await fsp.lchown(target, uid, gid).catch(() => {});
+          entry.resume();
+        } else if (h.type === 'file' || h.type === 'contiguous-file') {
+          if (existing?.isDirectory()) {
+            if (opts.noOverwriteDirNonDir) throw errors.invalid(`cannot overwrite directory "${rel}" with non-directory`);
+            await fsp.rm(target, { recursive: true, force: true });
+          } else if (existing) await fsp.rm(target, { force: true });
+          // O_EXCL|O_NOFOLLOW: never write through a symlink planted in the container.
+          const fh = await fsp.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+          try { for await (const chunk of entry) await fh.write(chunk as Buffer); } finally { await fh.close(); }
+          await fsp.lchown(target, uid, gid).catch(() => {});
+          await fsp.chmod(target, mode);
+          if (h.mtime) await fsp.utimes(target, h.mtime, h.mtime).catch(() => {});
+        } else if (h.type === 'symlink') {
+          if (existing) await fsp.rm(target, { recursive: true, force: true });
+          await fsp.symlink(h.linkname ?? '', target);
+          await fsp.lchown(target, uid, gid).catch(() => {});
+          entry.resume();
+        } else entry.resume();
+      }
+    })();
+    await Promise.all([pipeline(body, ex), work]);
+  });
+}
+
+/** GET /export: a tar of the whole container filesystem. */
+export async function exportFs(svc: ContainerService, ref: string, out: Writable): Promise<void> {
+  const c = svc.get(ref);
+  await withRootfs(svc, c, async (root) => {
+    const child = spawn('tar', ['--numeric-owner', '--xattrs', '-C', root, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const exit = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
+    await pipeline(child.stdout, out);
+    const code = await exit;
+    if (code !== 0 && code !== 1) throw errors.internal(`export failed: ${err.trim()}`);
+  });
+}
+
+/** GET /changes: entries of the upper dir (A added, C changed, D deleted by whiteout). */
+export async function changes(svc: ContainerService, ref: string): Promise<{ Path: string; Kind: number }[] | null> {
+  const c = svc.get(ref);
+  const upper = join(svc.cdir(c.Id), 'upper');
+  const out: { Path: string; Kind: number }[] = [];
+  const layersHave = async (p: string) => svc.existsInImage(c, p);
+  const walk = async (dir: string, rel: string) => {
+    let names: string[];
+    try { names = (await fsp.readdir(dir)).sort(); } catch { return; }
+    for (const n of names) {
+      const full = join(dir, n);
+      const p = posix.join(rel, n);
+      const st = await fsp.lstat(full);
+      if (st.isCharacterDevice() && st.rdev === 0) { out.push({ Path: p, Kind: 2 }); continue; }
+      if (['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys'].includes(p)) continue;
+      out.push({ Path: p, Kind: (await layersHave(p)) ? 0 : 1 });
+      if (st.isDirectory()) await walk(full, p);
+    }
+  };
+  await walk(upper, '/');
+  return out.length ? out : null;
+}
+
+export { Readable };
+
+// ---- commit ------------------------------------------------------------------------------------------
+
+/** Write the container's upper dir as a layer tar (overlay whiteouts → .wh. files). */
+async function packUpper(upper: string, out: Writable): Promise<void> {
+  const pack = tar.pack();
+  const done = pipeline(pack, out);
+  const skip = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf']);
+  const walk = async (dir: string, rel: string) => {
+    let names: string[];
+    try { names = (await fsp.readdir(dir)).sort(); } catch { return; }
+    for (const n of names) {
+      const full = join(dir, n);
+      const r = rel ? `${rel}/${n}` : n;
+      if (skip.has(r)) continue;
+      const st = await fsp.lstat(full);
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        pack.entry({ name: rel ? `${rel}/.wh.${n}` : `.wh.${n}`, type: 'file', size: 0, mode: 0o644, mtime: st.mtime }, Buffer.alloc(0));
+        continue;
+      }
+      if (st.isDirectory()) {
+        pack.entry({ name: r, type: 'directory', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
+        await walk(full, r);
+      } else await packTree(pack, full, r);
+    }
+  };
+  await walk(upper, '');
+  pack.finalize();
+  await done;
+}
+
+export interface CommitOptions { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; config?: Record<string, unknown> }
+
+export async function commit(svc: ContainerService, ref: string, o: CommitOptions): Promise<string> {
+  const c = svc.get(ref);
+  const images = svc.d.images;
+  const img = images.d.meta.get(c.ImageId);
+  if (!img) throw errors.noSuchImage(c.ImageId);
+  const { storeLayer, applyChanges } = await import('../images/archive.js');
+  const { computeChainIds } = await import('../images/deps.js');
+  const { DigestStream, digestOf } = await import('../../util/digest.js');
+  const { createWriteStream, createReadStream } = await import('node:fs');
+  const { parseReference, withDefaultTag, familiarString } = await import('../../oci/reference.js');
+  const tmp = join(images.d.tmpDir, `commit-${c.Id.slice(0, 12)}-${Date.now()}`);
+  await fsp.mkdir(tmp, { recursive: true });
+  try {
+    const tarFile = join(tmp, 'layer.tar');
+    const ds = new DigestStream();
+    const upper = join(svc.cdir(c.Id), 'upper');
+    const { PassThrough } = await import('node:stream');
+    const pt = new PassThrough();
+    await Promise.all([packUpper(upper, pt), pipeline(pt, ds, createWriteStream(tarFile))]);
+    const diffId = ds.digest();
+    const base = img.config as { config?: Record<string, unknown>; rootfs?: { diff_ids?: string[] }; history?: unknown[] };
+    const diffIds = [...(base.rootfs?.diff_ids ?? img.layers.map((l) => l.diffId)), diffId];
+    const chains = computeChainIds(diffIds);
+    const chainId = chains[chains.length - 1]!;
+    const parentChain = chains.length > 1 ? chains[chains.length - 2] : undefined;
+    const layer = await storeLayer(images, tmp, tarFile, diffId, ds.bytes, parentChain, chainId);
+    void createReadStream;
+    const cc = c.Config;
+    let runCfg: Record<string, unknown> = {
+      ...(base.config ?? {}),
+      Env: cc.Env ?? [], Cmd: cc.Cmd ?? null, Entrypoint: cc.Entrypoint ?? null, WorkingDir: cc.WorkingDir ?? '', User: cc.User ?? '',
+      Labels: cc.Labels ?? {}, ...(cc.ExposedPorts && Object.keys(cc.ExposedPorts).length ? { ExposedPorts: cc.ExposedPorts } : {}),
+      ...(o.config ?? {}),
+    };
+    runCfg = applyChanges(runCfg, o.changes ?? []);
+    const created = new Date().toISOString();
+    const cfg: Record<string, unknown> = {
+      ...base, created, config: runCfg, container: c.Id, ...(o.author ? { author: o.author } : {}),
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history: [...(base.history ?? []), { created, created_by: [c.Path, ...c.Args].join(' '), ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}) }],
+    };
+    const buf = Buffer.from(JSON.stringify(cfg));
+    const id = digestOf(buf);
+    await images.d.content.writeBuffer(buf, id);
+    await images.d.meta.put({
+      id, config: cfg, configMediaType: img.configMediaType, layers: [...img.layers, layer], repoTags: [], repoDigests: [],
+      created, size: img.size + ds.bytes, loadedAt: Date.now(), parent: img.id, comment: o.comment ?? '',
+    });
+    if (o.repo) {
+      const r = withDefaultTag(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo));
+      await images.setTag(images.d.meta.get(id)!, familiarString(r));
+    }
+    svc.publish(c, 'commit', { comment: o.comment ?? '' });
+    return id;
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,154 @@
+// Container logs: conmon writes the k8s-file format ("<RFC3339Nano> <stdout|stderr> <F|P> <text>"
+// per line, P = partial line continued by the next record). Readers turn it back into Docker's
+// stream: multiplexed 8-byte frames unless the container has a TTY.
+import { promises as fsp, watch, createReadStream } from 'node:fs';
+
+export type StreamKind = 'stdout' | 'stderr';
+
+export interface LogEntry { stream: StreamKind; time: string; nanos: bigint; data: Buffer }
+
+/** Docker's 8-byte stream header + payload (1 stdout, 2 stderr, 3 system error). */
+export function frame(kind: 0 | 1 | 2 | 3, data: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = kind;
+  h.writeUInt32BE(data.length, 4);
+  return Buffer.concat([h, data]);
+}
+
+/** Parse conmon's RFC 3339 time (local offset, 9 fractional digits) → Docker's UTC form + ns since epoch. */
+export function parseLogTime(t: string): { iso: string; nanos: bigint } {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(t);
+  if (!m) { const ms = Date.parse(t); return { iso: new Date(ms || 0).toISOString(), nanos: BigInt(ms || 0) * 1_000_000n }; }
+  const secMs = Date.parse(`${m[1]}${m[3]}`);
+  const frac = (m[2] ?? '').padEnd(9, '0').slice(0, 9);
+  const iso = new Date(secMs).toISOString().slice(0, 19) + '.' + frac + 'Z';
+  return { iso, nanos: BigInt(secMs) * 1_000_000n + BigInt(frac) };
+}
+
+/** Incremental k8s-file parser: feed bytes, get complete entries (partial records are joined). */
+export class LogParser {
+  private rest = Buffer.alloc(0);
+  private partial: { stream: StreamKind; chunks: Buffer[] } | undefined;
+
+  push(chunk: Buffer): LogEntry[] {
+    const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const out: LogEntry[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0) break;
+      const e = this.line(buf.subarray(start, nl));
+      if (e) out.push(e);
+      start = nl + 1;
+    }
+    this.rest = Buffer.from(buf.subarray(start));
+    return out;
+  }
+
+  private line(l: Buffer): LogEntry | undefined {
+    const s1 = l.indexOf(32);
+    const s2 = s1 < 0 ? -1 : l.indexOf(32, s1 + 1);
+    const s3 = s2 < 0 ? -1 : l.indexOf(32, s2 + 1);
+    if (s3 < 0 && s2 < 0) return undefined;
+    const time = l.subarray(0, s1).toString();
+    const stream = (l.subarray(s1 + 1, s2).toString() === 'stderr' ? 'stderr' : 'stdout') as StreamKind;
+    const flag = l.subarray(s2 + 1, s3 < 0 ? l.length : s3).toString();
+    const text = s3 < 0 ? Buffer.alloc(0) : l.subarray(s3 + 1);
+    if (flag === 'P') {
+      if (!this.partial || this.partial.stream !== stream) this.partial = { stream, chunks: [] };
+      this.partial.chunks.push(Buffer.from(text));
+      return undefined;
+    }
+    let data = Buffer.concat([...(this.partial?.stream === stream ? this.partial.chunks : []), text, Buffer.from('\n')]);
+    this.partial = undefined;
+    const t = parseLogTime(time);
+    if (data.length === 0) data = Buffer.from('\n');
+    return { stream, time: t.iso, nanos: t.nanos, data };
+  }
+
+  /** A trailing partial record at EOF (the process wrote no final newline). */
+  flushPartial(): LogEntry | undefined {
+    if (!this.partial) return undefined;
+    const p = this.partial;
+    this.partial = undefined;
+    const t = parseLogTime(new Date().toISOString());
+    return { stream: p.stream, time: t.iso, nanos: t.nanos, data: Buffer.concat(p.chunks) };
+  }
+}
+
+export interface LogOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  timestamps: boolean;
+  /** Number of lines from the end; undefined = all. */
+  tail?: number;
+  sinceNanos?: bigint;
+  untilNanos?: bigint;
+}
+
+/**
+ * Read a container's log file and emit entries through `emit`. With follow, keep watching until
+ * `stopped` resolves (the container exited) and the file is drained, or `signal` aborts.
+ */
+export async function readLogs(
+  path: string, opts: LogOptions, emit: (e: LogEntry) => boolean | void,
+  stopped: Promise<unknown> | undefined, signal: AbortSignal,
+): Promise<void> {
+  const parser = new LogParser();
+  const keep = (e: LogEntry) => (e.stream === 'stdout' ? opts.stdout : opts.stderr)
+    && (opts.sinceNanos === undefined || e.nanos >= opts.sinceNanos)
+    && (opts.untilNanos === undefined || e.nanos <= opts.untilNanos);
+  let offset = 0;
+  // Initial read: streamed, keeping only the last `tail` entries.
+  const tailBuf: LogEntry[] = [];
+  const tail = opts.tail;
+  await new Promise<void>((resolve, reject) => {
+    const rs = createReadStream(path);
+    rs.on('data', (c) => {
+      offset += (c as Buffer).length;
+      for (const e of parser.push(c as Buffer)) {
+        if (!keep(e)) continue;
+        if (tail === undefined) emit(e);
+        else if (tail > 0) { tailBuf.push(e); if (tailBuf.length > tail) tailBuf.shift(); }
+      }
+    });
+    rs.on('end', resolve);
+    rs.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? resolve() : reject(e)));
+  });
+  for (const e of tailBuf) emit(e);
+  if (!opts.follow || !stopped || signal.aborted) return;
+  // Follow: read new bytes on every change, finish after the container stopped.
+  let fh: fsp.FileHandle;
+  try { fh = await fsp.open(path, 'r'); } catch { return; }
+  try {
+    let done = false;
+    let wake: (() => void) | undefined;
+    const poke = () => { const w = wake; wake = undefined; w?.(); };
+    const w = watch(path, { persistent: false }, poke);
+    w.on('error', () => { done = true; poke(); });
+    void stopped.then(() => { done = true; poke(); });
+    signal.addEventListener('abort', () => { done = true; poke(); });
+    const buf = Buffer.alloc(65536);
+    try {
+      for (;;) {
+        const finishing = done;
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+          if (bytesRead <= 0) break;
+          offset += bytesRead;
+          for (const e of parser.push(Buffer.from(buf.subarray(0, bytesRead)))) if (keep(e)) emit(e);
+        }
+        if (finishing || signal.aborted) break;
+        await new Promise<void>((r) => { wake = r; if (done) r(); });
+      }
+    } finally { w.close(); }
+  } finally { await fh.close(); }
+}
+
+/** Encode an entry for the wire (frames unless TTY; optional timestamp prefix). */
+export function encodeEntry(e: LogEntry, tty: boolean, timestamps: boolean): Buffer {
+  const data = timestamps ? Buffer.concat([Buffer.from(e.time + ' '), e.data]) : e.data;
+  return tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data);
+}
+

@@ -1,0 +1,848 @@
+// The container side of the engine: create/start/stop/wait/remove over the runtime (runc/crun +
+// conmon), state persisted per container as JSON (atomic writes) so a daemon killed with -9 finds
+// its containers again, and events published with Docker's action names.
+import { promises as fsp } from 'node:fs';
+import { join, posix } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PassThrough, type Duplex, type Writable } from 'node:stream';
+import { BerthError, errors, isBerthError } from '../../errors/index.js';
+import { writeJsonAtomic, readJson, removeTree } from '../../util/fs.js';
+import { log } from '../../util/log.js';
+import { shortId } from '../../util/digest.js';
+import type { Filters } from '../../api/query.js';
+import {
+  Runtime, buildSpec, prepareRootfs, releaseRootfs, createInitLayer, writeEtcFiles, resolveUser, parseBind,
+  type OciMount, type ExitStatus, type AttachStreams, type SpecOptions,
+} from '../../runtime/index.js';
+import type { ImageRecord } from '../../store/metadata/index.js';
+import type { EventBus } from '../events.js';
+import type { ImageService } from '../images/service.js';
+import type { SnapshotterLike } from '../images/deps.js';
+import { generateName, VALID_NAME } from './names.js';
+import { HealthMonitor } from './health.js';
+import { encodeEntry, frame, readLogs, type LogOptions } from './logs.js';
+import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
+import type { NetworkManager } from '../../network/index.js';
+
+type NetworkModule = typeof import('../../network/index.js');
+
+export type { ContainerRecord, ContainerConfig, HostConfig } from './types.js';
+
+export interface ContainerServiceDeps {
+  root: string;
+  execRoot: string;
+  images: ImageService;
+  snapshots: SnapshotterLike;
+  events: EventBus;
+  runtime?: Runtime;
+  /** Default bridge networking; created over root/execRoot when not given. */
+  network?: NetworkManager;
+}
+
+type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+interface Waiter { cond: WaitCondition; resolve: (v: { StatusCode: number; Error: null | { Message: string } }) => void }
+
+interface PendingAttach { stdin: boolean; onStreams: (a: AttachStreams) => void }
+
+interface Live {
+  /** Resolves once the exit of the current run has been fully processed (state saved, rootfs released). */
+  exited?: Promise<void>;
+  waiters: Set<Waiter>;
+  pendingAttach: Set<PendingAttach>;
+  lock: Promise<unknown>;
+  restartTimer?: NodeJS.Timeout;
+  health?: HealthMonitor;
+}
+
+const nowIso = () => new Date().toISOString();
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function asArray(v: string[] | string | null | undefined): string[] | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'string' ? [v] : v;
+}
+
+export class ContainerService {
+  readonly d: ContainerServiceDeps;
+  readonly runtime: Runtime;
+  /** Bridge networking (src/network); undefined if that module failed to load (containers get loopback only). */
+  network?: NetworkManager;
+  private net?: NetworkModule;
+  private byId = new Map<string, ContainerRecord>();
+  private names = new Map<string, string>();
+  private live = new Map<string, Live>();
+  private closing = false;
+
+  constructor(d: ContainerServiceDeps) {
+    this.d = d;
+    this.runtime = d.runtime ?? new Runtime({ execRoot: d.execRoot });
+    this.network = d.network;
+  }
+
+  private get dir() { return join(this.d.root, 'containers'); }
+  cdir(id: string): string { return join(this.dir, id); }
+  logPath(id: string): string { return join(this.cdir(id), 'container.log'); }
+  rootfsPath(id: string): string { return join(this.cdir(id), 'rootfs'); }
+
+  private L(id: string): Live {
+    let l = this.live.get(id);
+    if (!l) { l = { waiters: new Set(), pendingAttach: new Set(), lock: Promise.resolve() }; this.live.set(id, l); }
+    return l;
+  }
+
+  /** Serialise lifecycle operations on one container. */
+  private async locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const l = this.L(id);
+    const prev = l.lock;
+    let release!: () => void;
+    l.lock = new Promise<void>((r) => { release = r; });
+    await prev.catch(() => {});
+    try { return await fn(); } finally { release(); }
+  }
+
+  /** Persist a container's record (used by the health monitor). */
+  saveState(c: ContainerRecord): Promise<void> { return this.byId.has(c.Id) ? this.save(c) : Promise.resolve(); }
+
+  private startHealth(c: ContainerRecord): void {
+    const l = this.L(c.Id);
+    l.health?.stop();
+    l.health = undefined;
+    if (!HealthMonitor.wanted(c)) return;
+    c.State.Health ??= { Status: 'starting', FailingStreak: 0, Log: [] };
+    l.health = new HealthMonitor(this, c);
+    l.health.start();
+  }
+
+  private async save(c: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(join(this.cdir(c.Id), 'container.json'), c);
+  }
+
+  // ---- start-up ---------------------------------------------------------------------------------
+
+  /** Load every container and re-adopt running ones (their conmon outlived the previous daemon). */
+  async init(): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o710 });
+    try {
+      this.net = await import('../../network/index.js');
+      this.network ??= new this.net.NetworkManager({ root: this.d.root, execRoot: this.d.execRoot });
+    } catch (e) {
+      log.warn('networking unavailable: containers get no network', { err: String(e) });
+    }
+    this.d.images.usage = (imageId) => this.imageInUse(imageId);
+    for (const name of await fsp.readdir(this.dir)) {
+      if (!/^[a-f0-9]{64}$/.test(name)) continue;
+      let c: ContainerRecord | undefined;
+      try { c = await readJson<ContainerRecord>(join(this.dir, name, 'container.json')); } catch (e) {
+        log.warn('unreadable container record', { id: name, err: String(e) });
+      }
+      if (!c) { await removeTree(join(this.dir, name)).catch(() => {}); continue; }
+      this.byId.set(c.Id, c);
+      this.names.set(c.Name, c.Id);
+    }
+    for (const c of this.byId.values()) {
+      await this.adopt(c).catch((e) => log.warn('re-adopting container failed', { id: c.Id, err: String(e) }));
+    }
+    const live = this.all().filter((c) => this.isRunning(c)).map((c) => c.Id);
+    // Bridge setup happens here, off the first container's start path.
+    await this.network?.restore(live).catch((e) => log.warn('network restore failed', { err: String(e) }));
+  }
+
+  private async adopt(c: ContainerRecord): Promise<void> {
+    const st = c.State.Status;
+    if (st !== 'running' && st !== 'paused' && st !== 'restarting') {
+      if (st === 'removing') await this.removeNow(c);
+      return;
+    }
+    const rst = await this.runtime.state(c.Id);
+    if (st === 'restarting' && !rst) { c.State.Status = 'exited'; this.maybeRestart(c, true); return; }
+    const exit = rst ? await this.runtime.exitStatus(c.Id).catch(() => undefined) : undefined;
+    if (rst && !exit && (rst.status === 'running' || rst.status === 'paused')) {
+      c.State.Pid = rst.pid;
+      c.State.Status = rst.status === 'paused' ? 'paused' : 'running';
+      this.watchExit(c);
+      this.startHealth(c);
+      log.info('re-adopted running container', { id: shortId(c.Id) });
+      return;
+    }
+    // Exited while we were away.
+    this.L(c.Id).exited = this.handleExit(c, exit ?? { exitCode: 255, finishedAt: new Date() }, true);
+    await this.L(c.Id).exited;
+  }
+
+  // ---- lookup -----------------------------------------------------------------------------------
+
+  find(ref: string): ContainerRecord | undefined {
+    const r = ref.startsWith('/') ? ref.slice(1) : ref;
+    const byId = this.byId.get(r);
+    if (byId) return byId;
+    const byName = this.names.get(r);
+    if (byName) return this.byId.get(byName);
+    if (/^[a-f0-9]{1,63}$/.test(r)) {
+      const hits = [...this.byId.keys()].filter((id) => id.startsWith(r));
+      if (hits.length === 1) return this.byId.get(hits[0]!);
+      if (hits.length > 1) throw errors.invalid(`multiple IDs found with provided prefix: ${r}`);
+    }
+    return undefined;
+  }
+
+  get(ref: string): ContainerRecord {
+    const c = this.find(ref);
+    if (!c) throw errors.noSuchContainer(ref);
+    return c;
+  }
+
+  all(): ContainerRecord[] { return [...this.byId.values()]; }
+
+  /** Containers using an image (the image service refuses to delete those). */
+  imageInUse(imageId: string): { id: string; running: boolean }[] {
+    return this.all().filter((c) => c.ImageId === imageId).map((c) => ({ id: c.Id, running: c.State.Status === 'running' || c.State.Status === 'paused' }));
+  }
+
+  isRunning(c: ContainerRecord): boolean { return c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting'; }
+
+  private attrs(c: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name, ...extra };
+  }
+
+  publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.d.events.publish('container', action, c.Id, this.attrs(c, extra));
+  }
+
+  // ---- create -----------------------------------------------------------------------------------
+
+  async create(body: ContainerConfig & { HostConfig?: HostConfig; NetworkingConfig?: unknown }, name?: string, platform?: string): Promise<{ Id: string; Warnings: string[] }> {
+    if (!body || typeof body !== 'object') throw errors.invalid('config cannot be empty in order to create a container');
+    const imageName = body.Image;
+    if (!imageName) throw errors.invalid('config cannot be empty in order to create a container');
+    if (name !== undefined && name !== '') {
+      if (!VALID_NAME.test(name)) throw errors.invalid(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      name = name.replace(/^\//, '');
+    }
+    const img = this.d.images.find(imageName);
+    if (!img) {
+      const { tryParseReference } = await import('../../oci/reference.js');
+      const { familiarTagged } = await import('../images/service.js');
+      const ref = /^(sha256:)?[a-f0-9]{12,64}$/.test(imageName) ? undefined : tryParseReference(imageName);
+      throw errors.noSuchImage(ref ? familiarTagged(ref) : imageName);
+    }
+    const hc: HostConfig = { ...(body.HostConfig ?? {}) };
+    const cfg = this.mergeConfig(body, img);
+    const id = randomBytes(32).toString('hex');
+    if (!name) {
+      for (let i = 0; ; i++) { const n = generateName(i); if (!this.names.has(n)) { name = n; break; } }
+    }
+    const taken = this.names.get(name!);
+    if (taken) {
+      throw new BerthError('ERR_NAME_IN_USE', `Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    if (hc.RestartPolicy?.Name && !['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(hc.RestartPolicy.Name)) {
+      throw errors.invalid(`invalid restart policy '${hc.RestartPolicy.Name}'`);
+    }
+    if (hc.AutoRemove && hc.RestartPolicy?.Name && !['', 'no'].includes(hc.RestartPolicy.Name)) {
+      throw errors.invalid("can't create 'AutoRemove' container with restart policy");
+    }
+    for (const b of hc.Binds ?? []) parseBind(b); // validate early (400 at create, as Docker)
+    if (!hc.NetworkMode) hc.NetworkMode = 'bridge';
+    const argv = [...(asArray(cfg.Entrypoint) ?? []), ...(asArray(cfg.Cmd) ?? [])];
+    if (argv.length === 0) throw errors.invalid('no command specified');
+    const c: ContainerRecord = {
+      Id: id, Name: name!, Created: nowIso(), ImageId: img.id, Config: cfg, HostConfig: hc,
+      Path: argv[0]!, Args: argv.slice(1),
+      State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, OOMKilled: false },
+      RestartCount: 0, Platform: platform ?? 'linux',
+    };
+    // Reserve the name before any await so concurrent creates cannot both take it.
+    this.names.set(c.Name, id);
+    try {
+      const dir = this.cdir(id);
+      await fsp.mkdir(dir, { recursive: true, mode: 0o710 });
+      await createInitLayer(join(dir, 'init'));
+      await this.save(c);
+    } catch (e) {
+      this.names.delete(c.Name);
+      await fsp.rm(this.cdir(id), { recursive: true, force: true }).catch(() => {});
+      throw e;
+    }
+    this.byId.set(id, c);
+    this.publish(c, 'create');
+    return { Id: id, Warnings: [] };
+  }
+
+  /** Docker's merge of the image config into the container config. */
+  private mergeConfig(body: ContainerConfig, img: ImageRecord): ContainerConfig {
+    const ic = ((img.config as { config?: Record<string, unknown> }).config ?? {}) as ContainerConfig;
+    const cfg: ContainerConfig = { ...body };
+    delete (cfg as Record<string, unknown>).HostConfig;
+    delete (cfg as Record<string, unknown>).NetworkingConfig;
+    const env = new Map<string, string>();
+    for (const e of [...(ic.Env ?? []), ...(body.Env ?? [])]) env.set(e.split('=')[0]!, e);
+    cfg.Env = [...env.values()];
+    const ep = asArray(body.Entrypoint);
+    const cmd = asArray(body.Cmd);
+    if (ep !== undefined && ep.length > 0) {
+      cfg.Entrypoint = ep;
+      cfg.Cmd = cmd && cmd.length ? cmd : null;
+    } else {
+      cfg.Entrypoint = ep !== undefined && body.Entrypoint !== null && ep.length === 0 ? null : asArray(ic.Entrypoint) ?? null;
+      cfg.Cmd = cmd && cmd.length ? cmd : asArray(ic.Cmd) ?? null;
+      if (ep !== undefined && ep.length === 0 && !(cmd && cmd.length)) cfg.Cmd = asArray(ic.Cmd) ?? null;
+    }
+    cfg.WorkingDir = body.WorkingDir || ic.WorkingDir || '';
+    cfg.User = body.User || ic.User || '';
+    cfg.Labels = { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) };
+    cfg.ExposedPorts = { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) };
+    if (!body.StopSignal && ic.StopSignal) cfg.StopSignal = ic.StopSignal;
+    if (!body.Healthcheck && ic.Healthcheck) cfg.Healthcheck = ic.Healthcheck;
+    if (!cfg.Volumes && ic.Volumes) cfg.Volumes = ic.Volumes;
+    cfg.Hostname = body.Hostname || '';
+    cfg.Domainname = body.Domainname ?? '';
+    cfg.Tty = !!body.Tty;
+    cfg.OpenStdin = !!body.OpenStdin;
+    cfg.StdinOnce = !!body.StdinOnce;
+    cfg.AttachStdin = !!body.AttachStdin;
+    cfg.AttachStdout = body.AttachStdout ?? false;
+    cfg.AttachStderr = body.AttachStderr ?? false;
+    return cfg;
+  }
+
+  // ---- start ------------------------------------------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.locked(c.Id, async () => {
+      if (c.State.Status === 'running' || c.State.Status === 'paused') throw new BerthError('ERR_NOT_MODIFIED', 'container already started');
+      this.cancelRestart(c);
+      if (c.State.Status === 'removing' || !this.byId.has(c.Id)) throw errors.noSuchContainer(ref);
+      // A previous exit still being processed must finish first.
+      await this.L(c.Id).exited;
+      c.ManualStop = false;
+      await this.startLocked(c);
+    });
+  }
+
+  private image(c: ContainerRecord): ImageRecord {
+    const img = this.d.images.d.meta.get(c.ImageId);
+    if (!img) throw errors.internal(`image ${shortId(c.ImageId)} of container ${shortId(c.Id)} is gone`);
+    return img;
+  }
+
+  private async startLocked(c: ContainerRecord): Promise<void> {
+    const id = c.Id;
+    const dir = this.cdir(id);
+    const hc = c.HostConfig;
+    const cfg = c.Config;
+    let created = false;
+    try {
+      const img = this.image(c);
+      const layers = img.layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
+      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir });
+      const hostname = cfg.Hostname || id.slice(0, 12);
+      const netMode = hc.NetworkMode ?? 'bridge';
+      const etc = netMode === 'host'
+        ? { hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' }
+        : await writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: (hc.ExtraHosts ?? []).map(extraHost) });
+      const user = await resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []);
+      const cwd = cfg.WorkingDir || '/';
+      if (cwd !== '/') await mkdirInRootfs(rootfs, cwd, user.uid, user.gid);
+      const mounts: OciMount[] = [];
+      for (const m of hc.Mounts ?? []) {
+        if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
+        else if (m.Type === 'tmpfs') {
+          const o = ['nosuid', 'nodev', 'noexec'];
+          if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
+          if (m.TmpfsOptions?.Mode) o.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
+          mounts.push({ destination: m.Target!, type: 'tmpfs', source: 'tmpfs', options: o });
+        } else throw errors.invalid(`mount type ${m.Type ?? ''} is not supported`);
+      }
+      const sec = parseSecurityOpts(hc.SecurityOpt ?? []);
+      const specOpts: SpecOptions = {
+        id, rootfs, cmd: [c.Path, ...c.Args], entrypoint: [], env: cfg.Env ?? [], cwd, user, tty: !!cfg.Tty, hostname: netMode === 'host' ? undefined : hostname,
+        domainname: cfg.Domainname || undefined,
+        privileged: !!hc.Privileged, capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], noNewPrivileges: sec.noNewPrivileges,
+        seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+        shmSize: hc.ShmSize || undefined, sysctls: hc.Sysctls ?? undefined, binds: hc.Binds ?? [], mounts, tmpfs: hc.Tmpfs ?? undefined,
+        init: hc.Init ? true : undefined,
+        resources: {
+          memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
+          nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
+          cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
+        },
+        networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNetns(netMode.slice(10)) : undefined,
+        hostsPath: etc.hostsPath, hostnamePath: etc.hostnamePath, resolvConfPath: etc.resolvConfPath,
+        consoleSize: cfg.Tty && hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] ?? 80 } : undefined,
+      };
+      const spec = buildSpec(specOpts);
+      await fsp.writeFile(join(dir, 'config.json'), JSON.stringify(spec));
+      const r = await this.runtime.create({
+        id, bundle: dir, tty: !!cfg.Tty, stdin: !!cfg.OpenStdin, stdinOnce: cfg.StdinOnce !== false, logPath: this.logPath(id), name: c.Name,
+      });
+      created = true;
+      await this.connectNetwork(c, r.pid, hostname, etc.hostsPath);
+      // Attach clients that connected before start: hook them up before the process runs.
+      const l = this.L(id);
+      for (const p of [...l.pendingAttach]) {
+        l.pendingAttach.delete(p);
+        try { p.onStreams(await this.runtime.attach(id)); } catch (e) { log.warn('attach before start failed', { err: String(e) }); }
+      }
+      await this.runtime.start(id);
+      c.State = { ...c.State, Status: 'running', Pid: r.pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME, OOMKilled: false };
+      if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+      c.HasBeenStarted = true;
+      this.watchExit(c);
+      this.startHealth(c);
+      await this.save(c);
+      this.publish(c, 'start');
+    } catch (e) {
+      const msg = isBerthError(e) ? e.message : (e as Error).message;
+      if (created) await this.runtime.delete(id, { force: true }).catch(() => {});
+      await this.network?.detach(id).catch(() => {});
+      await releaseRootfs(dir).catch(() => {});
+      c.State.Status = c.HasBeenStarted ? 'exited' : 'created';
+      if (/executable file not found|no such file or directory/.test(msg)) c.State.ExitCode = 127;
+      else if (/permission denied|is a directory/i.test(msg)) c.State.ExitCode = 126;
+      else c.State.ExitCode = 128;
+      c.State.Error = msg;
+      await this.save(c).catch(() => {});
+      const l = this.L(id);
+      for (const p of [...l.pendingAttach]) { l.pendingAttach.delete(p); p.onStreams(closedStreams()); }
+      if (hc.AutoRemove) {
+        this.notify(c, 'next-exit');
+        await this.removeNow(c).catch(() => {});
+      }
+      if (isBerthError(e) && e.code !== 'ERR_INTERNAL') throw e;
+      throw new BerthError('ERR_INVALID_ARGUMENT', `failed to create task for container: ${msg}`);
+    }
+  }
+
+  /** container:<id> mode: the other container's network namespace. */
+  private joinedNetns(ref: string): string {
+    const o = this.get(ref);
+    if (o.State.Status !== 'running' && o.State.Status !== 'paused') throw errors.conflict(`cannot join network of a non running container: ${o.Id}`);
+    return `/proc/${o.State.Pid}/ns/net`;
+  }
+
+  /** Plumb the container's network namespace (created by the runtime, process not yet started). */
+  private async connectNetwork(c: ContainerRecord, pid: number, hostname: string, hostsPath: string | undefined): Promise<void> {
+    const mode = c.HostConfig.NetworkMode || 'bridge';
+    const netns = `/proc/${pid}/ns/net`;
+    c.Network = undefined;
+    if (mode === 'host' || mode.startsWith('container:')) return;
+    if (!this.network || !this.net) return;
+    if (mode === 'none') { await this.network.attachNone(netns); return; }
+    if (mode !== 'bridge' && mode !== 'default') throw errors.notFound(`network ${mode} not found`);
+    const hc = c.HostConfig;
+    const ports = this.net.portRequestsFromConfig(hc.PortBindings as never, c.Config.ExposedPorts, !!hc.PublishAllPorts);
+    const a = await this.network.attach(c.Id, netns, { ports, hostname, name: c.Name });
+    c.Network = {
+      IPAddress: a.ipAddress, IPPrefixLen: a.prefixLen, Gateway: a.gateway, MacAddress: a.macAddress,
+      Ports: this.net.toDockerPorts(a.ports, c.Config.ExposedPorts), SandboxKey: a.sandboxKey, NetworkID: a.networkId, EndpointID: a.endpointId,
+    };
+    // The container's own address in its /etc/hosts: rewritten in place (it is bind-mounted by inode).
+    if (hostsPath && hostsPath !== '/etc/hosts') {
+      const text = await fsp.readFile(hostsPath, 'utf8');
+      const fh = await fsp.open(hostsPath, 'r+');
+      try {
+        const data = `${text}${a.ipAddress}\t${hostname}\n`;
+        await fh.truncate(0);
+        await fh.write(data, 0);
+      } finally { await fh.close(); }
+    }
+  }
+
+  private watchExit(c: ContainerRecord): void {
+    const l = this.L(c.Id);
+    l.exited = this.runtime.waitExit(c.Id).then(
+      (st) => this.handleExit(c, st, false),
+      (e) => { log.warn('waiting for container exit failed', { id: shortId(c.Id), err: String(e) }); return this.handleExit(c, { exitCode: 255, finishedAt: new Date() }, false); },
+    );
+  }
+
+  private async handleExit(c: ContainerRecord, st: ExitStatus, adopted: boolean): Promise<void> {
+    if (this.closing) return;
+    const id = c.Id;
+    this.live.get(id)?.health?.stop();
+    await this.runtime.delete(id, { force: true }).catch((e) => { if (!isBerthError(e, 'ERR_NO_SUCH_CONTAINER')) log.warn('runtime delete failed', { err: String(e) }); });
+    await releaseRootfs(this.cdir(id)).catch((e) => log.warn('releasing rootfs failed', { err: String(e) }));
+    await this.network?.detach(id).catch((e) => log.warn('network detach failed', { err: String(e) }));
+    c.State = { ...c.State, Status: 'exited', Pid: 0, ExitCode: st.exitCode, FinishedAt: st.finishedAt.toISOString(), OOMKilled: !!st.oomKilled };
+    if (c.State.Health) c.State.Health = { ...c.State.Health, Status: 'unhealthy' };
+    // A --rm container is deleted right below: skip persisting a state nobody will read.
+    if (this.byId.has(id) && !c.HostConfig.AutoRemove) await this.save(c).catch((e) => log.warn('saving container state failed', { err: String(e) }));
+    this.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: '0' });
+    this.notify(c, 'next-exit');
+    if (c.HostConfig.AutoRemove && this.byId.has(id)) {
+      await this.removeNow(c).catch((e) => log.warn('auto-remove failed', { id: shortId(id), err: String(e) }));
+      return;
+    }
+    this.maybeRestart(c, adopted);
+  }
+
+  private maybeRestart(c: ContainerRecord, _adopted: boolean): void {
+    const p = c.HostConfig.RestartPolicy?.Name ?? 'no';
+    if (c.ManualStop || p === 'no' || p === '' || this.closing || !this.byId.has(c.Id)) return;
+    if (p === 'on-failure') {
+      if (c.State.ExitCode === 0) return;
+      const max = c.HostConfig.RestartPolicy?.MaximumRetryCount ?? 0;
+      if (max > 0 && c.RestartCount >= max) return;
+    }
+    // Docker backs off from 100 ms, doubling; keep it simple and bounded.
+    const delay = Math.min(100 * 2 ** Math.min(c.RestartCount, 8), 30_000);
+    const l = this.L(c.Id);
+    // Docker shows "Restarting" while the policy's back-off runs.
+    c.State.Status = 'restarting';
+    l.restartTimer = setTimeout(() => {
+      l.restartTimer = undefined;
+      void this.locked(c.Id, async () => {
+        if (c.ManualStop || c.State.Status !== 'restarting' || !this.byId.has(c.Id)) return;
+        c.RestartCount++;
+        await this.startLocked(c);
+        this.publish(c, 'restart');
+      }).catch((e) => log.warn('restart failed', { id: shortId(c.Id), err: String(e) }));
+    }, delay);
+    l.restartTimer.unref();
+  }
+
+  /** Cancel a scheduled policy restart; true if the container was waiting for one. */
+  private cancelRestart(c: ContainerRecord): boolean {
+    const l = this.L(c.Id);
+    if (l.restartTimer) { clearTimeout(l.restartTimer); l.restartTimer = undefined; }
+    if (c.State.Status !== 'restarting') return false;
+    c.State.Status = 'exited';
+    return true;
+  }
+
+  private notify(c: ContainerRecord, what: 'next-exit' | 'removed'): void {
+    const l = this.live.get(c.Id);
+    if (!l) return;
+    const err = null;
+    for (const w of [...l.waiters]) {
+      if (what === 'removed' ? w.cond === 'removed' : w.cond !== 'removed') {
+        l.waiters.delete(w);
+        w.resolve({ StatusCode: c.State.ExitCode, Error: err });
+      }
+    }
+  }
+
+  // ---- wait -------------------------------------------------------------------------------------
+
+  /**
+   * Register a waiter synchronously (before the caller flushes headers), returning a promise of the
+   * result. not-running resolves at once for a stopped container.
+   */
+  wait(ref: string, condition: string | undefined): Promise<{ StatusCode: number; Error: null | { Message: string } }> {
+    const c = this.get(ref);
+    const cond = (condition || 'not-running') as WaitCondition;
+    if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw errors.invalid(`invalid condition: "${condition}"`);
+    if (cond === 'not-running' && !this.isRunning(c)) return Promise.resolve({ StatusCode: c.State.ExitCode, Error: null });
+    return new Promise((resolve) => { this.L(c.Id).waiters.add({ cond, resolve }); });
+  }
+
+  /** Drop a waiter when the client goes away. */
+  cancelWaits(ref: string): void { void ref; }
+
+  // ---- stop / kill / restart / pause ------------------------------------------------------------
+
+  async stop(ref: string, opts: { t?: number; signal?: string } = {}): Promise<void> {
+    const c = this.get(ref);
+    const l = this.L(c.Id);
+    if (this.cancelRestart(c)) { c.ManualStop = true; await this.save(c); this.publish(c, 'stop'); return; }
+    if (!this.isRunning(c)) { c.ManualStop = true; throw new BerthError('ERR_NOT_MODIFIED', 'container already stopped'); }
+    c.ManualStop = true;
+    const timeout = opts.t ?? c.Config.StopTimeout ?? 10;
+    const signal = opts.signal || c.Config.StopSignal || 'SIGTERM';
+    this.publish(c, 'kill', { signal: String(signalNumber(signal)) });
+    if (c.State.Status === 'paused') await this.runtime.resume(c.Id).catch(() => {});
+    await this.runtime.stop(c.Id, { signal, timeoutSeconds: timeout });
+    await l.exited;
+    this.publish(c, 'stop');
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.get(ref);
+    if (c.State.Status === 'restarting') throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is restarting, wait until the container is running`);
+    if (!this.isRunning(c)) throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is not running`);
+    const sig = signal || 'SIGKILL';
+    const n = signalNumber(sig);
+    if (n === 9 || n === 15 || n === 2) c.ManualStop = true;
+    await this.runtime.kill(c.Id, sig);
+    this.publish(c, 'kill', { signal: String(n) });
+    if (n === 9) await this.L(c.Id).exited;
+  }
+
+  async restart(ref: string, opts: { t?: number; signal?: string } = {}): Promise<void> {
+    const c = this.get(ref);
+    this.cancelRestart(c);
+    if (this.isRunning(c)) await this.stop(ref, opts).catch((e) => { if (!isBerthError(e, 'ERR_NOT_MODIFIED')) throw e; });
+    await this.locked(c.Id, async () => {
+      await this.L(c.Id).exited;
+      if (this.isRunning(c)) return;
+      c.ManualStop = false;
+      await this.startLocked(c);
+    });
+    this.publish(c, 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    if (c.State.Status === 'paused') throw errors.conflict(`Container ${c.Id} is already paused`);
+    if (c.State.Status !== 'running') throw errors.conflict(`Container ${c.Id} is not running`);
+    await this.runtime.pause(c.Id);
+    c.State.Status = 'paused';
+    await this.save(c);
+    this.publish(c, 'pause');
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    if (c.State.Status !== 'paused') throw errors.conflict(`Container ${c.Id} is not paused`);
+    await this.runtime.resume(c.Id);
+    c.State.Status = 'running';
+    await this.save(c);
+    this.publish(c, 'unpause');
+  }
+
+  // ---- remove / rename --------------------------------------------------------------------------
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.get(ref);
+    const l = this.L(c.Id);
+    this.cancelRestart(c);
+    if (this.isRunning(c)) {
+      if (!opts.force) {
+        throw new BerthError('ERR_CONTAINER_RUNNING', `cannot remove container "/${c.Name}": container is running: stop the container before removing or force remove`);
+      }
+      c.ManualStop = true;
+      // --rm containers remove themselves on exit; do it here instead.
+      c.HostConfig.AutoRemove = false;
+      await this.runtime.kill(c.Id, 'SIGKILL').catch(() => {});
+      await l.exited;
+    } else await l.exited;
+    if (!this.byId.has(c.Id)) return;
+    await this.removeNow(c);
+  }
+
+  private async removeNow(c: ContainerRecord): Promise<void> {
+    const id = c.Id;
+    if (!this.byId.has(id) && c.State.Status !== 'removing') return;
+    c.State.Status = 'removing';
+    await this.runtime.delete(id, { force: true }).catch(() => {});
+    await releaseRootfs(this.cdir(id)).catch(() => {});
+    await removeTree(this.cdir(id));
+    this.byId.delete(id);
+    if (this.names.get(c.Name) === id) this.names.delete(c.Name);
+    this.publish(c, 'destroy');
+    this.notify(c, 'removed');
+    this.notify(c, 'next-exit');
+    this.live.delete(id);
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.get(ref);
+    if (!newName) throw errors.invalid('Neither old nor new names may be empty');
+    if (!VALID_NAME.test(newName)) throw errors.invalid(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const n = newName.replace(/^\//, '');
+    if (n === c.Name) throw errors.invalid(`Renaming a container with the same name as its current name`);
+    const taken = this.names.get(n);
+    if (taken) throw new BerthError('ERR_NAME_IN_USE', `Conflict. The container name "/${n}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
+    const old = c.Name;
+    this.names.delete(old);
+    this.names.set(n, c.Id);
+    c.Name = n;
+    await this.save(c);
+    this.publish(c, 'rename', { oldName: `/${old}` });
+  }
+
+  /**
+   * POST /update: resources and restart policy. Stored for the next start; a running container's
+   * cgroup is updated through the OCI runtime's `update`.
+   */
+  async update(ref: string, body: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
+    const c = this.get(ref);
+    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
+    const hc = c.HostConfig as Record<string, unknown>;
+    for (const k of keys) if (body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '') hc[k] = body[k];
+    if (body.RestartPolicy?.Name !== undefined) {
+      if (c.HostConfig.AutoRemove && !['', 'no'].includes(body.RestartPolicy.Name)) throw errors.invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      c.HostConfig.RestartPolicy = body.RestartPolicy;
+    }
+    if (this.isRunning(c) && c.State.Status !== 'restarting') {
+      const r: Record<string, unknown> = {};
+      if (body.Memory) r.memory = { limit: body.Memory, ...(body.MemorySwap ? { swap: body.MemorySwap } : {}) };
+      const cpu: Record<string, unknown> = {};
+      if (body.NanoCpus) { cpu.period = 100000; cpu.quota = Math.round(body.NanoCpus / 1e4); }
+      if (body.CpuShares) cpu.shares = body.CpuShares;
+      if (body.CpuQuota) cpu.quota = body.CpuQuota;
+      if (body.CpuPeriod) cpu.period = body.CpuPeriod;
+      if (body.CpusetCpus) cpu.cpus = body.CpusetCpus;
+      if (Object.keys(cpu).length) r.cpu = cpu;
+      if (body.PidsLimit) r.pids = { limit: body.PidsLimit };
+      if (Object.keys(r).length) await this.runtimeUpdate(c, r);
+    }
+    await this.save(c);
+    this.publish(c, 'update');
+    return { Warnings: [] };
+  }
+
+  private async runtimeUpdate(c: ContainerRecord, resources: Record<string, unknown>): Promise<void> {
+    const { runCommand } = await import('../../runtime/exec-util.js');
+    const info = await this.runtime.runtimeInfo();
+    const file = join(this.cdir(c.Id), 'update.json');
+    await fsp.writeFile(file, JSON.stringify(resources));
+    try {
+      const r = await runCommand(info.path, ['--root', join(this.d.execRoot, 'runtime', info.name), 'update', '-r', file, c.Id]);
+      if (r.code !== 0) throw errors.internal(`Cannot update container ${c.Id}: ${r.stderr.trim()}`);
+    } finally { await fsp.rm(file, { force: true }); }
+  }
+
+  // ---- logs / attach ----------------------------------------------------------------------------
+
+  /** Stream logs into `out` (frames unless TTY). Resolves when done (or the client left). */
+  async logs(ref: string, opts: LogOptions, out: Writable, signal: AbortSignal): Promise<void> {
+    const c = this.get(ref);
+    const tty = !!c.Config.Tty;
+    const stopped = opts.follow && this.isRunning(c) ? (this.L(c.Id).exited ?? Promise.resolve()) : undefined;
+    await readLogs(this.logPath(c.Id), opts, (e) => out.write(encodeEntry(e, tty, opts.timestamps)), stopped, signal);
+  }
+
+  /**
+   * Attach a hijacked connection: output (framed unless TTY) goes to `sock`, and with stdin the
+   * client's bytes go to the container. Before start, the attach is hooked up at start.
+   */
+  async attach(ref: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean }, sock: Duplex): Promise<void> {
+    const c = this.get(ref);
+    const tty = !!c.Config.Tty;
+    if (opts.logs) {
+      const ac = new AbortController();
+      await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false }, (e) => sock.write(encodeEntry(e, tty, false)), undefined, ac.signal);
+    }
+    if (!opts.stream) { sock.end(); return; }
+    const useStdin = opts.stdin && !!c.Config.OpenStdin;
+    const streams = await new Promise<AttachStreams>((resolve, reject) => {
+      if (c.State.Status === 'running' || c.State.Status === 'paused') {
+        this.runtime.attach(c.Id).then(resolve, reject);
+      } else {
+        const p: PendingAttach = { stdin: useStdin, onStreams: resolve };
+        this.L(c.Id).pendingAttach.add(p);
+        sock.once('close', () => { if (this.live.get(c.Id)?.pendingAttach.delete(p)) resolve(closedStreams()); });
+      }
+    });
+    this.publish(c, 'attach');
+    const pipeOut = (src: NodeJS.ReadableStream, kind: 1 | 2, want: boolean) => {
+      src.on('data', (d: Buffer) => { if (want && !sock.destroyed) sock.write(tty ? d : frame(kind, d)); });
+    };
+    pipeOut(streams.stdout, 1, opts.stdout);
+    pipeOut(streams.stderr, 2, opts.stderr);
+    if (useStdin && streams.stdin) {
+      const stdin = streams.stdin;
+      sock.on('data', (d: Buffer) => stdin.write(d));
+      sock.on('end', () => stdin.end());
+    }
+    sock.on('close', () => streams.close());
+    sock.on('error', () => streams.close());
+    await streams.done;
+    // Let the output flush before the half-close.
+    await new Promise<void>((r) => setImmediate(r));
+    if (!sock.destroyed) sock.end();
+  }
+
+  async resize(ref: string, h: number, w: number): Promise<void> {
+    const c = this.get(ref);
+    if (!this.isRunning(c)) throw errors.conflict(`Container ${c.Id} is not running`);
+    await this.runtime.resize(c.Id, h, w).catch((e) => { if (!isBerthError(e, 'ERR_CONFLICT')) throw e; });
+  }
+
+  /** Run `fn` with the container's rootfs mounted (mounted temporarily when it is not running). */
+  async withRootfs<T>(c: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    if (c.State.Status === 'running' || c.State.Status === 'paused') return fn(this.rootfsPath(c.Id));
+    return this.locked(c.Id, async () => {
+      if (c.State.Status === 'running' || c.State.Status === 'paused') return fn(this.rootfsPath(c.Id));
+      const dir = this.cdir(c.Id);
+      const layers = this.image(c).layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
+      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir });
+      try { return await fn(rootfs); } finally { await releaseRootfs(dir).catch(() => {}); }
+    });
+  }
+
+  /** Whether `p` exists in one of the image's layers (for /changes: A vs C). */
+  async existsInImage(c: ContainerRecord, p: string): Promise<boolean> {
+    for (const l of this.image(c).layers) {
+      if (await fsp.lstat(join(this.d.snapshots.path(l.chainId), p)).then(() => true, () => false)) return true;
+    }
+    return false;
+  }
+
+  // ---- shutdown ---------------------------------------------------------------------------------
+
+  /** Leave containers running (they are re-adopted at the next start). */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const l of this.live.values()) { if (l.restartTimer) clearTimeout(l.restartTimer); l.health?.stop(); }
+  }
+
+  // ---- list / inspect (shapes in ./view.ts) ------------------------------------------------------
+  listRecords(filters: Filters, all: boolean): ContainerRecord[] {
+    void filters; void all;
+    return this.all();
+  }
+}
+
+function closedStreams(): AttachStreams {
+  const a = new PassThrough(); a.end();
+  const b = new PassThrough(); b.end();
+  return { stdin: null, stdout: a, stderr: b, done: Promise.resolve(), close: () => {} };
+}
+
+
+function extraHost(s: string): string {
+  const i = s.indexOf(':');
+  if (i < 0) throw errors.invalid(`invalid IP address in add-host: ""`);
+  const host = s.slice(0, i);
+  let ip = s.slice(i + 1);
+  if (ip === 'host-gateway') ip = '127.0.0.1';
+  return `${ip.replace(/^\[|\]$/g, '')}\t${host}`;
+}
+
+function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp?: string } {
+  let noNewPrivileges = false;
+  let seccomp: string | undefined;
+  for (const o of opts) {
+    const [k, v = ''] = o.includes('=') ? [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)] : o.split(':', 2) as [string, string?];
+    if (k === 'no-new-privileges') noNewPrivileges = v === '' || v === 'true';
+    else if (k === 'seccomp') seccomp = v;
+    else if (k === 'label' || k === 'apparmor') continue;
+    else throw errors.invalid(`invalid --security-opt: "${o}"`);
+  }
+  return { noNewPrivileges, seccomp };
+}
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13,
+  ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24,
+  XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
+};
+
+export function signalNumber(s: string | number): number {
+  if (typeof s === 'number') return s;
+  if (/^\d+$/.test(s)) return Number(s);
+  const n = SIGNALS[s.toUpperCase().replace(/^SIG/, '')];
+  if (n === undefined) throw errors.invalid(`Invalid signal: ${s}`);
+  return n;
+}
+
+/** Create a working directory inside the rootfs without following symlinks out of it. */
+async function mkdirInRootfs(rootfs: string, path: string, uid: number, gid: number): Promise<void> {
+  const parts = posix.normalize(path).split('/').filter(Boolean);
+  let cur = rootfs;
+  for (const p of parts) {
+    if (p === '..') return;
+    cur = join(cur, p);
+    const st = await fsp.lstat(cur).catch(() => undefined);
+    if (st) {
+      if (st.isSymbolicLink()) return; // the runtime resolves it inside the container
+      if (!st.isDirectory()) return;
+      continue;
+    }
+    await fsp.mkdir(cur, { mode: 0o755 });
+    await fsp.chown(cur, uid, gid).catch(() => {});
+  }
+}

@@ -1,0 +1,209 @@
+// Docker's JSON shapes for containers: GET /containers/{id}/json and GET /containers/json.
+import type { Filters } from '../../api/query.js';
+import { matchLabels } from '../../api/query.js';
+import { errors } from '../../errors/index.js';
+import type { ContainerRecord } from './types.js';
+import type { ContainerService } from './service.js';
+
+function portsMap(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null> {
+  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const k of Object.keys(c.Config.ExposedPorts ?? {})) out[k] = null;
+  for (const k of Object.keys(c.HostConfig.PortBindings ?? {})) out[k.includes('/') ? k : `${k}/tcp`] = null;
+  if (c.State.Status === 'running' || c.State.Status === 'paused') {
+    for (const [k, v] of Object.entries(c.Network?.Ports ?? {})) out[k] = v && v.length ? v : (out[k] ?? null);
+  }
+  return out;
+}
+
+function mounts(c: ContainerRecord): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const b of c.HostConfig.Binds ?? []) {
+    const [src, dst, mode = ''] = b.split(':');
+    out.push({ Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' });
+  }
+  for (const m of c.HostConfig.Mounts ?? []) {
+    out.push({ Type: m.Type, Source: m.Source ?? '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
+  }
+  return out;
+}
+
+function networkMode(c: ContainerRecord): string { return c.HostConfig.NetworkMode || 'bridge'; }
+
+function endpoint(c: ContainerRecord): Record<string, unknown> {
+  const n = c.Network;
+  const running = c.State.Status === 'running' || c.State.Status === 'paused';
+  return {
+    IPAMConfig: null, Links: null, Aliases: null, MacAddress: running ? n?.MacAddress ?? '' : '', DriverOpts: null, GwPriority: 0,
+    NetworkID: n?.NetworkID ?? '', EndpointID: running ? n?.EndpointID ?? '' : '', Gateway: running ? n?.Gateway ?? '' : '',
+    IPAddress: running ? n?.IPAddress ?? '' : '', IPPrefixLen: running ? n?.IPPrefixLen ?? 0 : 0,
+    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+  };
+}
+
+export function inspectContainer(svc: ContainerService, c: ContainerRecord): Record<string, unknown> {
+  const s = c.State;
+  const running = s.Status === 'running' || s.Status === 'paused';
+  const ep = endpoint(c);
+  const mode = networkMode(c);
+  const state: Record<string, unknown> = {
+    Status: s.Status, Running: running, Paused: s.Status === 'paused', Restarting: s.Status === 'restarting',
+    OOMKilled: s.OOMKilled, Dead: s.Status === 'dead', Pid: running ? s.Pid : 0, ExitCode: s.ExitCode, Error: s.Error,
+    StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+  };
+  if (s.Health) state.Health = s.Health;
+  return {
+    Id: c.Id,
+    Created: c.Created,
+    Path: c.Path,
+    Args: c.Args,
+    State: state,
+    Image: c.ImageId,
+    ResolvConfPath: mode === 'host' ? '/etc/resolv.conf' : `${svc.cdir(c.Id)}/resolv.conf`,
+    HostnamePath: `${svc.cdir(c.Id)}/hostname`,
+    HostsPath: mode === 'host' ? '/etc/hosts' : `${svc.cdir(c.Id)}/hosts`,
+    LogPath: svc.logPath(c.Id),
+    Name: `/${c.Name}`,
+    RestartCount: c.RestartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: null, ContainerIDFile: '', LogConfig: { Type: 'k8s-file', Config: {} }, NetworkMode: mode, PortBindings: {},
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '', VolumesFrom: null,
+      ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'private', Dns: [], DnsOptions: [], DnsSearch: [],
+      ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: 0, PidMode: '',
+      Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false, SecurityOpt: null, UTSMode: '', UsernsMode: '',
+      ShmSize: 67108864, Runtime: 'runc', Isolation: '', CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '',
+      BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '',
+      Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null,
+      OomKillDisable: null, PidsLimit: null, Ulimits: [], CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+      MaskedPaths: [], ReadonlyPaths: [], Init: null,
+      ...c.HostConfig,
+    },
+    GraphDriver: { Name: 'overlay2', Data: { MergedDir: svc.rootfsPath(c.Id), UpperDir: `${svc.cdir(c.Id)}/upper`, WorkDir: `${svc.cdir(c.Id)}/work` } },
+    Mounts: mounts(c),
+    Config: {
+      Hostname: c.Config.Hostname || c.Id.slice(0, 12), Domainname: c.Config.Domainname ?? '', User: c.Config.User ?? '',
+      AttachStdin: !!c.Config.AttachStdin, AttachStdout: !!c.Config.AttachStdout, AttachStderr: !!c.Config.AttachStderr,
+      ...(c.Config.ExposedPorts && Object.keys(c.Config.ExposedPorts).length ? { ExposedPorts: c.Config.ExposedPorts } : {}),
+      Tty: !!c.Config.Tty, OpenStdin: !!c.Config.OpenStdin, StdinOnce: !!c.Config.StdinOnce, Env: c.Config.Env ?? [],
+      Cmd: c.Config.Cmd ?? null, ...(c.Config.Healthcheck ? { Healthcheck: c.Config.Healthcheck } : {}), Image: c.Config.Image,
+      Volumes: c.Config.Volumes ?? null, WorkingDir: c.Config.WorkingDir ?? '', Entrypoint: c.Config.Entrypoint ?? null,
+      OnBuild: null, Labels: c.Config.Labels ?? {}, ...(c.Config.StopSignal ? { StopSignal: c.Config.StopSignal } : {}),
+      ...(c.Config.StopTimeout !== undefined && c.Config.StopTimeout !== null ? { StopTimeout: c.Config.StopTimeout } : {}),
+    },
+    NetworkSettings: {
+      Bridge: '', SandboxID: running ? c.Id : '', SandboxKey: running ? c.Network?.SandboxKey ?? '' : '',
+      HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+      Ports: portsMap(c),
+      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+      EndpointID: ep.EndpointID, Gateway: ep.Gateway, GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+      IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, IPv6Gateway: '', MacAddress: ep.MacAddress,
+      Networks: mode === 'none' || mode === 'host' || mode.startsWith('container:') ? { [mode.startsWith('container:') ? 'none' : mode]: ep } : { [mode === 'default' ? 'bridge' : mode]: ep },
+    },
+  };
+}
+
+function humanDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.round(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.round(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
+  return `${Math.round(h / 24 / 365)} years`;
+}
+
+export function statusText(c: ContainerRecord): string {
+  const s = c.State;
+  const now = Date.now();
+  switch (s.Status) {
+    case 'running': {
+      const h = s.Health ? ` (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})` : '';
+      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${h}`;
+    }
+    case 'paused': return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
+    case 'restarting': return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+    case 'exited':
+      if (s.FinishedAt === '0001-01-01T00:00:00Z') return 'Created';
+      return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+    default: return 'Created';
+  }
+}
+
+function listPorts(c: ContainerRecord): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const m = portsMap(c);
+  for (const [k, v] of Object.entries(m)) {
+    const [port, proto = 'tcp'] = k.split('/');
+    if (!v || v.length === 0) out.push({ PrivatePort: Number(port), Type: proto });
+    else for (const b of v) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
+  }
+  return out;
+}
+
+export function listEntry(svc: ContainerService, c: ContainerRecord): Record<string, unknown> {
+  const ep = endpoint(c);
+  const mode = networkMode(c);
+  const cmd = [c.Path, ...c.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+  void svc;
+  return {
+    Id: c.Id, Names: [`/${c.Name}`], Image: c.Config.Image, ImageID: c.ImageId, Command: cmd,
+    Created: Math.floor(Date.parse(c.Created) / 1000), Ports: listPorts(c), Labels: c.Config.Labels ?? {},
+    State: c.State.Status, Status: statusText(c), HostConfig: { NetworkMode: mode },
+    NetworkSettings: { Networks: { [mode === 'default' ? 'bridge' : mode]: ep } }, Mounts: mounts(c),
+  };
+}
+
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+/** GET /containers/json with Docker's filters. */
+export function listContainers(svc: ContainerService, opts: { all: boolean; limit?: number; filters: Filters }): Record<string, unknown>[] {
+  const f = opts.filters;
+  for (const k of f.keys()) {
+    if (!['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'network', 'volume', 'health', 'is-task', 'expose', 'publish'].includes(k)) {
+      throw errors.invalid(`invalid filter '${k}'`);
+    }
+  }
+  for (const s of f.get('status') ?? []) if (!STATUSES.includes(s)) throw errors.invalid(`invalid filter 'status=${s}'`);
+  let list = svc.all().sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || (a.Id < b.Id ? 1 : -1));
+  const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has('status') || f.has('exited');
+  const ref = (name: string) => { const c = svc.find(name); if (!c) throw errors.noSuchContainer(name); return c; };
+  if (f.has('before')) {
+    const b = ref([...f.get('before')!][0]!);
+    const i = list.indexOf(b);
+    list = list.slice(i + 1);
+  }
+  if (f.has('since')) {
+    const s = ref([...f.get('since')!][0]!);
+    const i = list.indexOf(s);
+    list = list.slice(0, Math.max(i, 0));
+  }
+  list = list.filter((c) => {
+    if (!all && !(c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting')) return false;
+    const any = (k: string, pred: (v: string) => boolean) => !f.has(k) || f.get(k)!.size === 0 || [...f.get(k)!].some(pred);
+    if (!any('id', (v) => c.Id.startsWith(v))) return false;
+    if (!any('name', (v) => new RegExp(v.replace(/^\//, '')).test(c.Name))) return false;
+    if (!any('status', (v) => v === (c.State.Status === 'exited' && c.State.FinishedAt === '0001-01-01T00:00:00Z' ? 'created' : c.State.Status))) return false;
+    if (!any('exited', (v) => c.State.Status === 'exited' && c.State.ExitCode === Number(v))) return false;
+    if (!any('ancestor', (v) => c.Config.Image === v || c.ImageId === v || c.ImageId.slice(7).startsWith(v.replace(/^sha256:/, '')) || (svc.d.images.find(v)?.id === c.ImageId))) return false;
+    if (!any('network', (v) => networkMode(c) === v)) return false;
+    if (!any('health', (v) => (c.State.Health?.Status ?? 'none') === v)) return false;
+    if (f.has('label') && !matchLabels(f.get('label'), c.Config.Labels ?? {})) return false;
+    return true;
+  });
+  if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
+  return list.map((c) => listEntry(svc, c));
+}

@@ -1,0 +1,140 @@
+// Exec instances (docker exec): created against a running container, started once through the
+// runtime (conmon --exec). The exit code is recorded before the caller closes the stream, because
+// clients inspect the exec exactly once after the stream ends.
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { BerthError, errors, isBerthError } from '../../errors/index.js';
+import { resolveUser, type ExecSession } from '../../runtime/index.js';
+import { frame } from '../containers/logs.js';
+import type { ContainerService } from '../containers/service.js';
+
+export interface ExecConfig {
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  DetachKeys?: string;
+  Tty?: boolean;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Privileged?: boolean;
+  User?: string;
+  WorkingDir?: string;
+  ConsoleSize?: number[] | null;
+}
+
+interface ExecRecord {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  started: boolean;
+  exitCode: number | null;
+  pid: number;
+  session?: ExecSession;
+  done?: Promise<void>;
+}
+
+const MAX_EXECS = 4096;
+
+export class ExecService {
+  private execs = new Map<string, ExecRecord>();
+
+  constructor(private readonly containers: ContainerService) {}
+
+  create(ref: string, cfg: ExecConfig): { Id: string } {
+    const c = this.containers.get(ref);
+    if (c.State.Status === 'paused') throw errors.conflict(`Container ${c.Id} is paused, unpause the container before exec`);
+    if (c.State.Status !== 'running') throw errors.conflict(`container ${c.Id} is not running`);
+    if (!cfg || !Array.isArray(cfg.Cmd) || cfg.Cmd.length === 0) throw errors.invalid('No exec command specified');
+    const id = randomBytes(32).toString('hex');
+    this.execs.set(id, { id, containerId: c.Id, config: cfg, running: false, started: false, exitCode: null, pid: 0 });
+    // Bound memory: forget the oldest finished execs.
+    if (this.execs.size > MAX_EXECS) {
+      for (const [k, e] of this.execs) { if (!e.running) { this.execs.delete(k); if (this.execs.size <= MAX_EXECS) break; } }
+    }
+    this.containers.publish(c, `exec_create: ${cfg.Cmd.join(' ')}`, { execID: id });
+    return { Id: id };
+  }
+
+  get(id: string): ExecRecord {
+    const e = this.execs.get(id);
+    if (!e) throw errors.noSuchExec(id);
+    return e;
+  }
+
+  inspect(id: string): Record<string, unknown> {
+    const e = this.get(id);
+    const cmd = e.config.Cmd ?? [];
+    return {
+      ID: e.id, Running: e.running, ExitCode: e.exitCode, ProcessConfig: {
+        tty: !!e.config.Tty, entrypoint: cmd[0] ?? '', arguments: cmd.slice(1), privileged: !!e.config.Privileged, user: e.config.User ?? '',
+      },
+      OpenStdin: !!e.config.AttachStdin, OpenStderr: !!e.config.AttachStderr, OpenStdout: !!e.config.AttachStdout,
+      CanRemove: false, ContainerID: e.containerId, DetachKeys: '', Pid: e.pid,
+    };
+  }
+
+  /**
+   * Start the exec. With `sock` (attached), output goes there (framed unless TTY) and client bytes
+   * feed stdin; resolves after the exit code is recorded — the caller then closes the stream.
+   */
+  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: number[] | null }, sock?: Duplex): Promise<void> {
+    const e = this.get(id);
+    if (e.started) throw errors.conflict(`Exec ${id} is already running`);
+    const c = this.containers.get(e.containerId);
+    if (c.State.Status !== 'running') throw errors.conflict(`container ${c.Id} is not running`);
+    e.started = true;
+    e.running = true;
+    const tty = opts.tty ?? !!e.config.Tty;
+    const cfg = e.config;
+    const cmd = cfg.Cmd!;
+    this.containers.publish(c, `exec_start: ${cmd.join(' ')}`, { execID: id });
+    let session: ExecSession;
+    try {
+      const user = cfg.User ? await resolveUser(this.containers.rootfsPath(c.Id), cfg.User) : undefined;
+      const cs = opts.consoleSize ?? cfg.ConsoleSize;
+      session = await this.containers.runtime.exec(c.Id, {
+        args: cmd, ...(cfg.Env ? { env: cfg.Env } : {}), ...(cfg.WorkingDir ? { cwd: cfg.WorkingDir } : {}), ...(user ? { user } : {}),
+      }, { tty, stdin: !!cfg.AttachStdin && !opts.detach, detach: opts.detach || !sock, consoleSize: tty && cs && cs[0] ? { height: cs[0], width: cs[1] ?? 80 } : undefined });
+    } catch (err) {
+      const msg = isBerthError(err) ? err.message : (err as Error).message;
+      e.running = false;
+      e.exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : 126;
+      this.containers.publish(c, 'exec_die', { execID: id, exitCode: String(e.exitCode) });
+      if (sock && !sock.destroyed) {
+        const text = Buffer.from(`${msg}\r\n`);
+        sock.write(tty ? text : frame(1, text));
+        return;
+      }
+      if (isBerthError(err) && err.code !== 'ERR_INTERNAL') throw err;
+      throw new BerthError('ERR_INTERNAL', msg);
+    }
+    e.session = session;
+    e.pid = session.pid;
+    const finish = session.exit.then((st) => { e.exitCode = st.exitCode; }, () => { e.exitCode = 126; }).then(() => {
+      e.running = false;
+      e.session = undefined;
+      this.containers.publish(c, 'exec_die', { execID: id, exitCode: String(e.exitCode) });
+    });
+    e.done = finish;
+    if (!sock || opts.detach) return;
+    const pipe = (src: NodeJS.ReadableStream, kind: 1 | 2, want: boolean) => {
+      src.on('data', (d: Buffer) => { if (want && !sock.destroyed) sock.write(tty ? d : frame(kind, d)); });
+    };
+    pipe(session.stdout, 1, cfg.AttachStdout !== false);
+    pipe(session.stderr, 2, cfg.AttachStderr !== false);
+    if (session.stdin) {
+      const stdin = session.stdin;
+      sock.on('data', (d: Buffer) => stdin.write(d));
+      sock.on('end', () => stdin.end());
+      sock.on('error', () => stdin.end());
+    }
+    await finish;
+  }
+
+  async resize(id: string, h: number, w: number): Promise<void> {
+    const e = this.get(id);
+    if (!e.session) throw errors.conflict(`Exec ${id} is not running`);
+    await e.session.resize(h, w);
+  }
+}

@@ -1,0 +1,192 @@
+// Container endpoints. Handlers parse, call the engine's container service, write.
+import { BerthError, errors } from '../../errors/index.js';
+import { parseTimestamp } from '../../api/query.js';
+import type { Ctx } from '../context.js';
+import type { Router } from '../router.js';
+import { inspectContainer, listContainers } from '../../engine/containers/view.js';
+import type { ContainerService } from '../../engine/containers/service.js';
+import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, statsOnce, top } from '../../engine/containers/extras.js';
+
+function requirePath(ctx: Ctx): string {
+  const p = ctx.q('path');
+  if (!p) throw errors.invalid('path is required');
+  return p;
+}
+
+async function stats(ctx: Ctx): Promise<void> {
+  const s = svc(ctx);
+  const c = s.get(ctx.params.id!);
+  const stream = ctx.q('stream') === undefined ? true : ctx.bool('stream');
+  const oneShot = ctx.bool('one-shot');
+  if (!stream) {
+    // Docker samples twice (1 s apart) so precpu is filled, unless one-shot.
+    let v = await statsOnce(s, c);
+    if (!oneShot && s.isRunning(c)) { await new Promise((r) => setTimeout(r, 1000)); v = await statsOnce(s, c); }
+    ctx.json(200, v);
+    return;
+  }
+  ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+  ctx.res.flushHeaders();
+  let closed = false;
+  ctx.res.on('close', () => { closed = true; });
+  while (!closed) {
+    ctx.res.write(JSON.stringify(await statsOnce(s, c)) + '\n');
+    if (!s.isRunning(c)) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  ctx.res.end();
+}
+
+function svc(ctx: Ctx): ContainerService {
+  const s = (ctx.engine as unknown as { containers?: ContainerService }).containers;
+  if (!s) throw new BerthError('ERR_UNAVAILABLE', 'containers are not available in this engine');
+  return s;
+}
+
+function intQ(ctx: Ctx, name: string): number | undefined {
+  const v = ctx.q(name);
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw errors.invalid(`invalid value for ${name}: ${v}`);
+  return Math.trunc(n);
+}
+
+export function registerContainerRoutes(r: Router): void {
+  r.post('/commit', async (ctx) => {
+    const body = await ctx.readJson<Record<string, unknown>>();
+    const id = await commit(svc(ctx), ctx.q('container') ?? '', {
+      repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined,
+      changes: ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean), config: body ?? undefined,
+    });
+    ctx.json(201, { Id: id });
+  });
+  r.post('/containers/create', async (ctx) => {
+    const body = await ctx.readJson<Record<string, unknown>>();
+    ctx.json(201, await svc(ctx).create(body as never, ctx.q('name'), ctx.q('platform') || undefined));
+  });
+  r.get('/containers/json', (ctx) => {
+    ctx.json(200, listContainers(svc(ctx), { all: ctx.bool('all'), limit: intQ(ctx, 'limit'), filters: ctx.filters() }));
+  });
+  r.post('/containers/prune', async (ctx) => {
+    const s = svc(ctx);
+    const deleted: string[] = [];
+    const f = ctx.filters();
+    for (const c of s.all()) {
+      if (s.isRunning(c)) continue;
+      if (f.has('label')) {
+        const { matchLabels } = await import('../../api/query.js');
+        if (!matchLabels(f.get('label'), c.Config.Labels ?? {})) continue;
+      }
+      if (f.has('until')) {
+        const until = parseTimestamp([...f.get('until')!][0]!);
+        if (BigInt(Date.parse(c.Created)) * 1_000_000n >= until) continue;
+      }
+      await s.remove(c.Id).then(() => deleted.push(c.Id), () => {});
+    }
+    ctx.json(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
+  });
+  r.get('/containers/{id}/json', (ctx) => {
+    const s = svc(ctx);
+    const c = s.get(ctx.params.id!);
+    const out = inspectContainer(s, c);
+    if (ctx.bool('size')) { out.SizeRw = 0; out.SizeRootFs = 0; }
+    ctx.json(200, out);
+  });
+  r.post('/containers/{id}/start', async (ctx) => {
+    await svc(ctx).start(ctx.params.id!);
+    ctx.noContent();
+  });
+  r.post('/containers/{id}/stop', async (ctx) => {
+    await svc(ctx).stop(ctx.params.id!, { t: intQ(ctx, 't') ?? intQ(ctx, 'timeout'), signal: ctx.q('signal') || undefined });
+    ctx.noContent();
+  });
+  r.post('/containers/{id}/restart', async (ctx) => {
+    await svc(ctx).restart(ctx.params.id!, { t: intQ(ctx, 't') ?? intQ(ctx, 'timeout'), signal: ctx.q('signal') || undefined });
+    ctx.noContent();
+  });
+  r.post('/containers/{id}/kill', async (ctx) => {
+    await svc(ctx).kill(ctx.params.id!, ctx.q('signal') || 'SIGKILL');
+    ctx.noContent();
+  });
+  r.post('/containers/{id}/pause', async (ctx) => { await svc(ctx).pause(ctx.params.id!); ctx.noContent(); });
+  r.post('/containers/{id}/unpause', async (ctx) => { await svc(ctx).unpause(ctx.params.id!); ctx.noContent(); });
+  r.post('/containers/{id}/rename', async (ctx) => { await svc(ctx).rename(ctx.params.id!, ctx.q('name') ?? ''); ctx.noContent(); });
+  r.post('/containers/{id}/resize', async (ctx) => {
+    await svc(ctx).resize(ctx.params.id!, intQ(ctx, 'h') ?? 0, intQ(ctx, 'w') ?? 0);
+    ctx.text(200, '');
+  });
+  r.post('/containers/{id}/wait', wait);
+  r.post('/containers/{id}/update', async (ctx) => ctx.json(200, await svc(ctx).update(ctx.params.id!, (await ctx.readJson<Record<string, unknown>>()) ?? {})));
+  r.delete('/containers/{id}', async (ctx) => {
+    await svc(ctx).remove(ctx.params.id!, { force: ctx.bool('force'), volumes: ctx.bool('v') });
+    ctx.noContent();
+  });
+  r.get('/containers/{id}/logs', logs);
+  r.get('/containers/{id}/top', async (ctx) => ctx.json(200, await top(svc(ctx), ctx.params.id!, ctx.q('ps_args') || '-ef')));
+  r.get('/containers/{id}/stats', stats);
+  r.get('/containers/{id}/changes', async (ctx) => ctx.json(200, await changes(svc(ctx), ctx.params.id!)));
+  r.get('/containers/{id}/export', async (ctx) => {
+    const s = svc(ctx);
+    s.get(ctx.params.id!);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await exportFs(s, ctx.params.id!, ctx.res);
+  });
+  r.head('/containers/{id}/archive', async (ctx) => {
+    const st = await archiveStat(svc(ctx), ctx.params.id!, requirePath(ctx));
+    ctx.res.writeHead(200, { 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(st)).toString('base64'), 'Content-Type': 'application/x-tar' });
+    ctx.res.end();
+  });
+  r.get('/containers/{id}/archive', async (ctx) => {
+    await archiveGet(svc(ctx), ctx.params.id!, requirePath(ctx), ctx.res, (st) => {
+      ctx.res.writeHead(200, { 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(st)).toString('base64'), 'Content-Type': 'application/x-tar' });
+    });
+  });
+  r.put('/containers/{id}/archive', async (ctx) => {
+    await archivePut(svc(ctx), ctx.params.id!, requirePath(ctx), ctx.req, { noOverwriteDirNonDir: ctx.bool('noOverwriteDirNonDir'), copyUIDGID: ctx.bool('copyUIDGID') });
+    ctx.noContent(200);
+  });
+  r.post('/containers/{id}/attach', attach);
+}
+
+async function wait(ctx: Ctx): Promise<void> {
+  const s = svc(ctx);
+  // Register before the headers go out: a start issued right after cannot be missed.
+  const result = s.wait(ctx.params.id!, ctx.q('condition'));
+  ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+  ctx.res.flushHeaders();
+  const r = await result;
+  ctx.res.end(JSON.stringify(r) + '\n');
+}
+
+async function logs(ctx: Ctx): Promise<void> {
+  const s = svc(ctx);
+  const c = s.get(ctx.params.id!);
+  const stdout = ctx.bool('stdout');
+  const stderr = ctx.bool('stderr');
+  if (!stdout && !stderr) throw errors.invalid('Bad parameters: you must choose at least one stream');
+  const tailRaw = ctx.q('tail');
+  let tail: number | undefined;
+  if (tailRaw !== undefined && /^-?\d+$/.test(tailRaw)) { const n = Number(tailRaw); if (n >= 0) tail = n; }
+  const since = ctx.q('since');
+  const until = ctx.q('until');
+  const opts = {
+    stdout, stderr, follow: ctx.bool('follow'), timestamps: ctx.bool('timestamps'), tail,
+    sinceNanos: since && since !== '0' ? parseTimestamp(since) : undefined,
+    untilNanos: until && until !== '0' ? parseTimestamp(until) : undefined,
+  };
+  ctx.res.writeHead(200, { 'Content-Type': c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+  ctx.res.flushHeaders();
+  const ac = new AbortController();
+  ctx.res.on('close', () => ac.abort());
+  await s.logs(c.Id, opts, ctx.res, ac.signal);
+  ctx.res.end();
+}
+
+async function attach(ctx: Ctx): Promise<void> {
+  const s = svc(ctx);
+  const c = s.get(ctx.params.id!);
+  const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  await s.attach(c.Id, {
+    stdin: ctx.bool('stdin'), stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr'), logs: ctx.bool('logs'), stream: ctx.bool('stream'),
+  }, sock);
+}

@@ -1,0 +1,184 @@
+// dockerode against Berth (createContainer, start, logs, exec, wait, remove), /wait conditions and
+// error texts over raw HTTP, and a container surviving kill -9 of the daemon.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { missing, setup, uniq, type Env } from './harness.js';
+
+const skip = missing();
+let env: Env;
+let docker: Docker;
+
+before(async () => {
+  if (skip) return;
+  env = await setup();
+  docker = new Docker({ socketPath: env.host.replace(/^unix:\/\//, '') });
+});
+after(async () => { await env?.close(); });
+
+function request(method: string, path: string, body?: unknown): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({ socketPath: env.host.replace(/^unix:\/\//, ''), method, path, headers: data ? { 'Content-Type': 'application/json' } : {} }, (res) => {
+      let s = '';
+      res.on('data', (d: Buffer) => { s += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: s, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+function demux(stream: NodeJS.ReadableStream): Promise<{ out: string; err: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let o = '';
+  let e = '';
+  out.on('data', (d: Buffer) => { o += d.toString(); });
+  err.on('data', (d: Buffer) => { e += d.toString(); });
+  docker.modem.demuxStream(stream, out, err);
+  return new Promise((resolve) => stream.on('end', () => resolve({ out: o, err: e })));
+}
+
+test('dockerode: createContainer, start, logs, exec, wait, remove', { skip }, async () => {
+  const name = uniq('dode');
+  const c = await docker.createContainer({ Image: env.image, name, Cmd: ['sh', '-c', 'echo hello; echo oops >&2; sleep 30'], Labels: { 'berth.test': 'yes' } });
+  try {
+    await c.start();
+    const info = await c.inspect();
+    assert.equal(info.State.Running, true);
+    assert.equal(info.Name, `/${name}`);
+    assert.equal(info.Config.Labels['berth.test'], 'yes');
+    assert.equal((info.State as unknown as Record<string, unknown>).Health, undefined, 'Health is omitted without a healthcheck');
+    assert.ok(info.NetworkSettings.Ports !== undefined);
+
+    const list = await docker.listContainers({ filters: { label: ['berth.test=yes'] } });
+    assert.ok(list.some((x) => x.Id === c.id));
+
+    // Follow the logs until both lines are in (the stream ends when the container stops).
+    const logs = await c.logs({ follow: true, stdout: true, stderr: true }) as unknown as NodeJS.ReadableStream;
+    const got = demux(logs);
+
+    const ex = await c.exec({ Cmd: ['sh', '-c', 'cat; echo e2 >&2; exit 3'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+    const stream = await ex.start({ hijack: true, stdin: true });
+    const exOut = demux(stream);
+    stream.end('from-stdin\n');
+    const r = await exOut;
+    assert.equal(r.out, 'from-stdin\n');
+    assert.equal(r.err, 'e2\n');
+    const ei = await ex.inspect();
+    assert.equal(ei.ExitCode, 3);
+    assert.equal(ei.Running, false);
+
+    await c.stop({ t: 0 });
+    const logText = await got;
+    assert.equal(logText.out, 'hello\n');
+    assert.equal(logText.err, 'oops\n');
+    const w = await c.wait();
+    assert.equal(w.StatusCode, 137);
+  } finally {
+    await c.remove({ force: true }).catch(() => {});
+  }
+  await assert.rejects(c.inspect(), (e: { statusCode?: number; message?: string }) => e.statusCode === 404);
+});
+
+test('API: 404 texts, wait next-exit and removed, 304 on double start/stop', { skip }, async () => {
+  const nf = await request('GET', '/containers/does-not-exist/json');
+  assert.equal(nf.status, 404);
+  assert.equal(JSON.parse(nf.body).message, 'No such container: does-not-exist');
+  const ni = await request('POST', '/containers/create', { Image: 'berth-test/no-such-image:1', Cmd: ['true'] });
+  assert.equal(ni.status, 404);
+  assert.match(JSON.parse(ni.body).message, /^No such image: berth-test\/no-such-image:1/);
+
+  const name = uniq('waiter');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sh', '-c', 'exit 9'], HostConfig: { AutoRemove: true } });
+  assert.equal(cr.status, 201, cr.body);
+  const id = JSON.parse(cr.body).Id as string;
+  const removed = request('POST', `/containers/${id}/wait?condition=removed`);
+  const next = request('POST', `/containers/${id}/wait?condition=next-exit`);
+  // Let both waits be registered (headers flushed) before starting.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await request('POST', `/containers/${id}/start`)).status, 204);
+  assert.equal(JSON.parse((await next).body).StatusCode, 9);
+  assert.equal(JSON.parse((await removed).body).StatusCode, 9);
+  assert.equal((await request('GET', `/containers/${id}/json`)).status, 404);
+
+  const n2 = uniq('twice');
+  const c2 = JSON.parse((await request('POST', `/containers/create?name=${n2}`, { Image: env.image, Cmd: ['sleep', '30'] })).body).Id as string;
+  try {
+    assert.equal((await request('POST', `/containers/${c2}/start`)).status, 204);
+    assert.equal((await request('POST', `/containers/${c2}/start`)).status, 304);
+    assert.equal((await request('POST', `/containers/${c2}/stop?t=0`)).status, 204);
+    assert.equal((await request('POST', `/containers/${c2}/stop?t=0`)).status, 304);
+    const prefix = await request('GET', `/containers/${c2.slice(0, 10)}/json`);
+    assert.equal(JSON.parse(prefix.body).Id, c2);
+  } finally {
+    await request('DELETE', `/containers/${c2}?force=1`);
+  }
+});
+
+test('a running container survives kill -9 of the daemon and is managed after restart', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
+  const name = uniq('survivor');
+  const d = await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'echo up; trap "exit 0" TERM; while true; do sleep 0.1; done']);
+  assert.equal(d.code, 0, d.stderr);
+  const quick = uniq('quick');
+  assert.equal((await env.docker(['run', '-d', '--name', quick, env.image, 'sh', '-c', 'read x; exit 6'])).code, 0);
+  try {
+    await env.daemon!.kill9();
+    // While the daemon is down: the container keeps running (its conmon is not our child).
+    await env.daemon!.restart();
+    const st = await env.docker(['inspect', '-f', '{{.State.Status}}', name]);
+    assert.equal(st.stdout.trim(), 'running');
+    const logs = await env.docker(['logs', name]);
+    assert.match(logs.stdout, /^up\n/);
+    const ex = await env.docker(['exec', name, 'echo', 'still-here']);
+    assert.equal(ex.stdout, 'still-here\n');
+    const stop = await env.docker(['stop', name]);
+    assert.equal(stop.code, 0, stop.stderr);
+    const code = await env.docker(['inspect', '-f', '{{.State.ExitCode}}', name]);
+    assert.equal(code.stdout.trim(), '0');
+  } finally {
+    await env.docker(['rm', '-f', name, quick]);
+  }
+});
+
+test('healthcheck, restart policy, --init and container events', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const h = uniq('health');
+  const r = uniq('restart');
+  try {
+    const d = await env.docker(['run', '-d', '--name', h, '--health-cmd', 'test -e /tmp/ok', '--health-interval', '100ms', '--health-retries', '1', env.image, 'sleep', '60']);
+    assert.equal(d.code, 0, d.stderr);
+    const status = async () => (await env.docker(['inspect', '-f', '{{.State.Health.Status}}', h])).stdout.trim();
+    let s = await status();
+    for (let i = 0; i < 100 && s !== 'unhealthy'; i++) s = await status();
+    assert.equal(s, 'unhealthy');
+    assert.equal((await env.docker(['exec', h, 'touch', '/tmp/ok'])).code, 0);
+    for (let i = 0; i < 100 && s !== 'healthy'; i++) s = await status();
+    assert.equal(s, 'healthy');
+    const ps = await env.docker(['ps', '--filter', `name=${h}`, '--format', '{{.Status}}']);
+    assert.match(ps.stdout, /\(healthy\)/);
+
+    assert.equal((await env.docker(['run', '-d', '--name', r, '--restart', 'on-failure:2', env.image, 'sh', '-c', 'echo run; exit 3'])).code, 0);
+    let rc = '';
+    for (let i = 0; i < 200 && rc !== '2 exited'; i++) rc = (await env.docker(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', r])).stdout.trim();
+    assert.equal(rc, '2 exited');
+    assert.equal((await env.docker(['logs', r])).stdout, 'run\nrun\nrun\n');
+
+    const init = await env.docker(['run', '--rm', '--init', env.image, 'ps']);
+    if (init.code === 0) assert.match(init.stdout, /^\s+1 \S+\s+\/sbin\/docker-init/m);
+    else assert.match(init.stderr, /docker-init|catatonit|tini/);
+  } finally {
+    await env.docker(['rm', '-f', h, r]);
+  }
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const ev = await request('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: [r] }))}`);
+  const actions = ev.body.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; status: string; Actor: { Attributes: Record<string, string> } });
+  const names = actions.map((a) => a.Action);
+  for (const a of ['create', 'start', 'die', 'restart', 'kill', 'destroy']) assert.ok(names.includes(a) || a === 'kill', `event ${a} in ${names.join(',')}`);
+  const die = actions.find((a) => a.Action === 'die')!;
+  assert.equal(die.Actor.Attributes.exitCode, '3');
+  assert.equal(die.status, 'die');
+});

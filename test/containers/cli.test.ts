@@ -1,0 +1,237 @@
+// The real docker CLI v28 against Berth: run/exit codes, -i, -t, -d + logs/ps/exec/top/stats,
+// cp, stop/start, wait, rm -f, duplicate names, export.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fsp, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { missing, setup, uniq, type Env } from './harness.js';
+
+const skip = missing();
+let env: Env;
+
+before(async () => { if (!skip) env = await setup(); });
+after(async () => { await env?.close(); });
+
+test('run --rm: output and exit codes 0, N, 125, 126, 127', { skip }, async () => {
+  const hi = await env.docker(['run', '--rm', env.image, 'echo', 'hi']);
+  assert.equal(hi.code, 0, hi.stderr);
+  assert.equal(hi.stdout, 'hi\n');
+  const three = await env.docker(['run', '--rm', env.image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.equal(three.code, 3);
+  assert.equal(three.stdout, 'out\n');
+  assert.match(three.stderr, /err/);
+  const notFound = await env.docker(['run', '--rm', env.image, 'no-such-binary']);
+  assert.equal(notFound.code, 127, notFound.stderr);
+  const notExec = await env.docker(['run', '--rm', env.image, '/etc/passwd']);
+  assert.equal(notExec.code, 126, notExec.stderr);
+  // A registry on a closed loopback port: the pull fails, the CLI exits 125.
+  const noImage = await env.docker(['run', '--rm', '127.0.0.1:1/berth/none:x', 'true']);
+  assert.equal(noImage.code, 125, noImage.stderr);
+  // --rm containers are gone afterwards.
+  const ps = await env.docker(['ps', '-aq', '--filter', `ancestor=${env.image}`]);
+  assert.equal(ps.stdout.trim(), '');
+});
+
+test('env, workdir, user, hostname, entrypoint', { skip }, async () => {
+  const r = await env.docker(['run', '--rm', '-e', 'FOO=bar', '-w', '/work/dir', '-u', 'alice', '--hostname', 'box1', env.image,
+    'sh', '-c', 'echo $FOO; pwd; id -u; id -g; hostname; cat /etc/hostname']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'bar\n/work/dir\n1000\n1000\nbox1\nbox1\n');
+  const ep = await env.docker(['run', '--rm', '--entrypoint', 'echo', env.image, 'a', 'b']);
+  assert.equal(ep.stdout, 'a b\n');
+  const num = await env.docker(['run', '--rm', '-u', '123:45', env.image, 'id']);
+  assert.match(num.stdout, /uid=123 gid=45/);
+});
+
+test('stdin with -i; TTY with -t', { skip }, async () => {
+  const r = await env.docker(['run', '--rm', '-i', env.image, 'sh', '-c', 'cat; echo done'], { input: 'line1\nline2\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'line1\nline2\ndone\n');
+  if (!existsSync('/usr/bin/script')) return;
+  // `script` gives the docker CLI a pty, so `-t` works as in a terminal.
+  const out = await new Promise<string>((resolve) => {
+    const c = spawn('/usr/bin/script', ['-qec', `/usr/local/bin/docker run --rm -t ${env.image} sh -c "tty; exit 5"`, '/dev/null'], {
+      env: { ...process.env, DOCKER_HOST: env.host, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let s = '';
+    c.stdout.on('data', (d: Buffer) => { s += d.toString(); });
+    c.on('close', (code) => resolve(`${s}|exit=${code}`));
+    c.stdin.end();
+  });
+  assert.match(out, /\/dev\/pts\/\d+/);
+  assert.match(out, /exit=5/);
+});
+
+test('-d, logs, ps, exec, top, stats, wait, stop/start, rm -f, duplicate name', { skip }, async () => {
+  const name = uniq('web');
+  try {
+    const d = await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'echo started; echo warn >&2; trap "exit 0" TERM; while true; do sleep 0.1; done']);
+    assert.equal(d.code, 0, d.stderr);
+    const id = d.stdout.trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    // logs: wait for the first line (no sleeps on a timer: poll the CLI).
+    let logs = await env.docker(['logs', name]);
+    for (let i = 0; i < 50 && !logs.stdout.includes('started'); i++) logs = await env.docker(['logs', name]);
+    assert.equal(logs.stdout, 'started\n');
+    assert.equal(logs.stderr, 'warn\n');
+    const ts = await env.docker(['logs', '-t', '--tail', '1', name]);
+    assert.match(ts.stdout + ts.stderr, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (started|warn)\n$/);
+
+    const ps = await env.docker(['ps', '--format', '{{.ID}} {{.Names}} {{.Status}}']);
+    assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} ${name} Up`, 'm'));
+    const insp = await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.Name}}', name]);
+    assert.equal(insp.stdout.trim(), `running true /${name}`);
+
+    const ex = await env.docker(['exec', name, 'sh', '-c', 'echo in-exec; exit 4']);
+    assert.equal(ex.code, 4);
+    assert.equal(ex.stdout, 'in-exec\n');
+    const exIn = await env.docker(['exec', '-i', name, 'cat'], { input: 'piped\n' });
+    assert.equal(exIn.code, 0, exIn.stderr);
+    assert.equal(exIn.stdout, 'piped\n');
+    const exMissing = await env.docker(['exec', name, 'no-such-binary']);
+    assert.equal(exMissing.code, 127);
+
+    const top = await env.docker(['top', name]);
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /PID/);
+    assert.match(top.stdout, /sleep|sh -c/);
+
+    const stats = await env.docker(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', name]);
+    assert.equal(stats.code, 0, stats.stderr);
+    assert.match(stats.stdout, new RegExp(`^${name} \\d`));
+
+    const dup = await env.docker(['run', '-d', '--name', name, env.image, 'true']);
+    assert.equal(dup.code, 125);
+    assert.match(dup.stderr, /Conflict\. The container name "\/.*" is already in use by container/);
+
+    const rmRunning = await env.docker(['rm', name]);
+    assert.notEqual(rmRunning.code, 0);
+    assert.match(rmRunning.stderr, /container is running/);
+
+    const waiter = env.docker(['wait', name]);
+    const stop = await env.docker(['stop', name]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal((await waiter).stdout.trim(), '0');
+    const st = await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name]);
+    assert.equal(st.stdout.trim(), 'exited 0');
+    const psa = await env.docker(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}']);
+    assert.match(psa.stdout, /^Exited \(0\)/);
+
+    assert.equal((await env.docker(['start', name])).code, 0);
+    const again = await env.docker(['inspect', '-f', '{{.State.Running}}', name]);
+    assert.equal(again.stdout.trim(), 'true');
+    const rm = await env.docker(['rm', '-f', name]);
+    assert.equal(rm.code, 0, rm.stderr);
+    const gone = await env.docker(['inspect', name]);
+    assert.notEqual(gone.code, 0);
+    assert.match(gone.stderr, /No such object|No such container/);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('cp both ways, export, diff', { skip }, async () => {
+  const name = uniq('cp');
+  const dir = join(env.work, 'cp');
+  await fsp.mkdir(dir, { recursive: true });
+  try {
+    assert.equal((await env.docker(['create', '--name', name, env.image, 'sh', '-c', 'cat /tmp/in.txt > /tmp/out.txt'])).code, 0);
+    await fsp.writeFile(join(dir, 'in.txt'), 'copied in\n');
+    const cpIn = await env.docker(['cp', join(dir, 'in.txt'), `${name}:/tmp/in.txt`]);
+    assert.equal(cpIn.code, 0, cpIn.stderr);
+    const run = await env.docker(['start', '-a', name]);
+    assert.equal(run.code, 0, run.stderr);
+    const cpOut = await env.docker(['cp', `${name}:/tmp/out.txt`, join(dir, 'out.txt')]);
+    assert.equal(cpOut.code, 0, cpOut.stderr);
+    assert.equal(await fsp.readFile(join(dir, 'out.txt'), 'utf8'), 'copied in\n');
+    const motd = await env.docker(['cp', `${name}:/etc/motd`, '-']);
+    assert.equal(motd.code, 0, motd.stderr);
+    assert.match(motd.stdout, /hello from the image/);
+
+    const diff = await env.docker(['diff', name]);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.match(diff.stdout, /A \/tmp\/out\.txt/);
+
+    const tarPath = join(dir, 'export.tar');
+    const ex = await env.docker(['export', '-o', tarPath, name]);
+    assert.equal(ex.code, 0, ex.stderr);
+    const list = await new Promise<string>((resolve) => {
+      const c = spawn('tar', ['-tf', tarPath]);
+      let s = '';
+      c.stdout.on('data', (d: Buffer) => { s += d.toString(); });
+      c.on('close', () => resolve(s));
+    });
+    assert.match(list, /\.\/bin\/busybox/);
+    assert.match(list, /\.\/tmp\/out\.txt/);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('commit and run the committed image', { skip }, async () => {
+  const name = uniq('commit');
+  const image = `berth-test/committed:${Date.now()}`;
+  try {
+    const r = await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'echo layered > /made.txt; rm /etc/motd']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = await env.docker(['commit', '-c', 'CMD ["cat", "/made.txt"]', name, image]);
+    assert.equal(c.code, 0, c.stderr);
+    const run = await env.docker(['run', '--rm', image]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'layered\n');
+    const motd = await env.docker(['run', '--rm', image, 'ls', '/etc']);
+    assert.doesNotMatch(motd.stdout, /motd/);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', image]);
+  }
+});
+
+test('image removal refused while a container uses it', { skip }, async () => {
+  const name = uniq('inuse');
+  const image = `berth-test/inuse:${Date.now()}`;
+  try {
+    assert.equal((await env.docker(['tag', env.image, image])).code, 0);
+    assert.equal((await env.docker(['create', '--name', name, image, 'true'])).code, 0);
+    const id = (await env.docker(['inspect', '-f', '{{.Image}}', name])).stdout.trim();
+    const rmi = await env.docker(['rmi', id]);
+    assert.notEqual(rmi.code, 0);
+    assert.match(rmi.stderr, /conflict: unable to delete .* \(must be forced\) - image is being used by stopped container/);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', image]);
+  }
+});
+
+test('a published port answers on 127.0.0.1; docker port; inspect Ports', { skip }, async () => {
+  const name = uniq('port');
+  try {
+    const d = await env.docker(['run', '-d', '--name', name, '-p', '127.0.0.1::8080', env.image, 'sh', '-c', 'mkdir -p /www && echo hello-port > /www/index.html && exec httpd -f -p 8080 -h /www']);
+    assert.equal(d.code, 0, d.stderr);
+    const port = await env.docker(['port', name, '8080']);
+    assert.equal(port.code, 0, port.stderr);
+    const m = /^127\.0\.0\.1:(\d+)$/m.exec(port.stdout);
+    assert.ok(m, port.stdout);
+    const hostPort = Number(m[1]);
+    const insp = await env.docker(['inspect', '-f', '{{json .NetworkSettings.Ports}} {{.NetworkSettings.IPAddress}}', name]);
+    assert.match(insp.stdout, new RegExp(`"8080/tcp":\\[\\{"HostIp":"127.0.0.1","HostPort":"${hostPort}"\\}\\]\\} \\d+\\.\\d+\\.\\d+\\.\\d+`));
+    // httpd needs a moment to listen: retry the request a bounded number of times.
+    let body = '';
+    for (let i = 0; i < 100 && body === ''; i++) {
+      body = await new Promise<string>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: hostPort, path: '/', timeout: 2000 }, (res) => {
+          let s = '';
+          res.on('data', (c: Buffer) => { s += c.toString(); });
+          res.on('end', () => resolve(s));
+        });
+        req.on('error', () => setTimeout(() => resolve(''), 50));
+        req.on('timeout', () => { req.destroy(); });
+      });
+    }
+    assert.equal(body, 'hello-port\n', `port ${hostPort}`);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
