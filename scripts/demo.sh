@@ -8,7 +8,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 started_here=0
-if ! $berth version >/dev/null 2>&1; then started_here=1; fi
+# Did a daemon already answer on the default socket? (Any berth command would start one.)
+if [ -z "${BERTH_HOST:-}${DOCKER_HOST:-}" ] && ! curl -sf --unix-socket /run/berth/berth.sock http://berth/_ping >/dev/null 2>&1; then
+  started_here=1
+fi
 
 bb=$(command -v busybox)
 mkdir -p "$work/rootfs"/{bin,etc,proc,sys,dev,tmp,root}

@@ -9,6 +9,8 @@ import { log, setLogLevel } from '../util/log.js';
 import { createEngine, type Engine } from '../engine/index.js';
 import { createApiServer, type RouteModule } from '../server/http.js';
 import { lockRoot } from './lock.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { join } from 'node:path';
 
 export interface DaemonOptions {
   root: string;
@@ -128,6 +130,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 /** Run until SIGTERM/SIGINT, then shut down cleanly. */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const d = await startDaemon(opts);
+  // The pid file lets scripts (and the demo) stop a daemon the CLI started in the background.
+  const pidFile = join(opts.execRoot, 'berth.pid');
+  await writeFileAtomic(pidFile, `${process.pid}\n`);
   log.info('berth daemon started', { root: opts.root, pid: process.pid });
   await new Promise<void>((resolve) => {
     const onSig = (sig: string) => {
@@ -142,4 +147,5 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     process.on('SIGINT', onInt);
   });
   await d.stop();
+  await fsp.rm(pidFile, { force: true });
 }

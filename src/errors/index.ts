@@ -111,18 +111,18 @@ export function statusOf(e: unknown): number {
 
 /** Map an HTTP status (as received by a client) back to a code. */
 export function codeForStatus(status: number): ErrorCode {
-  switch (status) {
-    case 404: return 'ERR_NOT_FOUND';
-    case 400: return 'ERR_INVALID_ARGUMENT';
-    case 409: return 'ERR_CONFLICT';
-    case 401: return 'ERR_UNAUTHORIZED';
-    case 403: return 'ERR_FORBIDDEN';
-    case 304: return 'ERR_NOT_MODIFIED';
-    case 501: return 'ERR_NOT_IMPLEMENTED';
-    case 503: return 'ERR_UNAVAILABLE';
-    default: return 'ERR_INTERNAL';
-  }
+  return STATUS_CODE.get(status) ?? 'ERR_INTERNAL';
 }
+
+// Reverse of the table above: the first code listed for each status is its generic one.
+const STATUS_CODE = new Map<number, ErrorCode>();
+for (const [code, kind] of Object.entries(CODES) as [ErrorCode, ErrorKind][]) {
+  const st = KIND_STATUS[kind];
+  if (!STATUS_CODE.has(st)) STATUS_CODE.set(st, code);
+}
+STATUS_CODE.set(404, 'ERR_NOT_FOUND');
+STATUS_CODE.set(400, 'ERR_INVALID_ARGUMENT');
+STATUS_CODE.set(409, 'ERR_CONFLICT');
 
 // Constructors carrying Docker's exact wording (clients match on these texts).
 export const errors = {
