@@ -20,7 +20,7 @@ const repo = resolve(here, fromDist ? '../../..' : '../..');
 function berth(args: string[], input?: string): Promise<Run> {
   const argv = fromDist
     ? [join(repo, 'bin/berth'), ...args]
-    : ['--import', 'tsx', '-e', `import(${JSON.stringify(join(repo, 'src/cli/main.ts'))}).then((m) => m.main(process.argv.slice(1)))`, ...args];
+    : ['--import', 'tsx', join(repo, 'test/containers/berth-entry.ts'), ...args];
   return new Promise((res, rej) => {
     const c = spawn(process.execPath, argv, { cwd: repo, env: { ...process.env, BERTH_HOST: env.host, DOCKER_HOST: env.host }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
