@@ -1,0 +1,116 @@
+// `run --rm IMG true` (default network, image already local): Berth through the docker CLI and
+// through `berth run`, vs Docker vs Podman, interleaved in one run; plus RSS of the idle daemons
+// and the per-container overhead (supervisor processes) of 5 detached `sleep` containers.
+//   node bench/run.mjs [RUNS=10]
+// Needs root, busybox-static, the docker CLI; Docker via /var/run/docker.sock and podman are optional.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compare, have, rssKb, sh } from './lib.mjs';
+
+const runs = Math.max(10, Number(process.argv[2] ?? 10));
+const root = join(import.meta.dirname, '..');
+const tmp = mkdtempSync(join(tmpdir(), 'berth-bench-run-'));
+const sock = join(tmp, 'berth.sock');
+const img = `berth-bench/run:${process.pid}`;
+const CLI = '/usr/local/bin/docker';
+const berthCli = `DOCKER_HOST=unix://${sock} ${CLI}`;
+const berthRun = `${process.execPath} ${join(root, 'bin/berth')} -H unix://${sock}`;
+const dockerCli = '/usr/bin/docker -H unix:///var/run/docker.sock';
+const mb = (kb) => (kb / 1024).toFixed(1).padStart(6) + ' MB';
+
+/** Tiny image from the host's busybox-static. */
+function makeTar() {
+  const rfs = join(tmp, 'rootfs');
+  for (const d of ['bin', 'etc', 'tmp']) mkdirSync(join(rfs, d), { recursive: true });
+  chmodSync(join(rfs, 'tmp'), 0o1777);
+  const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => sh(`test -x ${p}`, { allowFail: true }).status === 0);
+  copyFileSync(bb, join(rfs, 'bin/busybox'));
+  for (const a of sh(`${bb} --list`).stdout.split('\n').filter((a) => a && a !== 'busybox')) symlinkSync('busybox', join(rfs, 'bin', a));
+  writeFileSync(join(rfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(rfs, 'etc/group'), 'root:x:0:\n');
+  sh(`tar -C ${rfs} -cf ${tmp}/img.tar .`);
+  return `${tmp}/img.tar`;
+}
+
+/** Pids of processes whose /proc/PID/comm is `name`. */
+function pidsByComm(name) {
+  const out = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try { if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === name) out.push(Number(p)); } catch { /* gone */ }
+  }
+  return out;
+}
+const sumRss = (pids) => pids.reduce((a, p) => a + rssKb(p), 0);
+
+/** Start 5 `sleep 1000` containers; total RSS of the per-container helper processes (comm in `names`) that appeared. */
+function perContainer(cli, names) {
+  const before = new Set(names.flatMap(pidsByComm));
+  const ids = [];
+  try {
+    for (let i = 0; i < 5; i++) ids.push(sh(`${cli} run -d ${imgFor(cli)} sleep 1000`).stdout.trim());
+    sh('sleep 1');
+    const fresh = names.flatMap(pidsByComm).filter((p) => !before.has(p));
+    return { n: fresh.length, kb: sumRss(fresh) / ids.length };
+  } finally {
+    if (ids.length) sh(`${cli} rm -f ${ids.join(' ')}`, { allowFail: true });
+  }
+}
+function imgFor(cli) { return cli.startsWith('podman') ? `localhost/${img}` : img; }
+
+const daemon = spawn(process.execPath, [join(root, 'bin/berth'), 'daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`], { stdio: 'ignore' });
+let dockerUp = false;
+let podmanUp = false;
+try {
+  for (let i = 0; i < 100 && sh(`${berthRun} version`, { allowFail: true }).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  const tar = makeTar();
+  sh(`${berthCli} import ${tar} ${img}`);
+  dockerUp = sh(`${dockerCli} version`, { allowFail: true }).status === 0;
+  if (dockerUp) sh(`${dockerCli} import ${tar} ${img}`);
+  podmanUp = have('podman') && sh(`podman import ${tar} ${img}`, { allowFail: true }).status === 0;
+  // Warm each engine once (first container start pays one-off setup such as the bridge).
+  sh(`${berthCli} run --rm ${img} true`);
+  if (dockerUp) sh(`${dockerCli} run --rm ${img} true`);
+  if (podmanUp) sh(`podman run --rm ${imgFor('podman')} true`);
+  await new Promise((r) => setTimeout(r, 1000));
+  const idleKb = rssKb(daemon.pid);
+
+  const engines = [
+    { name: 'berth', cmd: `${berthCli} run --rm ${img} true` },
+    { name: 'berth-cli', cmd: `${berthRun} run --rm ${img} true` },
+  ];
+  if (dockerUp) engines.push({ name: 'docker', cmd: `${dockerCli} run --rm ${img} true` });
+  if (podmanUp) engines.push({ name: 'podman', cmd: `podman run --rm ${imgFor('podman')} true` });
+  const med = compare(`run --rm ${img} true`, engines, { runs, base: dockerUp ? 'docker' : 'berth' });
+
+  console.log('\nMemory (RSS)');
+  console.log(`  berth daemon idle           ${mb(idleKb)}   goal <= 60 MB`);
+  if (dockerUp) {
+    const d = sumRss(pidsByComm('dockerd'));
+    const c = sumRss(pidsByComm('containerd'));
+    console.log(`  dockerd + containerd        ${mb(d + c)}   (dockerd ${mb(d).trim()}, containerd ${mb(c).trim()})`);
+  }
+  const bpc = perContainer(berthCli, ['conmon']);
+  console.log(`  berth per container         ${mb(bpc.kb)}   (${bpc.n} conmon for 5 containers; goal <= 2 MB)`);
+  if (dockerUp) {
+    const dpc = perContainer(dockerCli, ['containerd-shim', 'containerd-shim-runc-v2', 'docker-proxy']);
+    console.log(`  docker per container        ${mb(dpc.kb)}   (${dpc.n} containerd-shim for 5 containers)`);
+  }
+  if (podmanUp) {
+    const ppc = perContainer('podman', ['conmon']);
+    console.log(`  podman per container        ${mb(ppc.kb)}   (${ppc.n} conmon for 5 containers)`);
+  }
+  console.log(`  berth daemon after bench    ${mb(rssKb(daemon.pid))}`);
+
+  console.log('\nGoals');
+  console.log(`  berth median ${med.berth.toFixed(0)} ms (goal <= 100 ms)` + (dockerUp ? `, ${(med.berth / med.docker).toFixed(2)}x docker (goal <= 0.35x)` : ''));
+} finally {
+  sh(`${berthCli} rmi -f ${img}`, { allowFail: true });
+  if (dockerUp) sh(`${dockerCli} rmi -f ${img}`, { allowFail: true });
+  if (podmanUp) sh(`podman rmi -f ${imgFor('podman')}`, { allowFail: true });
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+  rmSync(tmp, { recursive: true, force: true });
+}
