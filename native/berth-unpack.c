@@ -956,10 +956,18 @@ int main(int argc, char **argv) {
     longname = longlink = NULL;
   }
   apply_dir_times();
-  if (do_sync && syncfs(rootfd) < 0) die("syncfs: %s", strerror(errno));
+  /* how long the writeback took, reported so the daemon can log it (--log-level debug) */
+  uint64_t sync_ms = 0;
+  if (do_sync) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (syncfs(rootfd) < 0) die("syncfs: %s", strerror(errno));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    sync_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000000;
+  }
   printf("{\"entries\":%" PRIu64 ",\"files\":%" PRIu64 ",\"dirs\":%" PRIu64 ",\"hardlinks\":%" PRIu64
          ",\"symlinks\":%" PRIu64 ",\"devices\":%" PRIu64 ",\"whiteouts\":%" PRIu64 ",\"fileBytes\":%" PRIu64
-         ",\"bytes\":%" PRIu64 "}\n",
-         n_entries, n_files, n_dirs, n_links, n_symlinks, n_devices, n_whiteouts, file_bytes, total_in);
+         ",\"bytes\":%" PRIu64 ",\"syncMs\":%" PRIu64 "}\n",
+         n_entries, n_files, n_dirs, n_links, n_symlinks, n_devices, n_whiteouts, file_bytes, total_in, sync_ms);
   return 0;
 }

@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { BerthError } from '../errors/index.js';
 import { decodeRegistryAuth, type AuthConfig, type Filters } from '../api/query.js';
 import { MetadataStore } from '../store/metadata/index.js';
@@ -14,11 +14,14 @@ import { ImageService, type Progress } from './images/service.js';
 import type { ContentStoreLike, RegistryFactory, RegistryOptions, SnapshotterLike } from './images/deps.js';
 import { pullImage, pullReference } from './images/pull.js';
 import { pushImage } from './images/push.js';
-import { importImage, loadImages, saveImages, type ImportOptions } from './images/archive.js';
+import type { ImportOptions } from './images/archive.js';
 import { loadParts } from './parts.js';
 import { familiarString } from '../oci/reference.js';
 import { ContainerService } from './containers/service.js';
 import { ExecService } from './exec/service.js';
+
+// Image archives (tar-stream) load on first use so an idle daemon stays small.
+const archive = () => import('./images/archive.js');
 
 export const ENGINE_VERSION = '28.5.2';
 export const API_VERSION = '1.47';
@@ -79,12 +82,22 @@ export class Engine {
   }
 
   async importImage(src: Readable, opts: ImportOptions, progress: Progress = () => {}): Promise<string> {
+    const { importImage } = await archive();
     return (await importImage(this.images, src, opts, progress)).id;
   }
 
-  saveImages(names: string[]): Readable { return saveImages(this.images, names); }
+  saveImages(names: string[]): Readable {
+    const out = new PassThrough();
+    archive().then(({ saveImages }) => {
+      const src = saveImages(this.images, names);
+      src.on('error', (e) => out.destroy(e));
+      out.on('close', () => src.destroy());
+      src.pipe(out);
+    }, (e: unknown) => out.destroy(e as Error));
+    return out;
+  }
 
-  loadImages(src: Readable, progress: Progress = () => {}): Promise<string[]> { return loadImages(this.images, src, progress); }
+  async loadImages(src: Readable, progress: Progress = () => {}): Promise<string[]> { return (await archive()).loadImages(this.images, src, progress); }
 
   /** POST /auth: verify credentials against the registry when it can be reached. */
   async auth(cfg: AuthConfig): Promise<{ Status: string; IdentityToken: string }> {

@@ -17,14 +17,35 @@ export async function loadParts(root: string): Promise<{ content: ContentStoreLi
   const snapSpec = '../store/snapshots/index.js';
   const regSpec = '../registry/client/index.js';
   const [c, s] = await Promise.all([load(contentSpec), load(snapSpec)]);
-  // Without a registry client the engine still serves local images; registry calls then fail.
-  const r = await load(regSpec).catch((e: unknown) => ({ RegistryClient: class { constructor() { throw e; } } }));
   const ContentStore = c.ContentStore as new (root: string) => ContentStoreLike;
   const Snapshotter = s.Snapshotter as new (root: string) => SnapshotterLike;
-  const RegistryClient = r.RegistryClient as new (opts: unknown) => RegistryLike;
+  // The registry client (and undici, ~20 MB resident) loads on the first registry call, so an idle
+  // daemon stays small. Without a registry client the engine still serves local images; registry calls fail.
+  let mod: Promise<new (opts: unknown) => RegistryLike> | undefined;
+  const clientClass = () => (mod ??= load(regSpec).then((r) => r.RegistryClient as new (opts: unknown) => RegistryLike));
   return {
     content: new ContentStore(join(root, 'content')),
     snapshots: new Snapshotter(join(root, 'snapshots')),
-    registry: (opts) => new RegistryClient(opts),
+    registry: (opts) => lazyRegistry(async () => new (await clientClass())(opts)),
+  };
+}
+
+/** A RegistryLike that creates the real client on its first call. */
+function lazyRegistry(create: () => Promise<RegistryLike>): RegistryLike {
+  let client: Promise<RegistryLike> | undefined;
+  const get = () => (client ??= create());
+  return {
+    getManifest: async (ref) => (await get()).getManifest(ref),
+    getBlob: async (domain, repo, digest, opts) => (await get()).getBlob(domain, repo, digest, opts),
+    hasBlob: async (domain, repo, digest) => (await get()).hasBlob(domain, repo, digest),
+    mountBlob: async (domain, repo, digest, fromRepo) => (await get()).mountBlob(domain, repo, digest, fromRepo),
+    pushBlob: async (domain, repo, digest, size, open) => (await get()).pushBlob(domain, repo, digest, size, open),
+    putManifest: async (ref, mediaType, body) => (await get()).putManifest(ref, mediaType, body),
+    checkAuth: async (domain, creds) => {
+      const c = await get();
+      if (!c.checkAuth) throw new BerthError('ERR_NOT_IMPLEMENTED', 'registry login is not supported');
+      return c.checkAuth(domain, creds);
+    },
+    close: async () => { if (client) await (await client.catch(() => undefined))?.close?.(); },
   };
 }

@@ -7,6 +7,7 @@ import { BerthError, isBerthError } from '../../errors/index.js';
 import { progressBar } from '../../api/progress.js';
 import { familiarName, familiarString, formatReference, parseReference, withDefaultTag, type Reference } from '../../oci/reference.js';
 import { digestOf, shortId } from '../../util/digest.js';
+import { log } from '../../util/log.js';
 import type { ImageRecord, LayerRecord } from '../../store/metadata/index.js';
 import { compressionOf, decompressor, sniff, type Compression } from './compress.js';
 import { computeChainIds, type RegistryLike, type RegistryOptions } from './deps.js';
@@ -52,6 +53,8 @@ export async function pullImage(svc: ImageService, ref: Reference, opts: PullOpt
 
 async function pullWith(svc: ImageService, reg: RegistryLike, ref: Reference, opts: PullOptions): Promise<ImageRecord> {
   const { progress } = opts;
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
   const domain = ref.domain;
   const repo = ref.path;
   let top = await reg.getManifest(formatReference(ref));
@@ -117,6 +120,7 @@ async function pullWith(svc: ImageService, reg: RegistryLike, ref: Reference, op
         layers[i]!.uncompressedSize = await fetchLayer(svc, reg, domain, repo, layers[i]!, i > 0 ? layers[i - 1]!.chainId : undefined,
           i > 0 ? applied[i - 1]!.p : Promise.resolve(), progress);
         applied[i]!.resolve();
+        log.debug('pull: layer done', { layer: layers[i]!.digest, ms: ms() });
       } catch (e) {
         for (let k = i; k < layers.length; k++) applied[k]!.reject(e);
         throw e;
@@ -149,6 +153,7 @@ async function pullWith(svc: ImageService, reg: RegistryLike, ref: Reference, op
   }
   await svc.d.meta.put(rec);
   if (tagged) await svc.setTag(rec, tagged);
+  log.debug('pull: image recorded', { image: imageId, ms: ms() });
   progress({ status: `Digest: ${ref.digest ?? manifestDigest}` });
   progress({ status: `Status: Downloaded newer image for ${familiarString(ref)}` });
   svc.d.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref) });
@@ -198,9 +203,12 @@ async function fetchLayer(svc: ImageService, reg: RegistryLike, domain: string, 
       const resumeAt = ing.offset;
       const single = onePass && resumeAt === 0;
       progress({ status: 'Waiting', progressDetail: {}, id });
+      const tStart = performance.now();
       let body: Readable;
       try {
-        body = await reg.getBlob(domain, repo, l.digest, resumeAt > 0 ? { offset: resumeAt } : undefined);
+        // The ingest verifies the digest at commit: the client need not hash the same bytes again.
+        const blobOpts: { offset?: number; verify?: boolean } = resumeAt > 0 ? { offset: resumeAt } : { verify: false };
+        body = await reg.getBlob(domain, repo, l.digest, blobOpts);
       } catch (e) { await (ing.suspend ?? ing.abort).call(ing).catch(() => {}); throw e; }
       const meter = new Meter((n) => progress({ status: 'Downloading', progressDetail: { current: resumeAt + n, total: l.size }, progress: progressBar(resumeAt + n, l.size), id }));
       const sink = ing.writable();
@@ -212,6 +220,7 @@ async function fetchLayer(svc: ImageService, reg: RegistryLike, domain: string, 
         await Promise.all([storeDone, unpackDone]);
         progress({ status: 'Verifying Checksum', progressDetail: {}, id });
         await ing.commit();
+        log.debug('pull: layer downloaded', { layer: l.digest, onePass: single, ms: Math.round(performance.now() - tStart) });
       } catch (e) {
         body.destroy();
         // Keep the bytes for a later resume unless the content itself was wrong.

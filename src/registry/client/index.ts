@@ -437,11 +437,11 @@ export class RegistryClient {
   // ---------------------------------------------------------------- blobs
 
   /**
-   * Stream a blob. From offset 0 the stream verifies size (when given) and digest and fails at the end
+   * Stream a blob. From offset 0 the stream verifies size (when given) and digest (unless `verify: false`) and fails at the end
    * (or at size+1 bytes) on a mismatch; from a later offset only the size is checked, the caller
    * (the content store) verifies the whole. Transient failures resume with Range.
    */
-  async getBlob(domain: string, repo: string, digest: string, opts: { offset?: number; size?: number } = {}): Promise<Readable> {
+  async getBlob(domain: string, repo: string, digest: string, opts: { offset?: number; size?: number; verify?: boolean } = {}): Promise<Readable> {
     assertDigest(digest);
     const start = opts.offset ?? 0;
     const size = opts.size;
@@ -463,7 +463,8 @@ export class RegistryClient {
     // The first response is awaited here so HTTP errors surface from getBlob itself.
     const first = await open(start);
     const { algorithm } = splitDigest(digest);
-    const hash: Hash | undefined = start === 0 ? createHash(algorithm) : undefined;
+    // verify: false when the caller hashes the same bytes anyway (the content store's ingest)
+    const hash: Hash | undefined = start === 0 && opts.verify !== false ? createHash(algorithm) : undefined;
     const attempts = this.attempts;
     let cur: { res: Res; skip: number } | undefined = first;
     async function* gen(): AsyncGenerator<Buffer> {

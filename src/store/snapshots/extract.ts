@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, isBerthError } from '../../errors/index.js';
 import { DigestStream } from '../../util/digest.js';
+import { log } from '../../util/log.js';
 
 export interface ApplyResult {
   /** sha256 of the uncompressed tar */
@@ -44,6 +45,8 @@ export interface UnpackStats {
   whiteouts: number;
   fileBytes: number;
   bytes: number;
+  /** milliseconds the helper spent in syncfs() (0 without `sync`) */
+  syncMs?: number;
 }
 
 let cachedHelper: string | undefined;
@@ -85,6 +88,7 @@ export async function extractTar(dir: string, tar: Readable, opts: ExtractOption
   if (opts.prefix) args.push('--prefix', opts.prefix);
   args.push(dir);
 
+  const t0 = performance.now();
   const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -134,5 +138,6 @@ export async function extractTar(dir: string, tar: Readable, opts: ExtractOption
   if (stats.bytes !== ds.bytes) {
     throw new BerthError('ERR_INTERNAL', `layer extractor read ${stats.bytes} bytes, ${ds.bytes} were sent`);
   }
+  log.debug('layer extracted', { dir, ms: Math.round(performance.now() - t0), syncMs: stats.syncMs ?? 0, bytes: stats.bytes, entries: stats.entries });
   return { diffId: ds.digest(), size: ds.bytes, stats };
 }
