@@ -57,6 +57,8 @@ export function validateDescriptor(d: unknown, where = 'descriptor'): Descriptor
   if (typeof x.mediaType !== 'string' || x.mediaType.length === 0 || x.mediaType.length > 255) throw bad(`invalid ${where}: bad mediaType`);
   if (!isDigest(x.digest)) throw bad(`invalid ${where}: bad digest`);
   if (typeof x.size !== 'number' || !Number.isSafeInteger(x.size) || x.size < 0) throw bad(`invalid ${where}: bad size`);
+  if (x.artifactType !== undefined && typeof x.artifactType !== 'string') throw bad(`invalid ${where}: bad artifactType`);
+  if (x.annotations !== undefined && !isAnnotations(x.annotations)) throw bad(`invalid ${where}: bad annotations`);
   if (x.urls !== undefined && (!Array.isArray(x.urls) || x.urls.some((u) => typeof u !== 'string'))) throw bad(`invalid ${where}: bad urls`);
   if (x.data !== undefined) {
     // Embedded content must be exactly what the digest and size claim.
@@ -75,6 +77,11 @@ export function validateDescriptor(d: unknown, where = 'descriptor'): Descriptor
   return x as unknown as Descriptor;
 }
 
+/** Annotations are a flat object of strings. */
+export function isAnnotations(a: unknown): a is Record<string, string> {
+  return typeof a === 'object' && a !== null && !Array.isArray(a) && Object.values(a).every((v) => typeof v === 'string');
+}
+
 /**
  * Parse a manifest or index. `contentType` is the HTTP Content-Type (or stored media type) when known;
  * the document's own mediaType field wins when present and must agree with it.
@@ -89,9 +96,8 @@ export function parseManifest(body: Buffer | string, contentType?: string): Pars
     throw bad('invalid manifest: not JSON');
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('invalid manifest: not an object');
-  // Parsers disagree on which duplicate wins, so two readers could see two different images.
-  const dup = duplicateKey(typeof body === 'string' ? body : body.toString('utf8'));
-  if (dup !== undefined) throw bad(`invalid manifest: duplicate key ${JSON.stringify(dup)}`);
+  const problem = jsonShapeProblem(typeof body === 'string' ? body : body.toString('utf8'));
+  if (problem !== undefined) throw bad(`invalid manifest: ${problem}`);
   const m = doc as Record<string, unknown>;
   if (m.schemaVersion === 1) throw schema1Error();
   if (m.schemaVersion !== 2) throw bad(`unsupported manifest schemaVersion ${String(m.schemaVersion)}`);
@@ -116,6 +122,13 @@ export function parseManifest(body: Buffer | string, contentType?: string): Pars
   if (!Array.isArray(m.layers)) throw bad('invalid manifest: layers is not a list');
   m.layers.forEach((d, i) => validateDescriptor(d, `layer ${i}`));
   return { kind: 'manifest', mediaType: mediaType ?? MediaTypes.ociManifest, manifest: m as unknown as ImageManifest };
+}
+
+/** Parse bytes that must be an image manifest (an index is an error here). */
+export function parseImageManifest(body: Buffer | string, contentType?: string): ImageManifest {
+  const p = parseManifest(body, contentType);
+  if (p.kind !== 'manifest') throw bad('expected an image manifest, got an index');
+  return p.manifest;
 }
 
 function isKnown(t: string): boolean {
@@ -158,27 +171,37 @@ export function selectManifest(index: ImageIndex, want: Platform): Descriptor {
   throw noMatchingManifest(w);
 }
 
-/** First duplicated object key in a (valid) JSON text, if any. */
-export function duplicateKey(text: string): string | undefined {
-  const stack: (Set<string> | null)[] = []; // a Set per open object, null per array
-  let expectKey = false;
+/**
+ * What makes a (valid) JSON text ambiguous or abusive, if anything: a duplicated object key (parsers
+ * disagree on which one wins, so two readers could see two different images) or nesting deeper than
+ * `maxDepth`. The text is already known to parse, so this only tracks strings, keys and depth.
+ */
+export function jsonShapeProblem(text: string, maxDepth = 32): string | undefined {
+  const stack: { keys: Set<string> | null; expectKey: boolean }[] = [];
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        const keys = stack[stack.length - 1]!;
-        if (keys.has(key)) return key;
-        keys.add(key);
-        expectKey = false;
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++; else if (d === 0x22) break;
       }
-      i = j;
-    } else if (ch === '{') { stack.push(new Set()); expectKey = true; }
-    else if (ch === '[') { stack.push(null); expectKey = false; }
-    else if (ch === '}' || ch === ']') { stack.pop(); expectKey = false; }
-    else if (ch === ',') expectKey = stack[stack.length - 1] instanceof Set;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (top.keys.has(key)) return `duplicate key ${JSON.stringify(key).slice(0, 100)}`;
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (stack.length >= maxDepth) return 'nested too deeply';
+      stack.push({ keys: c === 0x7b ? new Set() : null, expectKey: c === 0x7b });
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+    } else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    }
   }
   return undefined;
 }

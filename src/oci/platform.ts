@@ -69,3 +69,8 @@ export function platformMatches(want: Platform, have: Platform | undefined): boo
   if (w.os !== h.os || w.architecture !== h.architecture) return false;
   return w.variant === undefined || h.variant === undefined || w.variant === h.variant;
 }
+
+/** The platform a request names, or this host's when it names none (Docker's rule for pulls). */
+export function requestedPlatform(s: string | undefined): Platform {
+  return s ? parsePlatform(s) : defaultPlatform();
+}

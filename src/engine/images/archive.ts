@@ -14,7 +14,9 @@ import { log } from '../../util/log.js';
 import type { ImageRecord, LayerRecord } from '../../store/metadata/index.js';
 import { autoDecompress, compressionOf, decompressor, gzipper, sniff } from './compress.js';
 import { computeChainIds } from './deps.js';
-import { MT, isIndex, parseIndex, parseManifest, parsePlatform, selectPlatform } from './manifest.js';
+import { parseManifest, selectManifest } from '../../oci/manifest.js';
+import { MediaTypes as MT } from '../../oci/media-types.js';
+import { defaultPlatform, requestedPlatform } from '../../oci/platform.js';
 import { applyFrom } from './pull.js';
 import type { ImageService, Progress } from './service.js';
 
@@ -47,7 +49,7 @@ export async function storeLayer(svc: ImageService, dir: string, tarFile: string
     const gz = join(dir, `${randomBytes(6).toString('hex')}.tar.gz`);
     const ds = new DigestStream();
     await pipeline(createReadStream(tarFile), gzipper(), ds, createWriteStream(gz));
-    blob = { file: gz, digest: ds.digest(), size: ds.bytes, mediaType: MT.dockerLayerGzip };
+    blob = { file: gz, digest: ds.digest(), size: ds.bytes, mediaType: MT.dockerLayer };
   }
   await ingestFile(svc, blob.file, blob.digest, blob.size);
   await svc.withLock(`chain:${chainId}`, async () => {
@@ -89,7 +91,7 @@ export async function importImage(svc: ImageService, src: Readable, opts: Import
     const { diffId, size } = await unpackToFile(src, tarFile);
     const chainId = diffId;
     const layer = await storeLayer(svc, dir, tarFile, diffId, size, undefined, chainId);
-    const plat = parsePlatform(opts.platform);
+    const plat = requestedPlatform(opts.platform);
     const created = new Date().toISOString();
     const cfg: Record<string, unknown> = {
       architecture: plat.architecture,
@@ -312,10 +314,11 @@ export async function loadImages(svc: ImageService, src: Readable, progress: Pro
       if (!idx) throw new BerthError('ERR_INVALID_ARGUMENT', 'invalid archive: neither manifest.json nor index.json found');
       const blobPath = (d: string) => { const { algorithm, hex } = splitDigest(d); return `blobs/${algorithm}/${hex}`; };
       const walk = async (body: Buffer, mediaType: string, names: string[]): Promise<void> => {
-        const parsed = JSON.parse(body.toString('utf8')) as unknown;
-        if (isIndex(mediaType, parsed)) {
-          const ix = parseIndex(body);
-          const pick = ix.manifests.some((d) => d.platform) ? [selectPlatform(ix, parsePlatform(undefined))].filter((d) => d !== undefined) : ix.manifests;
+        const parsed = parseManifest(body, mediaType);
+        if (parsed.kind === 'index') {
+          const ix = parsed.index;
+          // Multi-platform archives load the host's image only, as Docker does.
+          const pick = ix.manifests.some((d) => d.platform) ? [selectManifest(ix, defaultPlatform())] : ix.manifests;
           for (const d of pick) {
             const ann = d.annotations ?? {};
             const nm = ann['io.containerd.image.name'] ?? (ann['org.opencontainers.image.ref.name'] && tryParseReference(ann['org.opencontainers.image.ref.name']) && ann['org.opencontainers.image.ref.name'].includes(':') ? ann['org.opencontainers.image.ref.name'] : undefined);
@@ -325,7 +328,7 @@ export async function loadImages(svc: ImageService, src: Readable, progress: Pro
           }
           return;
         }
-        const m = parseManifest(body);
+        const m = parsed.manifest;
         entries.push({ config: blobPath(m.config.digest), tags: names.map((n) => familiarString(withDefaultTag(parseReference(n)))), layers: m.layers.map((l) => ({ path: blobPath(l.digest), mediaType: l.mediaType, digest: l.digest })) });
       };
       await walk(Buffer.from(JSON.stringify(idx)), MT.ociIndex, []);
@@ -353,7 +356,7 @@ export async function loadImages(svc: ImageService, src: Readable, progress: Pro
           const st = await fsp.stat(file);
           const ds = new DigestStream();
           await pipeline(createReadStream(file), ds, new PassThrough().resume());
-          known = { file, digest: ds.digest(), size: st.size, mediaType: kind === 'gzip' ? (l.mediaType ?? MT.dockerLayerGzip) : (l.mediaType ?? MT.ociLayerZstd) };
+          known = { file, digest: ds.digest(), size: st.size, mediaType: kind === 'gzip' ? (l.mediaType ?? MT.dockerLayer) : (l.mediaType ?? MT.ociLayerZstd) };
         }
         layers.push(await storeLayer(svc, dir, plain, diffId, size, i > 0 ? chainIds[i - 1] : undefined, chainIds[i]!, known));
         await fsp.rm(plain, { force: true });

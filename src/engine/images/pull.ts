@@ -11,7 +11,8 @@ import { log } from '../../util/log.js';
 import type { ImageRecord, LayerRecord } from '../../store/metadata/index.js';
 import { compressionOf, decompressor, sniff, type Compression } from './compress.js';
 import { computeChainIds, type RegistryLike, type RegistryOptions } from './deps.js';
-import { isIndex, parseIndex, parseManifest, parsePlatform, selectPlatform, formatPlatform, type Descriptor } from './manifest.js';
+import { parseManifest, parseImageManifest, selectManifest, type Descriptor } from '../../oci/manifest.js';
+import { requestedPlatform } from '../../oci/platform.js';
 import type { ImageService, Progress } from './service.js';
 
 const MAX_PARALLEL = 3;
@@ -63,11 +64,9 @@ async function pullWith(svc: ImageService, reg: RegistryLike, ref: Reference, op
   let manifestDigest = top.digest;
   let manifestMediaType = top.mediaType;
   const extraBlobs: { digest: string; body: Buffer }[] = [];
-  const parsedTop = JSON.parse(top.body.toString('utf8')) as unknown;
-  if (isIndex(top.mediaType, parsedTop)) {
-    const want = parsePlatform(opts.platform);
-    const d = selectPlatform(parseIndex(top.body), want);
-    if (!d) throw new BerthError('ERR_NOT_FOUND', `no matching manifest for ${formatPlatform(want)} in the manifest list entries`);
+  const parsedTop = parseManifest(top.body, top.mediaType);
+  if (parsedTop.kind === 'index') {
+    const d = selectManifest(parsedTop.index, requestedPlatform(opts.platform));
     extraBlobs.push({ digest: top.digest, body: top.body });
     const sub = await reg.getManifest(`${domain}/${repo}@${d.digest}`);
     if (sub.digest !== d.digest && digestOf(sub.body) !== d.digest) throw new BerthError('ERR_DIGEST_MISMATCH', `manifest digest mismatch for ${d.digest}`);
@@ -76,7 +75,7 @@ async function pullWith(svc: ImageService, reg: RegistryLike, ref: Reference, op
     manifestDigest = d.digest;
     manifestMediaType = sub.mediaType || d.mediaType;
   }
-  const manifest = parseManifest(manifestBody);
+  const manifest = parseImageManifest(manifestBody, manifestMediaType);
 
   // Config blob: small, read whole, verified.
   const configBuf = await readBlob(reg, domain, repo, manifest.config.digest);

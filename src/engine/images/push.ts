@@ -7,7 +7,8 @@ import { digestOf, shortId } from '../../util/digest.js';
 import { Transform } from 'node:stream';
 import type { ImageRecord } from '../../store/metadata/index.js';
 import type { RegistryLike, RegistryOptions } from './deps.js';
-import { MT, parseManifest } from './manifest.js';
+import { parseImageManifest } from '../../oci/manifest.js';
+import { MediaTypes as MT } from '../../oci/media-types.js';
 import type { ImageService, Progress } from './service.js';
 
 export interface PushOptions {
@@ -113,7 +114,7 @@ async function manifestFor(svc: ImageService, img: ImageRecord): Promise<{ body:
   if (img.manifestDigest && img.manifestMediaType && (await svc.d.content.has(img.manifestDigest))) {
     const body = await svc.d.content.readBuffer(img.manifestDigest);
     try {
-      const m = parseManifest(body);
+      const m = parseImageManifest(body, img.manifestMediaType);
       if (m.config.digest === img.id && m.layers.length === img.layers.length && m.layers.every((l, i) => l.digest === img.layers[i]!.digest)) {
         return { body, mediaType: img.manifestMediaType };
       }

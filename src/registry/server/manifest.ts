@@ -1,32 +1,22 @@
 // Manifest parsing and validation: a manifest is accepted only when it is well-formed JSON of its
 // declared media type, unambiguous (no duplicate keys, not both an index and an image) and bounded.
-import { isDigest, digestOf, type Algorithm } from '../../util/digest.js';
+// The descriptor rules and the JSON shape check are the image format's own (src/oci); this module
+// adds what a registry decides: media type from Content-Type, which blobs must exist, referrers.
+import { isAnnotations, jsonShapeProblem, validateDescriptor, type Descriptor } from '../../oci/manifest.js';
+import { INDEX_TYPES, MANIFEST_ACCEPT, MediaTypes } from '../../oci/media-types.js';
 import { regError } from './errors.js';
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-export const MANIFEST_TYPES = new Set([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST]);
-const INDEX_TYPES = new Set([OCI_INDEX, DOCKER_LIST]);
+export type { Descriptor };
+export const OCI_MANIFEST = MediaTypes.ociManifest;
+export const OCI_INDEX = MediaTypes.ociIndex;
+export const MANIFEST_TYPES: ReadonlySet<string> = new Set(MANIFEST_ACCEPT);
 // Layers that live elsewhere by design; their blobs are not required in the repository.
 const FOREIGN_LAYERS = new Set([
-  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+  MediaTypes.dockerForeignLayer,
   'application/vnd.oci.image.layer.nondistributable.v1.tar',
   'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
   'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
 ]);
-const MAX_DEPTH = 32;
-
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-  data?: string;
-  urls?: string[];
-}
 
 export interface ParsedManifest {
   mediaType: string;
@@ -39,7 +29,7 @@ export interface ParsedManifest {
   annotations?: Record<string, string>;
 }
 
-export function isIndexType(mt: string): boolean { return INDEX_TYPES.has(mt); }
+export function isIndexType(mt: string): boolean { return INDEX_TYPES.includes(mt); }
 
 /** Content-Type without parameters, lowercased. */
 export function bareType(ct: string | undefined): string {
@@ -52,7 +42,8 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   let doc: unknown;
   const text = body.toString('utf8');
   try { doc = JSON.parse(text); } catch { throw invalid('manifest is not valid JSON'); }
-  checkStructure(text);
+  const problem = jsonShapeProblem(text);
+  if (problem !== undefined) throw invalid(problem === 'nested too deeply' ? 'manifest is nested too deeply' : problem);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('manifest must be a JSON object');
   const m = doc as Record<string, unknown>;
   if (m.schemaVersion !== 2) throw invalid('unsupported schemaVersion');
@@ -78,7 +69,10 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
     if (typeof m.artifactType !== 'string') throw invalid('artifactType must be a string');
     out.artifactType = m.artifactType;
   }
-  if (m.annotations !== undefined) out.annotations = checkAnnotations(m.annotations);
+  if (m.annotations !== undefined) {
+    if (!isAnnotations(m.annotations)) throw invalid('annotations must be an object of strings');
+    out.annotations = m.annotations;
+  }
   if (m.subject !== undefined) out.subject = checkDescriptor(m.subject, 'subject');
   if (isIndexType(mediaType)) {
     if (!Array.isArray(m.manifests)) throw invalid('index must have a "manifests" array');
@@ -100,58 +94,10 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   return out;
 }
 
-function checkAnnotations(a: unknown): Record<string, string> {
-  if (typeof a !== 'object' || a === null || Array.isArray(a)) throw invalid('annotations must be an object');
-  for (const v of Object.values(a)) if (typeof v !== 'string') throw invalid('annotation values must be strings');
-  return a as Record<string, string>;
-}
-
 export function checkDescriptor(d: unknown, where: string): Descriptor {
-  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw invalid(`${where}: descriptor must be an object`);
-  const o = d as Record<string, unknown>;
-  if (typeof o.mediaType !== 'string' || o.mediaType.length === 0 || o.mediaType.length > 255) {
-    throw invalid(`${where}: invalid mediaType`);
-  }
-  if (!isDigest(o.digest)) throw invalid(`${where}: invalid digest`);
-  if (typeof o.size !== 'number' || !Number.isSafeInteger(o.size) || o.size < 0) throw invalid(`${where}: invalid size`);
-  if (o.artifactType !== undefined && typeof o.artifactType !== 'string') throw invalid(`${where}: invalid artifactType`);
-  if (o.annotations !== undefined) checkAnnotations(o.annotations);
-  if (o.data !== undefined) {
-    if (typeof o.data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(o.data)) throw invalid(`${where}: invalid data`);
-    const bytes = Buffer.from(o.data, 'base64');
-    const alg = o.digest.slice(0, o.digest.indexOf(':')) as Algorithm;
-    if (bytes.length !== o.size || digestOf(bytes, alg) !== o.digest) throw invalid(`${where}: data does not match digest/size`);
-  }
-  return o as unknown as Descriptor;
-}
-
-/** Rejects duplicate object keys (ambiguous between parsers) and excessive nesting. The text is
- *  already known to be valid JSON, so this scanner only tracks strings, keys and depth. */
-export function checkStructure(text: string): void {
-  const stack: { keys: Set<string> | null; expectKey: boolean }[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      const start = i;
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++; else if (d === 0x22) break;
-      }
-      const top = stack[stack.length - 1];
-      if (top && top.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(start, i + 1)) as string;
-        if (top.keys.has(key)) throw invalid(`duplicate key ${JSON.stringify(key).slice(0, 100)}`);
-        top.keys.add(key);
-        top.expectKey = false;
-      }
-    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (stack.length >= MAX_DEPTH) throw invalid('manifest is nested too deeply');
-      stack.push({ keys: c === 0x7b ? new Set() : null, expectKey: c === 0x7b });
-    } else if (c === 0x7d || c === 0x5d) {
-      stack.pop();
-    } else if (c === 0x2c /* , */) {
-      const top = stack[stack.length - 1];
-      if (top && top.keys) top.expectKey = true;
-    }
+  try {
+    return validateDescriptor(d, where);
+  } catch (e) {
+    throw invalid((e as Error).message);
   }
 }
