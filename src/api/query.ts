@@ -84,10 +84,11 @@ export function parseTimestamp(s: string, now = Date.now()): bigint {
   return BigInt(ms) * 1_000_000n;
 }
 
-/** Decode X-Registry-Auth: base64url or standard base64 JSON; missing or "{}" → undefined. */
+/** Credentials for one registry (POST /auth body, X-Registry-Auth payload). */
 export interface AuthConfig {
   username?: string;
   password?: string;
+  /** base64("user:password"), as stored in ~/.docker/config.json. */
   auth?: string;
   email?: string;
   serveraddress?: string;
@@ -95,6 +96,7 @@ export interface AuthConfig {
   registrytoken?: string;
 }
 
+/** Decode X-Registry-Auth: base64url or standard base64 JSON; missing or "{}" → undefined. */
 export function decodeRegistryAuth(header: string | undefined): AuthConfig | undefined {
   if (!header || header.trim() === '') return undefined;
   let text: string;

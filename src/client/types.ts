@@ -8,17 +8,9 @@ export type FiltersInput =
   | Record<string, string | string[] | Record<string, boolean> | undefined>
   | Map<string, Iterable<string>>;
 
+import type { AuthConfig } from '../api/query.js';
 /** Credentials for one registry (POST /auth body, X-Registry-Auth payload). */
-export interface AuthConfig {
-  username?: string;
-  password?: string;
-  /** base64("user:password"), as stored in ~/.docker/config.json. */
-  auth?: string;
-  email?: string;
-  serveraddress?: string;
-  identitytoken?: string;
-  registrytoken?: string;
-}
+export type { AuthConfig };
 
 export interface AuthResponse {
   Status: string;
