@@ -168,7 +168,13 @@ export class Engine {
 
   async diskUsage(): Promise<Record<string, unknown>> {
     const d = await this.images.diskUsage();
-    return { LayersSize: d.LayersSize, Images: d.Images, Containers: [], Volumes: [], BuildCache: [] };
+    const containers: Record<string, unknown>[] = [];
+    const svc = this.containers;
+    if (svc) {
+      const { listEntry, containerSizes } = await import('./containers/view.js');
+      for (const c of svc.all()) containers.push({ ...listEntry(svc, c), ...(await containerSizes(svc, c)) });
+    }
+    return { LayersSize: d.LayersSize, Images: d.Images, Containers: containers, Volumes: [], BuildCache: [] };
   }
 
   async close(): Promise<void> { await this.containers?.close(); }

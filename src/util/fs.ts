@@ -61,3 +61,27 @@ export async function removeTree(path: string): Promise<void> {
   }
   await fsp.rm(aside, { recursive: true, force: true });
 }
+
+/**
+ * Bytes used by the files under `dir` (directories themselves not counted, each inode once), as
+ * Docker reports a container's writable layer. A missing directory is 0.
+ */
+export async function dirSize(dir: string): Promise<number> {
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try { entries = await fsp.readdir(d, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory()) { await walk(p); continue; }
+      const st = await fsp.lstat(p).catch(() => undefined);
+      if (!st) continue;
+      const key = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1) { if (seen.has(key)) continue; seen.add(key); }
+      total += st.size;
+    }
+  };
+  await walk(dir);
+  return total;
+}

@@ -235,3 +235,28 @@ test('a published port answers on 127.0.0.1; docker port; inspect Ports', { skip
     await env.docker(['rm', '-f', name]);
   }
 });
+
+test('sizes: ps -s, inspect -s, system df, container prune reclaimed space', { skip }, async () => {
+  const name = uniq('sized');
+  const r = await env.docker(['run', '--name', name, '-l', `sizetest=${name}`, env.image, 'sh', '-c', 'printf 12345678 > /f; mkdir /d; printf abcd > /d/g']);
+  assert.equal(r.code, 0, r.stderr);
+  const img = JSON.parse((await env.docker(['image', 'inspect', env.image])).stdout)[0] as { Size: number };
+  const ins = await env.docker(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', name]);
+  assert.equal(ins.code, 0, ins.stderr);
+  // 8 + 4 bytes written; the root fs is the image plus those.
+  assert.equal(ins.stdout.trim(), `12 ${img.Size + 12}`);
+  const ps = await env.docker(['ps', '-as', '--filter', `name=${name}`, '--format', '{{.Size}}']);
+  assert.match(ps.stdout, /^12B \(virtual /, ps.stdout);
+  const df = await env.docker(['system', 'df', '--format', '{{json .}}']);
+  const rows = df.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Type: string; TotalCount: string | number });
+  const ctr = rows.find((x) => x.Type === 'Containers');
+  assert.ok(ctr && Number(ctr.TotalCount) >= 1, df.stdout);
+  const dfv = await env.docker(['system', 'df', '-v']);
+  assert.match(dfv.stdout, new RegExp(`${name}`), dfv.stdout);
+  const none = await env.docker(['container', 'prune', '-f', '--filter', `label=sizetest=other`]);
+  assert.match(none.stdout, /Total reclaimed space: 0B/);
+  const prune = await env.docker(['container', 'prune', '-f', '--filter', `label=sizetest=${name}`]);
+  assert.match(prune.stdout, /Total reclaimed space: 12B/, prune.stdout);
+  const gone = await env.docker(['inspect', name]);
+  assert.notEqual(gone.code, 0);
+});

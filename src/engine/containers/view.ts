@@ -1,7 +1,9 @@
 // Docker's JSON shapes for containers: GET /containers/{id}/json and GET /containers/json.
 import type { Filters } from '../../api/query.js';
 import { matchLabels } from '../../api/query.js';
+import { join } from 'node:path';
 import { errors } from '../../errors/index.js';
+import { dirSize } from '../../util/fs.js';
 import type { ContainerRecord } from './types.js';
 import type { ContainerService } from './service.js';
 
@@ -206,4 +208,11 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
   });
   if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
   return list.map((c) => listEntry(svc, c));
+}
+
+/** SizeRw (the writable layer) and SizeRootFs (image + writable layer), as `size=1` asks. */
+export async function containerSizes(svc: ContainerService, c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
+  const rw = await dirSize(join(svc.cdir(c.Id), 'upper'));
+  const image = svc.d.images.d.meta.get(c.ImageId)?.size ?? 0;
+  return { SizeRw: rw, SizeRootFs: image + rw };
 }

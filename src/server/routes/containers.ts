@@ -3,7 +3,7 @@ import { BerthError, errors } from '../../errors/index.js';
 import { parseTimestamp } from '../../api/query.js';
 import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
-import { inspectContainer, listContainers } from '../../engine/containers/view.js';
+import { containerSizes, inspectContainer, listContainers } from '../../engine/containers/view.js';
 import type { ContainerService } from '../../engine/containers/service.js';
 import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, statsOnce, top } from '../../engine/containers/extras.js';
 
@@ -64,12 +64,18 @@ export function registerContainerRoutes(r: Router): void {
     const body = await ctx.readJson<Record<string, unknown>>();
     ctx.json(201, await svc(ctx).create(body as never, ctx.q('name'), ctx.q('platform') || undefined));
   });
-  r.get('/containers/json', (ctx) => {
-    ctx.json(200, listContainers(svc(ctx), { all: ctx.bool('all'), limit: intQ(ctx, 'limit'), filters: ctx.filters() }));
+  r.get('/containers/json', async (ctx) => {
+    const s = svc(ctx);
+    const list = listContainers(s, { all: ctx.bool('all'), limit: intQ(ctx, 'limit'), filters: ctx.filters() });
+    if (ctx.bool('size')) {
+      for (const e of list) Object.assign(e, await containerSizes(s, s.get(e.Id as string)));
+    }
+    ctx.json(200, list);
   });
   r.post('/containers/prune', async (ctx) => {
     const s = svc(ctx);
     const deleted: string[] = [];
+    let reclaimed = 0;
     const f = ctx.filters();
     for (const c of s.all()) {
       if (s.isRunning(c)) continue;
@@ -81,15 +87,16 @@ export function registerContainerRoutes(r: Router): void {
         const until = parseTimestamp([...f.get('until')!][0]!);
         if (BigInt(Date.parse(c.Created)) * 1_000_000n >= until) continue;
       }
-      await s.remove(c.Id).then(() => deleted.push(c.Id), () => {});
+      const { SizeRw } = await containerSizes(s, c);
+      await s.remove(c.Id).then(() => { deleted.push(c.Id); reclaimed += SizeRw; }, () => {});
     }
-    ctx.json(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
+    ctx.json(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
   });
-  r.get('/containers/{id}/json', (ctx) => {
+  r.get('/containers/{id}/json', async (ctx) => {
     const s = svc(ctx);
     const c = s.get(ctx.params.id!);
     const out = inspectContainer(s, c);
-    if (ctx.bool('size')) { out.SizeRw = 0; out.SizeRootFs = 0; }
+    if (ctx.bool('size')) Object.assign(out, await containerSizes(s, c));
     ctx.json(200, out);
   });
   r.post('/containers/{id}/start', async (ctx) => {
