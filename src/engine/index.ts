@@ -19,6 +19,8 @@ import { loadParts } from './parts.js';
 import { familiarString } from '../oci/reference.js';
 import { ContainerService } from './containers/service.js';
 import { ExecService } from './exec/service.js';
+import { installedRuntimes } from '../runtime/index.js';
+import { backingFilesystem, cgroupVersion, openFds } from './system.js';
 
 // Image archives (tar-stream) load on first use so an idle daemon stays small.
 const archive = () => import('./images/archive.js');
@@ -137,17 +139,18 @@ export class Engine {
     };
   }
 
-  info(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  async info(extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const rt = await this.runtimeFacts();
     return {
       ID: 'BERTH',
       ...containerCounts(this.containers),
       Images: this.meta.list().length,
       Driver: 'overlay2',
-      DriverStatus: [['Backing Filesystem', 'extfs']],
+      DriverStatus: [['Backing Filesystem', backingFilesystem(this.root)]],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true,
-      PidsLimit: true, IPv4Forwarding: true, Debug: false, NFd: 0, OomKillDisable: false, NGoroutines: 0,
-      SystemTime: new Date().toISOString(), LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: '2',
+      PidsLimit: true, IPv4Forwarding: true, Debug: false, NFd: openFds(), OomKillDisable: false, NGoroutines: 0,
+      SystemTime: new Date().toISOString(), LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: cgroupVersion(),
       NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: 'Berth', OSVersion: '', OSType: 'linux',
       Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/',
       RegistryConfig: {
@@ -157,13 +160,22 @@ export class Engine {
       },
       NCPU: os.cpus().length, MemTotal: os.totalmem(), DockerRootDir: this.root, HttpProxy: '', HttpsProxy: '', NoProxy: '',
       Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: ENGINE_VERSION,
-      Runtimes: { runc: { path: 'runc' } }, DefaultRuntime: 'runc',
+      Runtimes: rt.runtimes, DefaultRuntime: rt.default,
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: false, Isolation: '', InitBinary: 'docker-init',
-      ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
-      SecurityOptions: ['name=seccomp,profile=builtin'], Warnings: null,
+      ContainerdCommit: { ID: '' }, RuncCommit: { ID: rt.version ?? '' }, InitCommit: { ID: '' },
+      SecurityOptions: ['name=seccomp,profile=builtin'], Warnings: rt.warnings.length ? rt.warnings : null,
       ...extra,
     };
+  }
+
+  /** The OCI runtime chosen by the probe (crun where it works, else runc) and the installed ones. */
+  private async runtimeFacts(): Promise<{ runtimes: Record<string, { path: string }>; default: string; version?: string; warnings: string[] }> {
+    const runtimes: Record<string, { path: string }> = {};
+    for (const r of installedRuntimes()) runtimes[r.name] = { path: r.path };
+    const chosen = await this.containers?.runtime.runtimeInfo().catch((e: Error) => ({ name: '', path: '', version: undefined, reason: e.message }));
+    const warnings = chosen?.reason && chosen.reason !== 'crun not installed' ? [`WARNING: ${chosen.reason}`] : [];
+    return { runtimes, default: chosen?.name || 'runc', version: chosen?.version, warnings };
   }
 
   async diskUsage(): Promise<Record<string, unknown>> {

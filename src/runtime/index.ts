@@ -29,3 +29,4 @@ export {
 } from './rootfs.js';
 export { ensureHelper } from './helper.js';
 export { readLog, parseLogLine, type LogEntry, type ReadLogOptions } from './logs.js';
+export { installedRuntimes, which } from './binaries.js';

@@ -260,3 +260,18 @@ test('sizes: ps -s, inspect -s, system df, container prune reclaimed space', { s
   const gone = await env.docker(['inspect', name]);
   assert.notEqual(gone.code, 0);
 });
+
+test('docker info reports the probed runtime, the cgroup version and the backing filesystem', { skip }, async () => {
+  await env.docker(['run', '--rm', env.image, 'true']);
+  const r = await env.docker(['info', '--format', '{{json .}}']);
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as { DefaultRuntime: string; Runtimes: Record<string, { path: string }>; CgroupVersion: string;
+    DriverStatus: string[][]; Warnings: string[] | null; NFd: number };
+  assert.ok(['runc', 'crun'].includes(info.DefaultRuntime), info.DefaultRuntime);
+  assert.ok(info.Runtimes[info.DefaultRuntime]?.path.startsWith('/'), JSON.stringify(info.Runtimes));
+  assert.equal(info.CgroupVersion, existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1');
+  assert.notEqual(info.DriverStatus.find((x) => x[0] === 'Backing Filesystem')?.[1], 'unknown');
+  assert.ok(info.NFd > 0);
+  // crun installed but not chosen: the probe's reason is shown, as docker shows warnings.
+  if (info.Runtimes.crun && info.DefaultRuntime === 'runc') assert.match((info.Warnings ?? []).join('\n'), /crun/);
+});

@@ -23,7 +23,7 @@ export function registerSystemRoutes(r: Router): void {
   });
   r.get('/_ping', (ctx) => { pingHeaders(ctx); ctx.text(200, 'OK'); });
   r.get('/version', (ctx) => ctx.json(200, ctx.engine.version()));
-  r.get('/info', (ctx) => ctx.json(200, ctx.engine.info()));
+  r.get('/info', async (ctx) => ctx.json(200, await ctx.engine.info()));
   r.get('/system/df', async (ctx) => {
     const types = ctx.query.getAll('type');
     const df = await ctx.engine.diskUsage();
