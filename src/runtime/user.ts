@@ -129,13 +129,17 @@ export async function resolveUser(rootfsDir: string, userSpec: string | undefine
     name = e?.name;
   } else {
     const e = passwd.find((p) => p.name === userPart);
-    if (!e) {
-      if (userPart === 'root' && spec === '') return { uid: 0, gid: 0 };
+    if (e) {
+      uid = e.uid;
+      gid = e.gid;
+      name = e.name;
+    } else if (userPart === 'root' && spec === '') {
+      // No passwd file (scratch images): the default user is still root, --group-add still applies.
+      uid = 0;
+      gid = 0;
+    } else {
       throw new BerthError('ERR_INVALID_ARGUMENT', `unable to find user ${userPart}: no matching entries in passwd file`);
     }
-    uid = e.uid;
-    gid = e.gid;
-    name = e.name;
   }
   if (uid > MAX_ID || gid > MAX_ID) throw new BerthError('ERR_INVALID_ARGUMENT', `uid/gid out of range for user ${userPart}`);
   if (groupPart !== undefined && groupPart !== '') {

@@ -72,3 +72,27 @@ test('berth run -d, ps, logs, exec, stop, rm', { skip }, async () => {
     await env.docker(['rm', '-f', name]);
   }
 });
+
+test('berth run resource and security flags reach the container', { skip }, async () => {
+  const r = await berth(['run', '--rm', '--ulimit', 'nofile=100:200', '--shm-size', '16m', '--sysctl', 'net.ipv4.ip_forward=1',
+    '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', '--add-host', 'foo:1.2.3.4',
+    '--group-add', '10', env.image, 'sh', '-c',
+    'ulimit -n; ulimit -Hn; df -k /dev/shm | tail -1; cat /proc/sys/net/ipv4/ip_forward; grep foo /etc/hosts; grep ^Groups /proc/self/status']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines[0], '100');
+  assert.equal(lines[1], '200');
+  assert.match(lines[2]!, /^shm\s+16384\s/);
+  assert.equal(lines[3], '1');
+  assert.equal(lines[4], '1.2.3.4\tfoo');
+  assert.match(lines[5]!, /^Groups:\s+10\s*$/);
+  const name = uniq('res');
+  const c = await berth(['create', '--name', name, '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', env.image, 'true']);
+  assert.equal(c.code, 0, c.stderr);
+  const hc = await berth(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.CpusetCpus}}', name]);
+  assert.equal(hc.stdout.trim(), `${64 * 1024 * 1024} ${128 * 1024 * 1024} 512 0`);
+  await berth(['rm', name]);
+  const bad = await berth(['run', '--rm', '--ulimit', 'bogus', env.image, 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid argument "bogus" for "--ulimit" flag/);
+});

@@ -37,6 +37,18 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: 'Memory limit' },
   { long: 'cpus', type: 'string', valueName: 'decimal', description: 'Number of CPUs' },
   { long: 'pids-limit', type: 'int', valueName: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+  { long: 'memory-swap', type: 'string', valueName: 'bytes', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  { long: 'cpu-shares', short: 'c', type: 'int', valueName: 'int', description: 'CPU shares (relative weight)' },
+  { long: 'cpuset-cpus', type: 'string', valueName: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { long: 'ulimit', type: 'list', valueName: 'ulimit', description: 'Ulimit options' },
+  { long: 'shm-size', type: 'string', valueName: 'bytes', description: 'Size of /dev/shm' },
+  { long: 'sysctl', type: 'list', valueName: 'map', description: 'Sysctl options' },
+  { long: 'runtime', type: 'string', valueName: 'string', description: 'Runtime to use for this container' },
+  { long: 'add-host', type: 'list', valueName: 'list', description: 'Add a custom host-to-IP mapping (host:ip)' },
+  { long: 'dns', type: 'list', valueName: 'list', description: 'Set custom DNS servers' },
+  { long: 'dns-search', type: 'list', valueName: 'list', description: 'Set custom DNS search domains' },
+  { long: 'dns-option', type: 'list', valueName: 'list', description: 'Set DNS options' },
+  { long: 'group-add', type: 'list', valueName: 'list', description: 'Add additional groups to join' },
   { long: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
   { long: 'cap-add', type: 'list', valueName: 'list', description: 'Add Linux capabilities' },
   { long: 'cap-drop', type: 'list', valueName: 'list', description: 'Drop Linux capabilities' },
@@ -62,6 +74,14 @@ function parseBytes(s: string): number {
   if (!m) throw cliError(`invalid size: '${s}'`, 125);
   const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
   return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+/** `--ulimit name=soft[:hard]` as docker parses it. */
+function parseUlimit(s: string): { Name: string; Soft: number; Hard: number } {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(s.trim());
+  if (!m) throw cliError(`invalid argument "${s}" for "--ulimit" flag: invalid ulimit argument: ${s}`, 125);
+  const soft = Number(m[2]);
+  return { Name: m[1]!, Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
 }
 
 function parseDuration(s: string | undefined): number | undefined {
@@ -162,6 +182,18 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       Memory: flag.str(f, 'memory') ? parseBytes(flag.str(f, 'memory')!) : 0,
       NanoCpus: flag.str(f, 'cpus') ? Math.round(Number(flag.str(f, 'cpus')) * 1e9) : 0,
       PidsLimit: flag.int(f, 'pids-limit') ?? null,
+      ...(flag.str(f, 'memory-swap') ? { MemorySwap: flag.str(f, 'memory-swap') === '-1' ? -1 : parseBytes(flag.str(f, 'memory-swap')!) } : {}),
+      ...(flag.int(f, 'cpu-shares') !== undefined ? { CpuShares: flag.int(f, 'cpu-shares') } : {}),
+      ...(flag.str(f, 'cpuset-cpus') ? { CpusetCpus: flag.str(f, 'cpuset-cpus') } : {}),
+      Ulimits: flag.list(f, 'ulimit').map(parseUlimit),
+      ...(flag.str(f, 'shm-size') ? { ShmSize: parseBytes(flag.str(f, 'shm-size')!) } : {}),
+      Sysctls: Object.fromEntries(flag.list(f, 'sysctl').map((x) => { const i = x.indexOf('='); if (i <= 0) throw cliError(`invalid argument "${x}" for "--sysctl" flag: sysctl '${x}' is not allowed`, 125); return [x.slice(0, i), x.slice(i + 1)]; })),
+      ...(flag.str(f, 'runtime') ? { Runtime: flag.str(f, 'runtime') } : {}),
+      ExtraHosts: flag.list(f, 'add-host'),
+      Dns: flag.list(f, 'dns'),
+      DnsSearch: flag.list(f, 'dns-search'),
+      DnsOptions: flag.list(f, 'dns-option'),
+      GroupAdd: flag.list(f, 'group-add'),
       ReadonlyRootfs: flag.bool(f, 'read-only'),
       CapAdd: flag.list(f, 'cap-add'),
       CapDrop: flag.list(f, 'cap-drop'),
