@@ -16,7 +16,7 @@ import { pullImage, pullReference } from './images/pull.js';
 import { pushImage } from './images/push.js';
 import type { ImportOptions } from './images/archive.js';
 import { loadParts } from './parts.js';
-import { familiarString } from '../oci/reference.js';
+import { familiarString, parseReference } from '../oci/reference.js';
 import { ContainerService } from './containers/service.js';
 import { ExecService } from './exec/service.js';
 import { installedRuntimes } from '../runtime/index.js';
@@ -74,9 +74,45 @@ export class Engine {
   pruneImages(filters: Filters) { return this.images.prune(filters); }
 
   async pullImage(fromImage: string, tag: string | undefined, opts: { platform?: string; auth?: AuthConfig; progress?: Progress } = {}): Promise<string> {
+    // A bare name with no tag parameter means every tag, as Docker does (`docker pull -a`; the docker
+    // CLI, dockerode and docker-py send tag=latest themselves otherwise).
+    if (!tag) {
+      const bare = parseReference(fromImage);
+      if (bare.tag === undefined && bare.digest === undefined) return this.pullAllTags(fromImage, opts);
+    }
     const ref = pullReference(fromImage, tag);
     const rec = await pullImage(this.images, ref, { platform: opts.platform, credentials: opts.auth, progress: opts.progress ?? (() => {}) });
     return rec.id;
+  }
+
+  private async pullAllTags(name: string, opts: { platform?: string; auth?: AuthConfig; progress?: Progress }): Promise<string> {
+    const progress = opts.progress ?? (() => {});
+    const bare = parseReference(name);
+    const reg = this.images.d.registry({ insecureRegistries: this.images.d.insecureRegistries, credentials: opts.auth });
+    let tags: string[];
+    try {
+      if (!reg.listTags) throw new BerthError('ERR_NOT_IMPLEMENTED', 'listing tags is not supported by this registry client');
+      tags = await reg.listTags(bare.domain, bare.path);
+    } finally {
+      await reg.close?.().catch(() => {});
+    }
+    if (tags.length === 0) throw new BerthError('ERR_NOT_FOUND', `no tags found for ${familiarString(bare)}`);
+    let newer = false;
+    let last = '';
+    for (const t of tags.sort()) {
+      // One "Status:" line for the whole repository at the end, as Docker prints it.
+      const rec = await pullImage(this.images, pullReference(name, t), {
+        platform: opts.platform, credentials: opts.auth,
+        progress: (m) => {
+          if (typeof m.status === 'string' && m.status.startsWith('Status: ')) { newer ||= m.status.startsWith('Status: Downloaded'); return; }
+          progress(m);
+        },
+      });
+      last = rec.id;
+    }
+    const repo = familiarString(bare).replace(/:latest$/, '');
+    progress({ status: newer ? `Status: Downloaded newer image for ${repo}` : `Status: Image is up to date for ${repo}` });
+    return last;
   }
 
   async pushImage(name: string, tag: string | undefined, opts: { auth?: AuthConfig; progress?: Progress } = {}): Promise<void> {

@@ -41,6 +41,11 @@ function lazyRegistry(create: () => Promise<RegistryLike>): RegistryLike {
     mountBlob: async (domain, repo, digest, fromRepo) => (await get()).mountBlob(domain, repo, digest, fromRepo),
     pushBlob: async (domain, repo, digest, size, open) => (await get()).pushBlob(domain, repo, digest, size, open),
     putManifest: async (ref, mediaType, body) => (await get()).putManifest(ref, mediaType, body),
+    listTags: async (domain, repo) => {
+      const c = await get();
+      if (!c.listTags) throw new BerthError('ERR_NOT_IMPLEMENTED', 'listing tags is not supported by this registry client');
+      return c.listTags(domain, repo);
+    },
     checkAuth: async (domain, creds) => {
       const c = await get();
       if (!c.checkAuth) throw new BerthError('ERR_NOT_IMPLEMENTED', 'registry login is not supported');

@@ -174,3 +174,22 @@ test('two-layer image: load, push, rmi, pull (layers in parallel, unpacked in or
   const hist = await docker('history', '--format', '{{.CreatedBy}}', tag);
   assert.deepEqual(hist.stdout.trim().split('\n'), ['second', 'base']);
 });
+
+test('pull --all-tags fetches every tag of a repository (tags/list)', { skip }, async () => {
+  const all = `${registry!.host}/berth-test/alltags`;
+  for (const t of ['x1', 'x2', 'x3']) {
+    assert.equal((await docker('tag', `${repo}:1`, `${all}:${t}`)).code, 0);
+    const p = await docker('push', '-q', `${all}:${t}`);
+    assert.equal(p.code, 0, p.stderr);
+  }
+  assert.equal((await docker('rmi', `${all}:x1`, `${all}:x2`, `${all}:x3`)).code, 0);
+  const pull = await docker('pull', '-a', all);
+  assert.equal(pull.code, 0, pull.stderr);
+  for (const t of ['x1', 'x2', 'x3']) assert.match(pull.stdout, new RegExp(`^${t}: Pulling from `, 'm'), pull.stdout);
+  assert.equal(pull.stdout.split('\n').filter((l) => l.startsWith('Status: ')).length, 1, pull.stdout);
+  const ls = await docker('images', all, '--format', '{{.Tag}}');
+  assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['x1', 'x2', 'x3']);
+  const tagged = await docker('pull', '-a', `${all}:x1`);
+  assert.notEqual(tagged.code, 0);
+  assert.match(tagged.stderr, /tag can't be used with --all-tags\/-a/);
+});

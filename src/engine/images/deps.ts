@@ -47,6 +47,7 @@ export interface RegistryLike {
   mountBlob(domain: string, repo: string, digest: string, fromRepo: string): Promise<boolean>;
   pushBlob(domain: string, repo: string, digest: string, size: number, open: () => Readable | Promise<Readable>): Promise<unknown>;
   putManifest(ref: string, mediaType: string, body: Buffer): Promise<unknown>;
+  listTags?(domain: string, repo: string): Promise<string[]>;
   checkAuth?(domain: string, creds: { username?: string; password?: string; identitytoken?: string }): Promise<unknown>;
   /** Release connections held by this client. */
   close?(): Promise<unknown>;

@@ -605,6 +605,26 @@ export class RegistryClient {
     await put.body.dump().catch(() => {});
   }
 
+  // ---------------------------------------------------------------- tags
+
+  /** All tags of a repository, following the registry's `Link` pagination (for `pull --all-tags`). */
+  async listTags(domain: string, repo: string): Promise<string[]> {
+    const tags: string[] = [];
+    let url = `/v2/${repo}/tags/list?n=1000`;
+    for (let page = 0; page < 1000; page++) {
+      const res = await this.sendFollow({ domain, method: 'GET', url, scopes: [`repository:${repo}:pull`] });
+      if (res.statusCode !== 200) throw await this.unexpected(res, `Get "${this.baseUrl(domain)}${url}"`);
+      const body = JSON.parse((await readCapped(res.body, 16 << 20, 'tag list')).toString('utf8')) as { tags?: unknown };
+      if (Array.isArray(body.tags)) for (const t of body.tags) if (typeof t === 'string') tags.push(t);
+      // Link: </v2/name/tags/list?n=1000&last=x>; rel="next"
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '')?.[1];
+      if (!next) break;
+      const u = new URL(next, this.baseUrl(domain));
+      url = `${u.pathname}${u.search}`;
+    }
+    return tags;
+  }
+
   // ---------------------------------------------------------------- login
 
   /** Verify credentials against a registry (for POST /auth and `berth login`). Throws ERR_UNAUTHORIZED. */
