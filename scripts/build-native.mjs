@@ -15,14 +15,18 @@ const out = join(outDir, 'berth-unpack');
 const tmp = `${out}.${process.pid}.tmp`;
 const cc = process.env.CC || 'gcc';
 const base = ['-O2', '-Wall', '-Wextra', '-D_FORTIFY_SOURCE=2', '-o', tmp, src];
+// With zlib and libcrypto the helper also inflates gzip layers and computes their diff IDs itself
+// (--gzip --digest); without them the daemon does both and the helper only unpacks.
+const zlib = ['-DBERTH_ZLIB', ...base, '-lz', '-lcrypto'];
 
 mkdirSync(outDir, { recursive: true });
-let r = spawnSync(cc, ['-static', ...base], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-let linked = 'static';
-if (r.status !== 0) {
+let r;
+let linked = '';
+for (const [how, args] of [['static', ['-static', ...zlib]], ['static, no zlib', ['-static', ...base]], ['dynamic', zlib], ['dynamic, no zlib', base]]) {
+  r = spawnSync(cc, args, { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (r.error) { console.error(`build-native: cannot run ${cc}: ${r.error.message}`); process.exit(1); }
-  r = spawnSync(cc, base, { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-  linked = 'dynamic';
+  linked = how;
+  if (r.status === 0) break;
 }
 if (r.status !== 0) {
   process.stderr.write(r.stderr ?? '');

@@ -124,6 +124,14 @@ export class Engine {
     return (await importImage(this.images, src, opts, progress)).id;
   }
 
+  /** POST /images/create?fromSrc=URL: errors before the download starts are thrown before any progress. */
+  async importImageFromUrl(fromSrc: string, opts: ImportOptions, progress: Progress = () => {}): Promise<string> {
+    const { openUrlSource, importProgress } = await import('./images/import-url.js');
+    const src = await openUrlSource(fromSrc);
+    progress({ status: `Downloading from ${src.url}` });
+    return this.importImage(importProgress(src, progress), { ...opts, source: src.url }, progress);
+  }
+
   saveImages(names: string[]): Readable {
     const out = new PassThrough();
     archive().then(({ saveImages }) => {
@@ -151,11 +159,12 @@ export class Engine {
   async distribution(name: string, auth?: AuthConfig): Promise<Record<string, unknown>> {
     const ref = pullReference(name);
     const reg = this.images.d.registry({ insecureRegistries: this.insecureRegistries, credentials: auth });
-    const { formatReference } = await import('../oci/reference.js');
-    const m = await reg.getManifest(formatReference(ref)).finally(() => reg.close?.().catch(() => {}));
-    const body = JSON.parse(m.body.toString('utf8')) as { manifests?: { platform?: Record<string, string> }[]; config?: { digest: string } };
-    const platforms = body.manifests ? body.manifests.filter((d) => d.platform).map((d) => d.platform) : [{ architecture: 'amd64', os: 'linux' }];
-    return { Descriptor: { mediaType: m.mediaType, digest: m.digest, size: m.body.length }, Platforms: platforms };
+    const { distributionInspect } = await import('./images/distribution.js');
+    try {
+      return await distributionInspect(reg, ref);
+    } finally {
+      await reg.close?.().catch(() => {});
+    }
   }
 
   // ---- system -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { promises as fsp, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { Snapshotter, chainIds } from '../../src/store/snapshots/index.js';
 import { isBerthError } from '../../src/errors/index.js';
 import { ensureHelper, entry, sha256, streamOf, tarOf, tmpBase } from './helpers.js';
@@ -105,6 +106,57 @@ test('a missing parent is ERR_NOT_FOUND; malformed IDs are ERR_INVALID_DIGEST', 
   await assert.rejects(s.apply(c2, sha256('p'), streamOf(tar)), (e: unknown) => isBerthError(e, 'ERR_NOT_FOUND'));
   await assert.rejects(s.apply('sha256:../../etc', undefined, streamOf(tar)), (e: unknown) => isBerthError(e, 'ERR_INVALID_DIGEST'));
   assert.throws(() => s.path('../x'), (e: unknown) => isBerthError(e, 'ERR_INVALID_DIGEST'));
+});
+
+test('with `ready`, a layer unpacks before its parent exists but commits only after it', async () => {
+  const s = await fresh();
+  const l1 = tarOf(entry({ name: 'a', body: 'one' }));
+  const l2 = tarOf(entry({ name: 'b', body: 'two' }));
+  const [c1, c2] = chainIds([sha256(l1), sha256(l2)]) as [string, string];
+  let open!: () => void;
+  const gate = new Promise<void>((r) => { open = r; });
+  let committed = false;
+  const child = s.apply(c2, c1, streamOf(l2), sha256(l2), { ready: gate }).then((r) => { committed = true; return r; });
+  // the child's extraction runs now; it must stay invisible while the gate is closed
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(committed, false);
+  assert.equal(await s.has(c2), false);
+  assert.ok((await fsp.readdir(s.root)).every((n) => n.startsWith('.tmp-')), 'only a temp dir exists');
+  await s.apply(c1, undefined, streamOf(l1), sha256(l1));
+  open();
+  assert.deepEqual(await child, { diffId: sha256(l2), size: l2.length });
+  assert.equal(await s.parent(c2), c1);
+  assert.equal(await fsp.readFile(join(s.path(c2), 'b'), 'utf8'), 'two');
+});
+
+test('a `ready` that rejects, or a parent still missing when it settles, keeps nothing', async () => {
+  const s = await fresh();
+  const tar = tarOf(entry({ name: 'f', body: 'x' }));
+  const [, c2] = chainIds([sha256('p'), sha256(tar)]) as [string, string];
+  const boom = new Error('parent failed');
+  await assert.rejects(s.apply(c2, sha256('p'), streamOf(tar), sha256(tar), { ready: Promise.reject(boom) }), (e: unknown) => e === boom);
+  assert.deepEqual(await fsp.readdir(s.root), []);
+  await assert.rejects(s.apply(c2, sha256('p'), streamOf(tar), sha256(tar), { ready: Promise.resolve() }), (e: unknown) => isBerthError(e, 'ERR_NOT_FOUND'));
+  assert.deepEqual(await fsp.readdir(s.root), []);
+});
+
+test('gzip layers: same diff ID and tree as the plain tar; corrupt or truncated gzip keeps nothing', async () => {
+  const s = await fresh();
+  const tar = tarOf(entry({ name: 'etc/', type: '5' }), entry({ name: 'etc/motd', body: 'hi' }), entry({ name: 'big', body: Buffer.alloc(3 << 20, 7) }));
+  const gz = gzipSync(tar);
+  const c = sha256(tar);
+  assert.deepEqual(await s.apply(c, undefined, streamOf(gz), c, { gzip: true }), { diffId: c, size: tar.length });
+  assert.equal(await fsp.readFile(join(s.path(c), 'etc/motd'), 'utf8'), 'hi');
+  assert.equal((await fsp.stat(join(s.path(c), 'big'))).size, 3 << 20);
+  // already there: the input is still checked against the expected diff ID
+  assert.deepEqual(await s.apply(c, undefined, streamOf(gz), c, { gzip: true }), { diffId: c, size: tar.length });
+
+  const s2 = await fresh();
+  const bad = Buffer.from(gz);
+  bad[bad.length >> 1] ^= 0xff;
+  await assert.rejects(s2.apply(c, undefined, streamOf(bad), c, { gzip: true }), (e: unknown) => isBerthError(e, 'ERR_BAD_ARCHIVE') || isBerthError(e, 'ERR_DIGEST_MISMATCH'));
+  await assert.rejects(s2.apply(c, undefined, streamOf(gz.subarray(0, gz.length - 100)), c, { gzip: true }), (e: unknown) => isBerthError(e));
+  assert.deepEqual(await fsp.readdir(s2.root), []);
 });
 
 test('init() sweeps half-extracted and half-removed leftovers of a crash', async () => {

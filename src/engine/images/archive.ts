@@ -93,6 +93,8 @@ export async function importImage(svc: ImageService, src: Readable, opts: Import
     const layer = await storeLayer(svc, dir, tarFile, diffId, size, undefined, chainId);
     const plat = requestedPlatform(opts.platform);
     const created = new Date().toISOString();
+    // Docker puts the message (default "Imported from <source>") in the config and its history
+    const comment = opts.message || `Imported from ${opts.source ?? '-'}`;
     const cfg: Record<string, unknown> = {
       architecture: plat.architecture,
       os: plat.os,
@@ -100,14 +102,15 @@ export async function importImage(svc: ImageService, src: Readable, opts: Import
       created,
       config: applyChanges({}, opts.changes ?? []),
       rootfs: { type: 'layers', diff_ids: [diffId] },
-      history: [{ created, created_by: '', comment: opts.message || `Imported from ${opts.source ?? '-'}` }],
+      comment,
+      history: [{ created, created_by: '', comment }],
     };
     const cfgBuf = Buffer.from(JSON.stringify(cfg));
     const id = digestOf(cfgBuf);
     await svc.d.content.writeBuffer(cfgBuf, id);
     const rec: ImageRecord = {
       id, config: cfg, configMediaType: MT.dockerConfig, layers: [layer], repoTags: [], repoDigests: [],
-      created, size, loadedAt: Date.now(), comment: opts.message ?? '',
+      created, size, loadedAt: Date.now(), comment,
     };
     await svc.d.meta.put(rec);
     if (ref) await svc.setTag(rec, familiarString(ref));

@@ -31,7 +31,8 @@ export interface SnapshotterLike {
   init(): Promise<unknown>;
   has(chainId: string): Promise<boolean>;
   path(chainId: string): string;
-  apply(chainId: string, parent: string | undefined, tar: Readable, expectedDiffId?: string): Promise<{ diffId: string; size: number }>;
+  /** `opts.ready`: extract now, commit only once it settles (see store/snapshots ApplyOptions). */
+  apply(chainId: string, parent: string | undefined, tar: Readable, expectedDiffId?: string, opts?: { ready?: Promise<unknown>; gzip?: boolean }): Promise<{ diffId: string; size: number }>;
   remove(chainId: string): Promise<unknown>;
   list(): Promise<unknown>;
   usage?(chainId: string): Promise<unknown>;

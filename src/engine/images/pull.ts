@@ -1,7 +1,8 @@
 // Pull: manifest (platform-selected) → config → layers in parallel; each layer streams from the
-// registry into the content store (digest verified) and, in the same pass, through decompression
-// into the snapshotter. The image record is written last, so a pull is visible only when complete.
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+// registry into the content store (digest verified) and, in the same pass, into the snapshotter
+// (gzip is inflated by the native extractor). Layers unpack concurrently; snapshots commit in chain
+// order and the image record is written last, so a pull is visible only when complete.
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, isBerthError } from '../../errors/index.js';
 import { progressBar } from '../../api/progress.js';
@@ -103,8 +104,9 @@ async function pullWith(svc: ImageService, reg: RegistryLike, ref: Reference, op
   }));
   for (const l of manifest.layers) progress({ status: 'Pulling fs layer', progressDetail: {}, id: shortId(l.digest) });
 
-  // Downloads run in parallel (bounded); a layer unpacks in the same pass when its parent is
-  // already unpacked, otherwise it lands in the content store and unpacks once the parent is done.
+  // Downloads run in parallel (bounded) and each layer unpacks in the same pass into its own
+  // temp snapshot; only the commits wait: layer i is renamed into place once layer i-1 is
+  // committed and its own blob digest is verified, so a visible snapshot always has its parent.
   const applied: { p: Promise<void>; resolve: () => void; reject: (e: unknown) => void }[] = layers.map(() => {
     let resolve!: () => void; let reject!: (e: unknown) => void;
     const p = new Promise<void>((a, b) => { resolve = a; reject = b; });
@@ -189,8 +191,7 @@ async function fetchLayer(svc: ImageService, reg: RegistryLike, domain: string, 
       progress({ status: 'Already exists', progressDetail: {}, id });
       return await uncompressedSizeOf(svc, l);
     }
-    if (haveBlob) return -1; // unpack from the store once the parent is there
-    const onePass = !haveSnap && (parent === undefined || (await svc.d.snapshots.has(parent)));
+    if (haveBlob) return -1; // unpack from the store
     return await svc.withLock(`blob:${l.digest}`, async () => {
       const ing = await svc.d.content.ingest(l.digest, l.size);
       if (ing.done) {
@@ -200,7 +201,7 @@ async function fetchLayer(svc: ImageService, reg: RegistryLike, domain: string, 
       }
       // A partial download survives a crash: resume it (Range), then unpack from the store.
       const resumeAt = ing.offset;
-      const single = onePass && resumeAt === 0;
+      const single = !haveSnap && resumeAt === 0;
       progress({ status: 'Waiting', progressDetail: {}, id });
       const tStart = performance.now();
       let body: Readable;
@@ -214,11 +215,26 @@ async function fetchLayer(svc: ImageService, reg: RegistryLike, domain: string, 
       let size = 0;
       try {
         const tee = body.pipe(meter);
-        const storeDone = pipeline(tee, sink);
-        const unpackDone = !single ? drain(tee) : applyFrom(svc, tee, l, parent).then((n) => { size = n; });
-        await Promise.all([storeDone, unpackDone]);
-        progress({ status: 'Verifying Checksum', progressDetail: {}, id });
-        await ing.commit();
+        // The blob is verified (and committed) as soon as its last byte is stored; the snapshot
+        // commit waits for that and for the parent's commit, the extraction itself for neither.
+        const verified = pipeline(tee, sink).then(async () => {
+          progress({ status: 'Verifying Checksum', progressDetail: {}, id });
+          await ing.commit();
+          progress({ status: 'Download complete', progressDetail: {}, id });
+        });
+        const ready = Promise.all([verified, parentReady]);
+        ready.catch(() => {});
+        const unpackDone = !single ? drain(tee) : applyFrom(svc, tee, l, parent, ready).then((n) => { size = n; });
+        // The first failure stops the transfer; both sides settle (temp snapshot removed) before we report it.
+        let failed: { e: unknown } | undefined;
+        const stop = (e: unknown) => {
+          if (failed) return;
+          failed = { e };
+          body.destroy();
+          meter.destroy(e instanceof Error ? e : new Error(String(e)));
+        };
+        await Promise.allSettled([verified.catch(stop), unpackDone.catch(stop)]);
+        if (failed) throw failed.e;
         log.debug('pull: layer downloaded', { layer: l.digest, onePass: single, ms: Math.round(performance.now() - tStart) });
       } catch (e) {
         body.destroy();
@@ -227,7 +243,6 @@ async function fetchLayer(svc: ImageService, reg: RegistryLike, domain: string, 
         else await ing.suspend().catch(() => {});
         throw isBerthError(e) ? e : new BerthError('ERR_REGISTRY', `failed to pull layer ${l.digest}: ${(e as Error).message}`, { cause: e });
       }
-      progress({ status: 'Download complete', progressDetail: {}, id });
       if (haveSnap) return await uncompressedSizeOf(svc, l);
       if (!single) return -1;
       progress({ status: 'Extracting', progressDetail: { current: l.size, total: l.size }, progress: progressBar(l.size, l.size), id });
@@ -236,11 +251,10 @@ async function fetchLayer(svc: ImageService, reg: RegistryLike, domain: string, 
     });
   });
   if (r >= 0) return r;
-  await parentReady;
   return svc.withLock(`chain:${l.chainId}`, async () => {
     if (await svc.d.snapshots.has(l.chainId)) return await uncompressedSizeOf(svc, l);
     progress({ status: 'Extracting', progressDetail: {}, id });
-    const n = await applyFrom(svc, svc.d.content.createReadStream(l.digest), l, parent);
+    const n = await applyFrom(svc, svc.d.content.createReadStream(l.digest), l, parent, parentReady);
     progress({ status: 'Pull complete', progressDetail: {}, id });
     return n;
   });
@@ -250,9 +264,18 @@ function drain(s: Readable): Promise<void> {
   return new Promise((res, rej) => { s.on('data', () => {}); s.on('end', res); s.on('error', rej); });
 }
 
-/** Decompress `src` according to the layer media type and apply it as snapshot `l.chainId`. */
-export async function applyFrom(svc: ImageService, src: Readable, l: { mediaType: string; chainId: string; diffId: string }, parent: string | undefined): Promise<number> {
+/** Decompress `src` according to the layer media type and apply it as snapshot `l.chainId` (committed once `ready` settles). */
+export async function applyFrom(svc: ImageService, src: Readable, l: { mediaType: string; chainId: string; diffId: string }, parent: string | undefined,
+  ready?: Promise<unknown>): Promise<number> {
   const c: Compression | undefined = compressionOf(l.mediaType);
+  const opts = ready ? { ready } : {};
+  // gzip goes to the snapshotter as is: its extractor inflates (and hashes) it out of this process
+  // (through a PassThrough taken now: `src` may be flowing into the content store already)
+  if (c === 'gzip') {
+    const pass = new PassThrough({ highWaterMark: 1 << 20 });
+    src.on('error', (e) => pass.destroy(e));
+    return (await svc.d.snapshots.apply(l.chainId, parent, src.pipe(pass), l.diffId, { ...opts, gzip: true })).size;
+  }
   let stream: Readable;
   if (c) {
     const d = decompressor(c);
@@ -262,12 +285,8 @@ export async function applyFrom(svc: ImageService, src: Readable, l: { mediaType
     const { autoDecompress } = await import('./compress.js');
     stream = autoDecompress(src);
   }
-  let n = 0;
-  const counter = new Transform({ transform(chunk: Buffer, _e, cb) { n += chunk.length; cb(null, chunk); } });
-  stream.on('error', (e) => counter.destroy(e));
-  const r = await svc.d.snapshots.apply(l.chainId, parent, stream.pipe(counter), l.diffId);
-  if (r.diffId && r.diffId !== l.diffId) throw new BerthError('ERR_DIGEST_MISMATCH', `layer diff ID mismatch: expected ${l.diffId}, got ${r.diffId}`);
-  return n || r.size;
+  const r = await svc.d.snapshots.apply(l.chainId, parent, stream, l.diffId, opts);
+  return r.size;
 }
 
 /** Uncompressed size of a layer already present: from any image record that has it, else by snapshot usage. */

@@ -1,5 +1,4 @@
 // Image endpoints. Handlers parse, call the engine, write — nothing else.
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../../errors/index.js';
 import type { Ctx } from '../context.js';
@@ -40,22 +39,13 @@ async function create(ctx: Ctx): Promise<void> {
     return;
   }
   if (fromSrc) {
-    let src: Readable;
-    if (fromSrc === '-') src = ctx.req;
-    else {
-      let u: URL;
-      try { u = new URL(fromSrc.includes('://') ? fromSrc : `http://${fromSrc}`); } catch { throw new BerthError('ERR_INVALID_ARGUMENT', `invalid import source: ${fromSrc}`); }
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BerthError('ERR_INVALID_ARGUMENT', `invalid import source: ${fromSrc}`);
-      const resp = await fetch(u);
-      if (!resp.ok || !resp.body) throw new BerthError('ERR_INVALID_ARGUMENT', `failed to fetch ${fromSrc}: HTTP ${resp.status}`);
-      p.write({ status: 'Downloading from ' + u.toString() });
-      src = Readable.fromWeb(resp.body as import('node:stream/web').ReadableStream);
-    }
+    const opts = {
+      repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, changes: ctx.query.getAll('changes'),
+      message: ctx.q('message') || undefined, platform: ctx.q('platform') || undefined, source: fromSrc,
+    };
     try {
-      await ctx.engine.importImage(src, {
-        repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, changes: ctx.query.getAll('changes'),
-        message: ctx.q('message') || undefined, platform: ctx.q('platform') || undefined, source: fromSrc,
-      }, p.write);
+      if (fromSrc === '-') await ctx.engine.importImage(ctx.req, opts, p.write);
+      else await ctx.engine.importImageFromUrl(fromSrc, opts, p.write);
     } catch (e) { p.fail(e); }
     p.end();
     return;

@@ -6,11 +6,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, errors } from '../../errors/index.js';
 import { assertDigest, DigestStream, splitDigest } from '../../util/digest.js';
 import { exists, fsyncDir, readJson, removeTree, writeJsonAtomic } from '../../util/fs.js';
-import { extractTar, type ApplyResult } from './extract.js';
+import { extractTar, markTopDir, type ApplyResult } from './extract.js';
 
 export { extractTar, helperPath } from './extract.js';
 export type { ApplyResult, ExtractOptions, UnpackStats } from './extract.js';
@@ -26,6 +27,19 @@ export function chainIds(diffIds: string[]): string[] {
   return out;
 }
 
+/** Options of Snapshotter.apply. */
+export interface ApplyOptions {
+  /**
+   * Settles when the snapshot may be committed: extraction starts at once, but the rename into
+   * place waits for it (and the parent is checked only then). A pull passes "parent committed and
+   * blob digest verified", so layers unpack concurrently while commits stay in chain order.
+   * A rejection discards the extracted tree and is rethrown.
+   */
+  ready?: Promise<unknown>;
+  /** `tar` is gzip-compressed (diff ID and size are still those of the tar inside) */
+  gzip?: boolean;
+}
+
 export interface SnapshotInfo {
   chainId: string;
   parent?: string;
@@ -36,9 +50,11 @@ export interface SnapshotInfo {
 
 const HEX = /^[a-f0-9]{64}$/;
 
-async function drain(tar: Readable): Promise<{ diffId: string; size: number }> {
+async function drain(tar: Readable, gzip: boolean): Promise<{ diffId: string; size: number }> {
   const ds = new DigestStream('sha256');
-  await pipeline(tar, ds, new Writable({ write(_c, _e, cb) { cb(); } }));
+  const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+  if (gzip) await pipeline(tar, createGunzip(), ds, sink);
+  else await pipeline(tar, ds, sink);
   return { diffId: ds.digest(), size: ds.bytes };
 }
 
@@ -60,6 +76,7 @@ export class Snapshotter {
   /** Creates the root and sweeps half-extracted or half-removed snapshots left by a crash. */
   async init(): Promise<void> {
     await fsp.mkdir(this.root, { recursive: true, mode: 0o700 });
+    await markTopDir(this.root);
     for (const name of await fsp.readdir(this.root)) {
       const p = join(this.root, name);
       if (name.startsWith('.tmp-') || name.includes('-removing-')) {
@@ -119,17 +136,19 @@ export class Snapshotter {
    * against `expectedDiffId` and the chain ID against parent + diff ID; on mismatch nothing is kept
    * (ERR_DIGEST_MISMATCH). An existing snapshot is not unpacked again: the input is drained.
    */
-  async apply(chainId: string, parent: string | undefined, tar: Readable, expectedDiffId?: string): Promise<ApplyResult> {
+  async apply(chainId: string, parent: string | undefined, tar: Readable, expectedDiffId?: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
     this.hex(chainId);
     if (parent !== undefined) this.hex(parent);
     if (expectedDiffId !== undefined) assertDigest(expectedDiffId);
+    // awaited only after the extraction: an early rejection must not count as unhandled meanwhile
+    opts.ready?.catch(() => {});
     for (;;) {
       const cur = this.inflight.get(chainId);
       if (cur) {
         await cur.catch(() => undefined);
         continue;
       }
-      const job = this.applyOnce(chainId, parent, tar, expectedDiffId);
+      const job = this.applyOnce(chainId, parent, tar, expectedDiffId, opts);
       this.inflight.set(chainId, job);
       try {
         return await job;
@@ -139,14 +158,16 @@ export class Snapshotter {
     }
   }
 
-  private async applyOnce(chainId: string, parent: string | undefined, tar: Readable, expectedDiffId?: string): Promise<ApplyResult> {
+  private async applyOnce(chainId: string, parent: string | undefined, tar: Readable, expectedDiffId: string | undefined, opts: ApplyOptions): Promise<ApplyResult> {
+    const { ready } = opts;
     const existing = await this.info(chainId);
     if (existing) {
-      const got = await drain(tar);
+      const got = await drain(tar, opts.gzip === true);
       if (expectedDiffId !== undefined && got.diffId !== expectedDiffId) throw mismatch(expectedDiffId, got.diffId);
+      await ready;
       return { diffId: existing.diffId, size: existing.size };
     }
-    if (parent !== undefined && !(await this.has(parent))) {
+    if (parent !== undefined && ready === undefined && !(await this.has(parent))) {
       tar.destroy();
       throw errors.notFound(`parent snapshot ${parent} does not exist`);
     }
@@ -156,11 +177,15 @@ export class Snapshotter {
     try {
       await fsp.mkdir(join(tmp, 'fs'), { mode: 0o755 });
       this.unpacked++;
-      const res = await extractTar(join(tmp, 'fs'), tar, { mode: 'overlay', sync: true, ...this.limits });
+      const res = await extractTar(join(tmp, 'fs'), tar, { mode: 'overlay', sync: true, gzip: opts.gzip === true, ...this.limits });
       if (expectedDiffId !== undefined && res.diffId !== expectedDiffId) throw mismatch(expectedDiffId, res.diffId);
       const [want] = chainIds(parent === undefined ? [res.diffId] : [parent, res.diffId]).slice(-1);
       if (want !== chainId) {
         throw new BerthError('ERR_DIGEST_MISMATCH', `failed to register layer: chain ID mismatch: expected ${chainId}, got ${want}`);
+      }
+      if (ready !== undefined) {
+        await ready;
+        if (parent !== undefined && !(await this.has(parent))) throw errors.notFound(`parent snapshot ${parent} does not exist`);
       }
       const info: SnapshotInfo = { chainId, diffId: res.diffId, size: res.size, created: new Date().toISOString() };
       if (parent !== undefined) info.parent = parent;
