@@ -41,6 +41,10 @@ const events = () => import('./commands/events.js');
 const daemon = () => import('./commands/daemon.js');
 const registry = () => import('./commands/registry.js');
 const ctr = () => import('./commands/containers.js');
+const ctrIo = () => import('./commands/container-io.js');
+const ctrExtra = () => import('./commands/container-extra.js');
+const cp = () => import('./commands/cp.js');
+const stats = () => import('./commands/stats.js');
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'images', summary: 'List images', load: images, common: true },
@@ -107,6 +111,20 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'container unpause', summary: 'Unpause all processes within one or more containers', load: ctr, export: 'unpause' },
   { name: 'port', summary: 'List port mappings or a specific mapping for the container', load: ctr, export: 'port' },
   { name: 'container port', summary: 'List port mappings or a specific mapping for the container', load: ctr, export: 'port' },
+  { name: 'attach', summary: 'Attach local standard input, output, and error streams to a running container', load: ctrIo, export: 'attach' },
+  { name: 'container attach', summary: 'Attach local standard input, output, and error streams to a running container', load: ctrIo, export: 'attach' },
+  { name: 'stats', summary: 'Display a live stream of container(s) resource usage statistics', load: stats },
+  { name: 'container stats', summary: 'Display a live stream of container(s) resource usage statistics', load: stats },
+  { name: 'cp', summary: 'Copy files/folders between a container and the local filesystem', load: cp },
+  { name: 'container cp', summary: 'Copy files/folders between a container and the local filesystem', load: cp },
+  { name: 'commit', summary: "Create a new image from a container's changes", load: ctrExtra, export: 'commit' },
+  { name: 'container commit', summary: "Create a new image from a container's changes", load: ctrExtra, export: 'commit' },
+  { name: 'export', summary: "Export a container's filesystem as a tar archive", load: ctrIo, export: 'exportCmd' },
+  { name: 'container export', summary: "Export a container's filesystem as a tar archive", load: ctrIo, export: 'exportCmd' },
+  { name: 'diff', summary: "Inspect changes to files or directories on a container's filesystem", load: ctrExtra, export: 'diff' },
+  { name: 'container diff', summary: "Inspect changes to files or directories on a container's filesystem", load: ctrExtra, export: 'diff' },
+  { name: 'update', summary: 'Update configuration of one or more containers', load: ctrExtra, export: 'update' },
+  { name: 'container update', summary: 'Update configuration of one or more containers', load: ctrExtra, export: 'update' },
   { name: 'container inspect', summary: 'Display detailed information on one or more containers', load: inspect, export: 'containerInspect' },
   { name: 'container prune', summary: 'Remove all stopped containers', load: ctr, export: 'prune' },
   { name: 'registry serve', summary: 'Serve an OCI distribution registry', load: registry },

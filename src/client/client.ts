@@ -5,7 +5,7 @@ import { BerthError } from '../errors/index.js';
 import { ProgressStream } from './progress.js';
 import { Transport, resolveHost, encodeFilters, encodeRegistryAuth, nameSegment, jsonValues, type HostSource } from './transport.js';
 import type {
-  AuthConfig, AuthResponse, DiskUsage, DistributionInspect, EventMessage, EventsOptions, FiltersInput, HistoryItem,
+  AuthConfig, AuthResponse, CommitOptions, ContainerChange, ContainerPathStat, ContainerStatsSample, ContainerUpdate, DiskUsage, DistributionInspect, EventMessage, EventsOptions, FiltersInput, HistoryItem,
   ImageDeleteItem, ImageInspect, ImagePruneResponse, ImageSummary, ImportOptions, ListImagesOptions, LoadOptions,
   PingResult, PullOptions, PushOptions, RemoveImageOptions, SystemInfo, SystemVersion,
 } from './types.js';
@@ -205,6 +205,85 @@ export class Client {
       path: `/distribution/${nameSegment(name)}/json`,
       headers: { 'X-Registry-Auth': encodeRegistryAuth(opts.auth) },
     });
+  }
+
+  // ---- containers ---------------------------------------------------------------------------
+
+  /** Stat a path inside a container (HEAD /archive); rejects with a 404 BerthError when it is absent. */
+  async statContainerPath(id: string, path: string): Promise<ContainerPathStat> {
+    const res = await this.transport.empty({ method: 'HEAD', path: `/containers/${encodeURIComponent(id)}/archive`, query: { path } });
+    return pathStatHeader(res.headers['x-docker-container-path-stat']);
+  }
+
+  /** A tar of `path` in the container (its basename is the top entry) and the stat of `path`. */
+  async getContainerArchive(id: string, path: string): Promise<{ stat: ContainerPathStat; tar: Readable }> {
+    const res = await this.transport.request({ path: `/containers/${encodeURIComponent(id)}/archive`, query: { path } });
+    return { stat: pathStatHeader(res.headers['x-docker-container-path-stat']), tar: res };
+  }
+
+  /** Extract a tar stream into the directory `path` of the container. */
+  async putContainerArchive(id: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
+    await this.transport.empty({
+      method: 'PUT', path: `/containers/${encodeURIComponent(id)}/archive`,
+      query: { path, noOverwriteDirNonDir: opts.noOverwriteDirNonDir || undefined, copyUIDGID: opts.copyUIDGID || undefined },
+      headers: { 'Content-Type': 'application/x-tar' },
+      body: tar,
+    });
+  }
+
+  /** The container's whole filesystem as a tar stream. */
+  exportContainer(id: string): Promise<Readable> {
+    return this.transport.request({ path: `/containers/${encodeURIComponent(id)}/export` });
+  }
+
+  /** Changes to the container's filesystem relative to its image (null when none). */
+  containerChanges(id: string): Promise<ContainerChange[] | null> {
+    return this.transport.json({ path: `/containers/${encodeURIComponent(id)}/changes` });
+  }
+
+  /** Create an image from a container; resolves with the new image ID. */
+  commit(container: string, opts: CommitOptions = {}): Promise<{ Id: string }> {
+    return this.transport.json({
+      method: 'POST', path: '/commit',
+      query: {
+        container, repo: opts.repo, tag: opts.tag, comment: opts.comment, author: opts.author,
+        changes: opts.changes?.length ? opts.changes : undefined, pause: opts.pause === undefined ? undefined : opts.pause,
+      },
+    });
+  }
+
+  /** Change resource limits or the restart policy of a container. */
+  updateContainer(id: string, update: ContainerUpdate): Promise<{ Warnings: string[] | null }> {
+    return this.transport.json({ method: 'POST', path: `/containers/${encodeURIComponent(id)}/update`, json: update });
+  }
+
+  /** One stats sample (the daemon fills precpu_stats unless oneShot). */
+  containerStats(id: string, opts: { oneShot?: boolean; signal?: AbortSignal } = {}): Promise<ContainerStatsSample> {
+    return this.transport.json({ path: `/containers/${encodeURIComponent(id)}/stats`, query: { stream: false, 'one-shot': opts.oneShot || undefined }, signal: opts.signal });
+  }
+
+  /** Stats samples as the daemon produces them (about one a second) until the signal aborts. */
+  async *streamContainerStats(id: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<ContainerStatsSample> {
+    const res = await this.transport.request({ path: `/containers/${encodeURIComponent(id)}/stats`, query: { stream: true }, signal: opts.signal });
+    try {
+      yield* jsonValues<ContainerStatsSample>(res);
+    } catch (e) {
+      if ((e as Error).name === 'AbortError' || opts.signal?.aborted) return;
+      throw e;
+    } finally {
+      res.destroy();
+    }
+  }
+}
+
+/** Decode the base64 JSON X-Docker-Container-Path-Stat header. */
+function pathStatHeader(v: string | string[] | undefined): ContainerPathStat {
+  const raw = Array.isArray(v) ? v[0] : v;
+  if (!raw) throw new BerthError('ERR_INTERNAL', 'the daemon sent no X-Docker-Container-Path-Stat header');
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as ContainerPathStat;
+  } catch {
+    throw new BerthError('ERR_INTERNAL', 'unable to decode container path stat header');
   }
 }
 

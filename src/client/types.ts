@@ -302,3 +302,67 @@ export interface DiskUsage {
   BuildCacheUsage?: { ActiveCount?: number; TotalCount?: number; Reclaimable?: number; TotalSize?: number; Items?: unknown[] };
   [k: string]: unknown;
 }
+
+// ---- containers ---------------------------------------------------------------------------------
+
+/** X-Docker-Container-Path-Stat of the archive endpoints (mode carries Go's os.FileMode bits). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** One entry of GET /containers/{id}/changes: Kind 0 modified, 1 added, 2 deleted. */
+export interface ContainerChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
+
+/** Fields of GET /containers/{id}/stats the CLI reads (cgroup v1 and v2 shapes). */
+export interface ContainerStatsSample {
+  read: string;
+  preread?: string;
+  id: string;
+  name: string;
+  pids_stats?: { current?: number; limit?: number };
+  blkio_stats?: { io_service_bytes_recursive?: { major: number; minor: number; op: string; value: number }[] | null };
+  cpu_stats?: CpuStats;
+  precpu_stats?: CpuStats;
+  memory_stats?: { usage?: number; max_usage?: number; limit?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number; [k: string]: number }>;
+  [k: string]: unknown;
+}
+
+export interface CpuStats {
+  cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode?: number; usage_in_usermode?: number };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+}
+
+/** POST /containers/{id}/update body (a subset of HostConfig). */
+export interface ContainerUpdate {
+  Memory?: number;
+  MemorySwap?: number;
+  MemoryReservation?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  PidsLimit?: number;
+  BlkioWeight?: number;
+  RestartPolicy?: { Name: string; MaximumRetryCount?: number };
+}
+
+export interface CommitOptions {
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  /** Dockerfile instructions applied to the image config ("ENV A=1"). */
+  changes?: string[];
+  pause?: boolean;
+}

@@ -1,9 +1,11 @@
 // The `berth` CLI's container commands against the daemon: run (--rm, -d, -i), exit codes, ps,
-// logs, exec, stop, rm.
+// logs, exec, stop, rm, cp, diff, export, commit, update, stats, attach, sizes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
+import tar from 'tar-stream';
 import { fileURLToPath } from 'node:url';
 import { missing, setup, uniq, type Env, type Run } from './harness.js';
 
@@ -17,12 +19,16 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const fromDist = here.includes(`${'/'}dist${'/'}`);
 const repo = resolve(here, fromDist ? '../../..' : '../..');
 
-function berth(args: string[], input?: string): Promise<Run> {
+function spawnBerth(args: string[]) {
   const argv = fromDist
     ? [join(repo, 'bin/berth'), ...args]
     : ['--import', 'tsx', join(repo, 'test/containers/berth-entry.ts'), ...args];
+  return spawn(process.execPath, argv, { cwd: repo, env: { ...process.env, BERTH_HOST: env.host, DOCKER_HOST: env.host }, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function berth(args: string[], input?: string | Buffer): Promise<Run> {
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, argv, { cwd: repo, env: { ...process.env, BERTH_HOST: env.host, DOCKER_HOST: env.host }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const c = spawnBerth(args);
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -73,6 +79,156 @@ test('berth run -d, ps, logs, exec, stop, rm', { skip }, async () => {
   }
 });
 
+/** A tar of one file, for `berth cp - CONTAINER:DIR`. */
+async function oneFileTar(name: string, body: string): Promise<Buffer> {
+  const pack = tar.pack();
+  pack.entry({ name, mode: 0o644 }, body);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+test('berth cp both ways, symlink escapes, diff, export, commit', { skip }, async () => {
+  const name = uniq('bcp');
+  const work = await fsp.mkdtemp(join(env.work, 'cp-'));
+  const outside = join(work, 'outside');
+  await fsp.mkdir(outside);
+  await fsp.writeFile(join(outside, 'secret'), 'host secret\n');
+  const committed = `berth-test/committed-${process.pid}:1`;
+  try {
+    assert.equal((await berth(['run', '-d', '--name', name, env.image, 'sleep', '600'])).code, 0);
+    // An absolute link with enough '..' to reach the host's root if it were followed outside.
+    const setup = await berth(['exec', name, 'sh', '-c', `mkdir -p /data/sub && echo inside > /data/sub/f && busybox ln -s /../../../../../../..${outside} /data/esc`]);
+    assert.equal(setup.code, 0, setup.stderr);
+
+    // container → host: a directory into a new path, a file to stdout as tar.
+    const out = await berth(['cp', `${name}:/data`, join(work, 'copy')]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(await fsp.readFile(join(work, 'copy/sub/f'), 'utf8'), 'inside\n');
+    assert.equal((await fsp.lstat(join(work, 'copy/esc'))).isSymbolicLink(), true);
+    const toStdout = await berth(['cp', `${name}:/data/sub/f`, '-']);
+    assert.equal(toStdout.code, 0, toStdout.stderr);
+    assert.ok(toStdout.stdout.startsWith('f\0') && toStdout.stdout.includes('inside\n'));
+
+    // host → container: a file into a directory, a directory to a new name, a tar on stdin.
+    await fsp.writeFile(join(work, 'hostfile'), 'from host\n');
+    await fsp.mkdir(join(work, 'hostdir/deep'), { recursive: true });
+    await fsp.writeFile(join(work, 'hostdir/deep/g'), 'deep\n');
+    assert.equal((await berth(['cp', join(work, 'hostfile'), `${name}:/data/`])).code, 0);
+    assert.equal((await berth(['cp', join(work, 'hostdir'), `${name}:/data/newdir`])).code, 0);
+    const piped = await berth(['cp', '-', `${name}:/data`], await oneFileTar('piped', 'through stdin\n'));
+    assert.equal(piped.code, 0, piped.stderr);
+    const cat = await berth(['exec', name, 'cat', '/data/hostfile', '/data/newdir/deep/g', '/data/piped']);
+    assert.equal(cat.stdout, 'from host\ndeep\nthrough stdin\n', cat.stderr);
+
+    // docker's errors for impossible copies.
+    const dirToFile = await berth(['cp', `${name}:/data`, join(work, 'hostfile')]);
+    assert.equal(dirToFile.code, 1);
+    assert.equal(dirToFile.stderr, 'cannot copy directory\n');
+    const both = await berth(['cp', `${name}:/a`, `${name}:/b`]);
+    assert.equal(both.stderr, 'copying between containers is not supported\n');
+
+    // The link is resolved inside the container: the host's file is neither read nor written.
+    const steal = await berth(['cp', `${name}:/data/esc/secret`, join(work, 'stolen')]);
+    assert.equal(steal.code, 1);
+    assert.match(steal.stderr, /Could not find the file/);
+    assert.equal(existsSync(join(work, 'stolen')), false);
+    await berth(['cp', join(work, 'hostfile'), `${name}:/data/esc/planted`]);
+    assert.deepEqual(await fsp.readdir(outside), ['secret']);
+
+    const diff = await berth(['diff', name]);
+    assert.equal(diff.code, 0, diff.stderr);
+    const lines = diff.stdout.split('\n');
+    for (const l of ['A /data', 'A /data/sub/f', 'A /data/hostfile', 'A /data/newdir/deep/g']) assert.ok(lines.includes(l), `${l} in:\n${diff.stdout}`);
+
+    const tarFile = join(work, 'export.tar');
+    const exp = await berth(['export', '-o', tarFile, name]);
+    assert.equal(exp.code, 0, exp.stderr);
+    const listing = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.replace(/^\.\//, ''));
+    for (const p of ['bin/busybox', 'data/sub/f', 'data/piped']) assert.ok(listing.includes(p), `${p} in export`);
+
+    const commit = await berth(['commit', '-c', 'ENV COMMITTED=yes', '-m', 'from the test', name, committed]);
+    assert.equal(commit.code, 0, commit.stderr);
+    assert.match(commit.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const fromImage = await berth(['run', '--rm', committed, 'sh', '-c', 'cat /data/sub/f; echo $COMMITTED']);
+    assert.equal(fromImage.stdout, 'inside\nyes\n', fromImage.stderr);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', committed]);
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+});
+
+test('berth update, stats --no-stream, ps -s, inspect -s', { skip }, async () => {
+  const name = uniq('bupd');
+  try {
+    assert.equal((await berth(['run', '-d', '--name', name, env.image, 'sleep', '600'])).code, 0);
+    const up = await berth(['update', '--memory', '64m', '--pids-limit', '77', '--restart', 'on-failure:3', name]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(up.stdout, `${name}\n`);
+    const insp = await berth(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', name]);
+    assert.equal(insp.stdout, '67108864 77 on-failure:3\n', insp.stderr);
+    const none = await berth(['update', name]);
+    assert.equal(none.code, 1);
+    assert.equal(none.stderr, 'you must provide one or more flags when using this command\n');
+    const missing = await berth(['update', '--cpus', '1', 'no-such-container-x']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error response from daemon: No such container: no-such-container-x\n$/);
+
+    const table = await berth(['stats', '--no-stream', name]);
+    assert.equal(table.code, 0, table.stderr);
+    const [head, row, extra] = table.stdout.split('\n');
+    assert.match(head!, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+    // The new memory limit shows as the limit; sleep is the one process.
+    assert.match(row!, new RegExp(`^[0-9a-f]{12}\\s+${name}\\s+\\d+\\.\\d\\d%\\s+[\\d.]+[KMG]?i?B / 64MiB\\s+\\d+\\.\\d\\d%\\s+\\S+ / \\S+\\s+\\S+ / \\S+\\s+1$`));
+    assert.equal(extra, '');
+    const json = await berth(['container', 'stats', '--no-stream', '--format', 'json', name]);
+    const obj = JSON.parse(json.stdout) as Record<string, string>;
+    assert.deepEqual(Object.keys(obj), ['BlockIO', 'CPUPerc', 'Container', 'ID', 'MemPerc', 'MemUsage', 'Name', 'NetIO', 'PIDs']);
+    assert.equal(obj.Name, name);
+    const gone = await berth(['stats', '--no-stream', name, 'no-such-container-x']);
+    assert.equal(gone.code, 1);
+
+    await berth(['exec', name, 'sh', '-c', 'echo 0123456789 > /tmp/ten']);
+    const sizes = await berth(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', name]);
+    const [rw, rootfs] = sizes.stdout.trim().split(' ').map(Number);
+    assert.ok(rw! >= 11 && rootfs! > rw!, sizes.stdout);
+    const ps = await berth(['ps', '-s', '--filter', `name=${name}`]);
+    assert.match(ps.stdout.split('\n')[0]!, /NAMES\s+SIZE$/);
+    assert.match(ps.stdout.split('\n')[1]!, /[\d.]+[kMG]?B \(virtual [\d.]+[kMG]?B\)$/);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('berth attach: the running container\'s output, then its exit code', { skip }, async () => {
+  const name = uniq('batt');
+  try {
+    const run = await berth(['run', '-d', '--name', name, env.image, 'sh', '-c', 'while [ ! -f /tmp/stop ]; do echo tick; sleep 0.1; done; echo bye; echo gone >&2; exit 7']);
+    assert.equal(run.code, 0, run.stderr);
+    const c = spawnBerth(['attach', name]);
+    c.stdin.end();
+    let stdout = '';
+    let stderr = '';
+    let stopped = false;
+    const closed = new Promise<number>((res) => c.on('close', (code) => res(code ?? -1)));
+    c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    c.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      // Attached (output arrives): now let the container finish.
+      if (!stopped && stdout.includes('tick\n')) { stopped = true; void berth(['exec', name, 'touch', '/tmp/stop']); }
+    });
+    assert.equal(await closed, 7, stderr);
+    assert.ok(stdout.endsWith('tick\nbye\n'), stdout);
+    assert.equal(stderr, 'gone\n');
+    const again = await berth(['attach', name]);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, 'You cannot attach to a stopped container, start it first\n');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
 test('berth run resource and security flags reach the container', { skip }, async () => {
   const r = await berth(['run', '--rm', '--ulimit', 'nofile=100:200', '--shm-size', '16m', '--sysctl', 'net.ipv4.ip_forward=1',
     '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', '--add-host', 'foo:1.2.3.4',

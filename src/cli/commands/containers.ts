@@ -4,10 +4,11 @@ import { promises as fsp } from 'node:fs';
 import type { FlagSpec, FlagValues } from '../args.js';
 import { cliError } from '../args.js';
 import { flag, type Command, type Context } from '../command.js';
+import { RESOURCE_FLAGS } from '../resource-flags.js';
 import type { Client } from '../../client/client.js';
 import { isBerthError } from '../../errors/index.js';
 import { renderRows, type Row } from '../format/output.js';
-import { ellipsis, humanSize, shortId } from '../format/human.js';
+import { ellipsis, humanSize, shortId, since } from '../format/human.js';
 import { demux, hijack } from './hijack.js';
 
 type Json = Record<string, unknown>;
@@ -34,12 +35,7 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'restart', type: 'string', valueName: 'string', description: 'Restart policy to apply when a container exits', default: 'no' },
   { long: 'init', type: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
   { long: 'label', short: 'l', type: 'list', valueName: 'list', description: 'Set meta data on a container' },
-  { long: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: 'Memory limit' },
-  { long: 'cpus', type: 'string', valueName: 'decimal', description: 'Number of CPUs' },
-  { long: 'pids-limit', type: 'int', valueName: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
-  { long: 'memory-swap', type: 'string', valueName: 'bytes', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
-  { long: 'cpu-shares', short: 'c', type: 'int', valueName: 'int', description: 'CPU shares (relative weight)' },
-  { long: 'cpuset-cpus', type: 'string', valueName: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  ...RESOURCE_FLAGS,
   { long: 'ulimit', type: 'list', valueName: 'ulimit', description: 'Ulimit options' },
   { long: 'shm-size', type: 'string', valueName: 'bytes', description: 'Size of /dev/shm' },
   { long: 'sysctl', type: 'list', valueName: 'map', description: 'Sysctl options' },
@@ -149,6 +145,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   }
   const tty = flag.bool(f, 'tty');
   const interactive = flag.bool(f, 'interactive');
+  const detached = flag.bool(f, 'detach');
   const ep = flag.str(f, 'entrypoint');
   return {
     Image: image,
@@ -162,10 +159,11 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
     ExposedPorts: exposed,
     Tty: tty,
     OpenStdin: interactive,
-    StdinOnce: interactive,
-    AttachStdin: interactive,
-    AttachStdout: true,
-    AttachStderr: true,
+    // Detached (-d): nothing attaches now, so stdin must survive later attach/detach cycles.
+    StdinOnce: interactive && !detached,
+    AttachStdin: interactive && !detached,
+    AttachStdout: !detached,
+    AttachStderr: !detached,
     ...(health ? { Healthcheck: health } : {}),
     ...(flag.str(f, 'stop-signal') ? { StopSignal: flag.str(f, 'stop-signal') } : {}),
     ...(flag.int(f, 'stop-timeout') !== undefined ? { StopTimeout: flag.int(f, 'stop-timeout') } : {}),
@@ -472,13 +470,10 @@ function portsText(ports: Json[]): string {
   return ports.map((p) => (p.PublicPort ? `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
 }
 
-function ago(sec: number): string {
-  const s = Math.max(0, Math.floor(Date.now() / 1000 - sec));
-  if (s < 1) return 'Less than a second ago';
-  if (s < 60) return `${s} seconds ago`;
-  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
-  if (s < 86400 * 2) return `${Math.round(s / 3600)} hours ago`;
-  return `${Math.round(s / 86400)} days ago`;
+/** "19B (virtual 1.98MB)": the writable layer, then with the image. */
+function sizeText(c: Json): string {
+  const rw = humanSize(Number(c.SizeRw ?? 0));
+  return Number(c.SizeRootFs ?? 0) > 0 ? `${rw} (virtual ${humanSize(Number(c.SizeRootFs))})` : rw;
 }
 
 export const ps: Command = {
@@ -499,7 +494,9 @@ export const ps: Command = {
     for (const x of flag.list(f, 'filter')) { const i = x.indexOf('='); (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1)); }
     const limit = flag.bool(f, 'latest') ? 1 : flag.int(f, 'last') ?? -1;
     const list = await t(client).json<Json[]>({ path: '/containers/json', query: {
-      all: flag.bool(f, 'all') || undefined, limit: limit > 0 ? limit : undefined, size: flag.bool(f, 'size') || undefined,
+      all: flag.bool(f, 'all') || undefined, limit: limit > 0 ? limit : undefined,
+      // A template that shows .Size needs the sizes even without --size.
+      size: flag.bool(f, 'size') || /\.Size\b/.test(flag.str(f, 'format') ?? '') || undefined,
       filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
     } });
     const noTrunc = flag.bool(f, 'no-trunc');
@@ -507,16 +504,16 @@ export const ps: Command = {
       ID: noTrunc ? String(c.Id) : shortId(String(c.Id)),
       Image: String(c.Image),
       Command: noTrunc ? `"${String(c.Command)}"` : `"${ellipsis(String(c.Command), 20)}"`,
-      RunningFor: ago(Number(c.Created)),
+      RunningFor: since(Number(c.Created)),
       CreatedAt: new Date(Number(c.Created) * 1000).toISOString(),
       Status: String(c.Status),
       State: String(c.State),
       Ports: portsText((c.Ports as Json[]) ?? []),
       Names: ((c.Names as string[]) ?? []).map((n) => n.replace(/^\//, '')).join(','),
-      Size: c.SizeRw !== undefined ? humanSize(Number(c.SizeRw)) : '0B',
+      Size: sizeText(c),
       Labels: Object.entries((c.Labels as Record<string, string>) ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
     }));
-    const def = flag.bool(f, 'quiet') ? '{{.ID}}' : 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+    const def = flag.bool(f, 'quiet') ? '{{.ID}}' : `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${flag.bool(f, 'size') ? '\t{{.Size}}' : ''}`;
     ctx.out(renderRows(flag.bool(f, 'quiet') ? undefined : flag.str(f, 'format'), def, PS_HEADERS, rows));
   },
 };

@@ -10,7 +10,8 @@ export type Row = Record<string, string>;
  * Returns the text to print (with a trailing newline when non-empty).
  */
 export function renderRows(format: string | undefined, defaultFormat: string, headers: Row, rows: Row[]): string {
-  const f = format && format.trim() !== '' ? format : defaultFormat;
+  // "table" alone means the default table, as in docker.
+  const f = format && format.trim() !== '' && format.trim() !== 'table' ? format : defaultFormat;
   // Go marshals the row map with sorted keys.
   if (f.trim() === 'json') return rows.map((r) => goJson(Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]))) + '\n').join('');
   const { table, format: body } = preformat(f);

@@ -9,6 +9,7 @@ import tar from 'tar-stream';
 import { errors } from '../../errors/index.js';
 import { runCommand } from '../../runtime/exec-util.js';
 import type { ContainerStats } from '../../runtime/index.js';
+import { resolveInRoot } from '../../util/in-root.js';
 import type { ContainerRecord } from './types.js';
 import type { ContainerService } from './service.js';
 
@@ -87,33 +88,6 @@ async function withRootfs<T>(svc: ContainerService, c: ContainerRecord, fn: (roo
   return svc.withRootfs(c, fn);
 }
 
-/** Resolve `p` inside `root` without leaving it: symlinks are followed as if chrooted. */
-export async function resolveInRoot(root: string, p: string, followLast = true): Promise<string> {
-  const parts = posix.normalize('/' + p).split('/').filter(Boolean);
-  let cur = '/';
-  let hops = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (part === '..') { cur = posix.dirname(cur); continue; }
-    const next = posix.join(cur, part);
-    const last = i === parts.length - 1;
-    const st = await fsp.lstat(join(root, next)).catch(() => undefined);
-    if (st?.isSymbolicLink() && (!last || followLast)) {
-      if (++hops > 40) throw errors.invalid(`too many levels of symbolic links: ${p}`);
-      const target = await fsp.readlink(join(root, next));
-      const rest = parts.slice(i + 1);
-      const base = target.startsWith('/') ? [] : cur.split('/').filter(Boolean);
-      const np = [...base, ...target.split('/').filter(Boolean), ...rest];
-      parts.splice(0, parts.length, ...np);
-      cur = '/';
-      i = -1;
-      continue;
-    }
-    cur = next;
-  }
-  return join(root, cur);
-}
-
 export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 
 /** Go's os.FileMode bits from a unix mode (what docker cp's stat header carries). */
@@ -151,25 +125,32 @@ export async function archiveGet(svc: ContainerService, ref: string, path: strin
     const pack = tar.pack();
     const base = posix.basename(path.replace(/\/\.?$/, '')) || '.';
     const done = pipeline(pack, out);
-    await packTree(pack, full, base);
-    pack.finalize();
+    // A client that goes away mid-download ends the pipeline early: stop packing, never crash.
+    done.catch(() => {});
+    try {
+      await packTree(pack, full, base);
+      pack.finalize();
+    } catch (e) {
+      pack.destroy(e as Error);
+    }
     await done;
   });
 }
 
 async function packTree(pack: tar.Pack, full: string, name: string): Promise<void> {
+  if (pack.destroyed) throw new Error('archive stream closed');
   const st = await fsp.lstat(full);
   const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
   if (st.isDirectory()) {
-    pack.entry({ ...common, type: 'directory' });
+    addEntry(pack, { ...common, type: 'directory' });
     for (const e of (await fsp.readdir(full)).sort()) await packTree(pack, join(full, e), `${name}/${e}`);
   } else if (st.isSymbolicLink()) {
-    pack.entry({ ...common, type: 'symlink', linkname: await fsp.readlink(full) });
+    addEntry(pack, { ...common, type: 'symlink', linkname: await fsp.readlink(full) });
   } else if (st.isFile()) {
     // O_NOFOLLOW: the file could have been swapped for a symlink since lstat.
     const fh = await fsp.open(full, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      const entry = pack.entry({ ...common, type: 'file', size: st.size });
+      const entry = addEntry(pack, { ...common, type: 'file', size: st.size });
       const buf = Buffer.alloc(65536);
       let left = st.size;
       let pos = 0;
@@ -179,13 +160,41 @@ async function packTree(pack: tar.Pack, full: string, name: string): Promise<voi
         pos += bytesRead;
         left -= bytesRead;
         // Copy: the buffer is reused for the next read.
-        if (!entry.write(Buffer.from(buf.subarray(0, bytesRead)))) await new Promise<void>((r) => entry.once('drain', () => r()));
+        if (!entry.write(Buffer.from(buf.subarray(0, bytesRead)))) await entryEvent(pack, entry, 'drain');
       }
       // The file shrank meanwhile: pad so the tar stays well-formed.
       if (left > 0) entry.write(Buffer.alloc(left));
-      await new Promise<void>((resolve, reject) => { entry.once('error', (e: Error) => reject(e)); entry.once('finish', () => resolve()); (entry as NodeJS.WritableStream).end(); });
+      const finished = entryEvent(pack, entry, 'finish');
+      (entry as NodeJS.WritableStream).end();
+      await finished;
     } finally { await fh.close(); }
   }
+}
+
+/**
+ * Add an entry whose failure is observed through the pack (entryEvent): when the client goes
+ * away the pack tears its entries down with an error nobody else listens for.
+ */
+function addEntry(pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0]): NodeJS.WritableStream {
+  const entry = pack.entry(header);
+  entry.on('error', () => {});
+  return entry;
+}
+
+/** Wait for `ev` on a tar entry; fails instead of hanging when the archive stream was torn down. */
+function entryEvent(pack: tar.Pack, entry: NodeJS.EventEmitter, ev: 'drain' | 'finish'): Promise<void> {
+  if (pack.destroyed) return Promise.reject(new Error('archive stream closed'));
+  return new Promise<void>((resolve, reject) => {
+    const done = (e?: Error) => {
+      pack.off('close', onClose); entry.off(ev, onEvent); entry.off('error', done);
+      if (e) reject(e); else resolve();
+    };
+    const onClose = () => done(new Error('archive stream closed'));
+    const onEvent = () => done();
+    pack.once('close', onClose);
+    entry.once(ev, onEvent);
+    entry.once('error', done);
+  });
 }
 
 /** PUT /archive: extract a tar into `path` (a directory) inside the container, never escaping it. */

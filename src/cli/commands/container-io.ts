@@ -1,0 +1,158 @@
+// berth attach and berth export: the container commands that carry a container's streams or its
+// filesystem to this terminal or a file.
+import { createWriteStream, promises as fsp } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { cliError } from '../args.js';
+import { flag, type Command, type Context } from '../command.js';
+import { demux, hijack } from './hijack.js';
+
+const enc = encodeURIComponent;
+
+// ---- attach --------------------------------------------------------------------------------------
+
+const CTRL_PUNCT: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, '_': 31 };
+
+/** Docker's detach-key syntax: comma-separated single characters or ctrl-<key>. */
+export function parseDetachKeys(spec: string): Buffer {
+  const out: number[] = [];
+  for (const k of spec.split(',')) {
+    const m = /^ctrl-(.)$/i.exec(k);
+    const c = m?.[1]!.toLowerCase();
+    if (k.length === 1) out.push(k.charCodeAt(0));
+    else if (c && c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 96);
+    else if (c && c in CTRL_PUNCT) out.push(CTRL_PUNCT[c]!);
+    else throw cliError(`Invalid detach keys (${spec}) provided`);
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * Pass input through, holding back what may be the start of the detach sequence; calls onDetach
+ * once the whole sequence was typed (the sequence itself never reaches the container).
+ */
+export function detachFilter(keys: Buffer, send: (b: Buffer) => void, onDetach: () => void): (d: Buffer) => void {
+  let held = 0;
+  return (d: Buffer) => {
+    const out: number[] = [];
+    for (const byte of d) {
+      if (byte === keys[held]) {
+        if (++held < keys.length) continue;
+        if (out.length) send(Buffer.from(out));
+        onDetach();
+        return;
+      }
+      // Not the sequence after all: release what was held back.
+      out.push(...keys.subarray(0, held));
+      held = byte === keys[0] ? 1 : 0;
+      if (held === 0) out.push(byte);
+    }
+    if (out.length) send(Buffer.from(out));
+  };
+}
+
+const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+export const attach: Command = {
+  usage: 'attach [OPTIONS] CONTAINER',
+  description: 'Attach local standard input, output, and error streams to a running container',
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [
+    { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' },
+    { long: 'no-stdin', type: 'bool', description: 'Do not attach STDIN' },
+    { long: 'sig-proxy', type: 'bool', description: 'Proxy all received signals to the process', default: true },
+  ],
+  async run(ctx, args, f) {
+    const client = await ctx.client();
+    const t = client.transport;
+    const info = await t.json<{ Id: string; State: { Running: boolean; Paused: boolean; Restarting: boolean }; Config: { Tty: boolean; OpenStdin: boolean } }>({ path: `/containers/${enc(args[0]!)}/json` });
+    if (!info.State.Running) throw cliError('You cannot attach to a stopped container, start it first');
+    if (info.State.Paused) throw cliError('You cannot attach to a paused container, unpause it first');
+    if (info.State.Restarting) throw cliError('You cannot attach to a restarting container, wait until it is running');
+    const id = info.Id;
+    const tty = info.Config.Tty;
+    const useStdin = info.Config.OpenStdin && !flag.bool(f, 'no-stdin');
+    const keysSpec = flag.str(f, 'detach-keys');
+    const keys = parseDetachKeys(keysSpec ?? 'ctrl-p,ctrl-q');
+    // The wait goes out first so the exit status of a container that ends right away is not missed.
+    const waitRes = await t.request({ method: 'POST', path: `/containers/${id}/wait` });
+    const status = (async () => { let s = ''; for await (const c of waitRes) s += (c as Buffer).toString(); return (JSON.parse(s || '{}') as { StatusCode?: number }).StatusCode ?? 0; })();
+    status.catch(() => {});
+    const q = `stream=1&stdout=1&stderr=1${useStdin ? '&stdin=1' : ''}${keysSpec ? `&detachKeys=${enc(keysSpec)}` : ''}`;
+    const sock = await hijack(client, `/containers/${id}/attach?${q}`);
+    let detached = false;
+    const streamDone = new Promise<void>((r) => { sock.once('end', () => r()); sock.once('close', () => r()); sock.once('error', () => r()); });
+    if (tty) sock.pipe(ctx.stdout, { end: false });
+    else { demux(sock, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b)); sock.resume(); }
+    const raw = tty && useStdin && ctx.stdin.isTTY === true;
+    const cleanups: (() => void)[] = [];
+    if (raw) { ctx.stdin.setRawMode(true); cleanups.push(() => ctx.stdin.setRawMode(false)); }
+    if (useStdin) {
+      const onData = detachFilter(keys, (b) => { sock.write(b); }, () => { detached = true; sock.destroy(); });
+      ctx.stdin.on('data', onData);
+      ctx.stdin.once('end', () => { if (!sock.destroyed) sock.end(); });
+      cleanups.push(() => { ctx.stdin.off('data', onData); ctx.stdin.pause(); });
+    }
+    if (flag.bool(f, 'sig-proxy') && !tty) {
+      for (const sig of PROXIED_SIGNALS) {
+        const h = () => { void t.empty({ method: 'POST', path: `/containers/${id}/kill`, query: { signal: sig } }).catch(() => {}); };
+        process.on(sig, h);
+        cleanups.push(() => process.off(sig, h));
+      }
+    }
+    if (tty && ctx.stdout.isTTY) {
+      const resize = () => t.empty({ method: 'POST', path: `/containers/${id}/resize`, query: { h: ctx.stdout.rows, w: ctx.stdout.columns } }).then(() => {}, () => {});
+      await resize();
+      const h = () => void resize();
+      ctx.stdout.on('resize', h);
+      cleanups.push(() => ctx.stdout.off('resize', h));
+    }
+    try {
+      await streamDone;
+    } finally {
+      for (const c of cleanups.reverse()) c();
+    }
+    if (detached) {
+      // docker reports a detach this way too (status 1, the container keeps running).
+      waitRes.destroy();
+      ctx.err('read escape sequence\n');
+      return 1;
+    }
+    return status;
+  },
+};
+
+// ---- export --------------------------------------------------------------------------------------
+
+/** Write a stream to `file` through a temporary file in the same directory (no half-written file). */
+async function writeFileFrom(src: NodeJS.ReadableStream, file: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  try {
+    await pipeline(src, createWriteStream(tmp, { mode: 0o600 }));
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export const exportCmd: Command = {
+  usage: 'export [OPTIONS] CONTAINER',
+  description: "Export a container's filesystem as a tar archive",
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [{ long: 'output', short: 'o', type: 'string', valueName: 'string', description: 'Write to a file, instead of STDOUT' }],
+  async run(ctx: Context, args, f) {
+    const out = flag.str(f, 'output');
+    if (!out && ctx.stdout.isTTY) throw cliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    if (out) {
+      const dir = dirname(resolve(out));
+      if (!(await fsp.stat(dir).catch(() => undefined))) throw cliError(`failed to export container: invalid output path: directory "${dir}" does not exist`);
+    }
+    const client = await ctx.client();
+    const tar = await client.exportContainer(args[0]!);
+    if (out) await writeFileFrom(tar, out);
+    else await pipeline(tar, ctx.stdout, { end: false });
+  },
+};

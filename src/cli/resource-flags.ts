@@ -1,0 +1,11 @@
+// Resource flags shared by `run`/`create` and `update` (same names, types and help as docker's).
+import type { FlagSpec } from './args.js';
+
+export const RESOURCE_FLAGS: FlagSpec[] = [
+  { long: 'cpu-shares', short: 'c', type: 'int', valueName: 'int', description: 'CPU shares (relative weight)' },
+  { long: 'cpus', type: 'string', valueName: 'decimal', description: 'Number of CPUs' },
+  { long: 'cpuset-cpus', type: 'string', valueName: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { long: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: 'Memory limit' },
+  { long: 'memory-swap', type: 'string', valueName: 'bytes', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  { long: 'pids-limit', type: 'int', valueName: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+];
