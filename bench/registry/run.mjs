@@ -2,9 +2,11 @@
 // Registry benchmark: berth registry vs Debian's docker-registry (distribution 2.8) on the same host,
 // same content. Manifest GET req/s (wrk, 32 connections), blob GET throughput (wrk, 4 connections),
 // blob PUT throughput (POST+PUT monolithic uploads, 4 concurrent clients).
-// Usage: npm run build && node bench/registry/run.mjs [--duration 10] [--blob-mb 64]
+// Each metric runs --rounds times per server, interleaved; medians and ratios are printed.
+// Usage: npm run build && node bench/registry/run.mjs [--duration 10] [--blob-mb 64] [--rounds 3]
+//        [--clients 4] [--only manifest,get,put] [--baseline /path/to/other/dist/.../serve.js]
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,11 @@ const args = process.argv.slice(2);
 const opt = (k, d) => { const i = args.indexOf(`--${k}`); return i >= 0 ? args[i + 1] : d; };
 const DURATION = Number(opt('duration', '10'));
 const BLOB_MB = Number(opt('blob-mb', '64'));
+const ROUNDS = Number(opt('rounds', '3'));
+const CLIENTS = Number(opt('clients', '4'));
+const ONLY = new Set(opt('only', 'manifest,get,put').split(','));
+// Another build's serve.js (e.g. a copy of dist/ from before a change) to run alongside as "berth-baseline".
+const BASELINE = opt('baseline', '');
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(join(tmpdir(), 'berth-reg-bench-'));
 const procs = [];
@@ -74,52 +81,95 @@ function wrk(conns, url, headers = []) {
   if (non2xx) throw new Error(`wrk saw ${non2xx} error responses for ${url}`);
   return { rps, bps };
 }
-async function putThroughput(port, blob, clients = 4) {
+async function putThroughput(port, blob, clients = CLIENTS) {
   const end = Date.now() + DURATION * 1000;
   let bytes = 0;
   const t0 = Date.now();
   await Promise.all(Array.from({ length: clients }, async () => {
     while (Date.now() < end) { await pushBlob(port, 'bench/put', blob); bytes += blob.length; }
   }));
-  return bytes / ((Date.now() - t0) / 1000);
+  return { bps: bytes / ((Date.now() - t0) / 1000), bytes };
 }
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+/** utime+stime of a process in seconds, from /proc/PID/stat. */
+function cpuSeconds(pid) {
+  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 async function main() {
   if (!existsSync('/usr/bin/wrk')) throw new Error('wrk missing: apt-get install -y wrk');
   const serve = join(repoRoot, 'dist/test/registry-server/fixtures/serve.js');
   if (!existsSync(serve)) throw new Error('run `npm run build` first');
+  if (BASELINE && !existsSync(BASELINE)) throw new Error(`--baseline ${BASELINE}: no such file`);
   const blob = randomBytes(BLOB_MB << 20);
   const putBlob = randomBytes(BLOB_MB << 20);
-  const ports = { berth: 15000 + Math.floor(Math.random() * 1000), distribution: 16000 + Math.floor(Math.random() * 1000) };
-
-  const berth = spawn(process.execPath, [serve, '--addr', `127.0.0.1:${ports.berth}`, '--root', join(work, 'berth'), '--no-access-log'], { stdio: 'ignore' });
-  procs.push(berth);
-  writeFileSync(join(work, 'dist.yml'), [
-    'version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true',
-    'storage:', '  cache:', '    blobdescriptor: inmemory', '  filesystem:', `    rootdirectory: ${join(work, 'distribution')}`, '  delete:', '    enabled: true',
-    'http:', `  addr: 127.0.0.1:${ports.distribution}`, '',
-  ].join('\n'));
-  const dist = spawn('/usr/bin/docker-registry', ['serve', join(work, 'dist.yml')], { stdio: 'ignore' });
-  procs.push(dist);
-  await waitUp(ports.berth);
-  await waitUp(ports.distribution);
-
-  const results = {};
-  for (const [name, port] of Object.entries(ports)) {
-    const layer = await seed(port, blob);
-    const base = `http://127.0.0.1:${port}`;
-    wrk(8, `${base}/v2/bench/app/manifests/latest`, ['Accept: application/vnd.docker.distribution.manifest.v2+json']); // warm-up
-    const man = wrk(32, `${base}/v2/bench/app/manifests/latest`, ['Accept: application/vnd.docker.distribution.manifest.v2+json']);
-    const get = wrk(4, `${base}/v2/bench/app/blobs/${layer}`);
-    const put = await putThroughput(port, putBlob);
-    results[name] = { manifestReqPerSec: Math.round(man.rps), blobGetMBps: Math.round(get.bps / 1048576), blobPutMBps: Math.round(put / 1048576) };
-    console.error(`${name}: ${JSON.stringify(results[name])}`);
+  const servers = { berth: { serve } };
+  if (BASELINE) servers['berth-baseline'] = { serve: BASELINE };
+  servers.distribution = {};
+  let nextPort = 15000 + Math.floor(Math.random() * 1000);
+  for (const [name, s] of Object.entries(servers)) {
+    s.port = nextPort++;
+    if (s.serve) {
+      s.proc = spawn(process.execPath, [s.serve, '--addr', `127.0.0.1:${s.port}`, '--root', join(work, name), '--no-access-log'], { stdio: 'ignore' });
+      procs.push(s.proc);
+      continue;
+    }
+    writeFileSync(join(work, 'dist.yml'), [
+      'version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true',
+      'storage:', '  cache:', '    blobdescriptor: inmemory', '  filesystem:', `    rootdirectory: ${join(work, 'distribution')}`, '  delete:', '    enabled: true',
+      'http:', `  addr: 127.0.0.1:${s.port}`, '',
+    ].join('\n'));
+    s.proc = spawn('/usr/bin/docker-registry', ['serve', join(work, 'dist.yml')], { stdio: 'ignore' });
+    procs.push(s.proc);
   }
-  const b = results.berth, d = results.distribution;
-  console.log(JSON.stringify({ durationSeconds: DURATION, blobMB: BLOB_MB, results, ratio: {
-    manifestGet: +(b.manifestReqPerSec / d.manifestReqPerSec).toFixed(2),
-    blobGet: +(b.blobGetMBps / d.blobGetMBps).toFixed(2),
-    blobPut: +(b.blobPutMBps / d.blobPutMBps).toFixed(2),
-  } }, null, 2));
+  for (const s of Object.values(servers)) await waitUp(s.port);
+  const accept = ['Accept: application/vnd.docker.distribution.manifest.v2+json'];
+  for (const s of Object.values(servers)) {
+    s.layer = await seed(s.port, blob);
+    if (ONLY.has('manifest')) wrk(8, `http://127.0.0.1:${s.port}/v2/bench/app/manifests/latest`, accept); // warm-up
+    s.samples = { manifestReqPerSec: [], blobGetMBps: [], blobPutMBps: [], putServerCpuSecPerGB: [] };
+  }
+
+  // Rounds interleave the servers (each metric runs once per server in turn), so load from other
+  // jobs on the machine drifts over all of them alike; medians are reported.
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, s] of Object.entries(servers)) {
+      const base = `http://127.0.0.1:${s.port}`;
+      const got = {};
+      if (ONLY.has('manifest')) got.manifestReqPerSec = Math.round(wrk(32, `${base}/v2/bench/app/manifests/latest`, accept).rps);
+      if (ONLY.has('get')) got.blobGetMBps = Math.round(wrk(4, `${base}/v2/bench/app/blobs/${s.layer}`).bps / 1048576);
+      if (ONLY.has('put')) {
+        // Server CPU per GiB stored is less sensitive to other jobs on the machine than MB/s.
+        const cpu0 = cpuSeconds(s.proc.pid);
+        const { bps, bytes } = await putThroughput(s.port, putBlob);
+        got.blobPutMBps = Math.round(bps / 1048576);
+        got.putServerCpuSecPerGB = +((cpuSeconds(s.proc.pid) - cpu0) / (bytes / 1024 ** 3)).toFixed(2);
+      }
+      for (const [k, v] of Object.entries(got)) s.samples[k].push(v);
+      console.error(`round ${r + 1} ${name}: ${JSON.stringify(got)}`);
+    }
+  }
+  const results = {};
+  for (const [name, s] of Object.entries(servers)) {
+    results[name] = {};
+    for (const [k, v] of Object.entries(s.samples)) if (v.length) results[name][k] = { median: median(v), samples: v };
+  }
+  const ratio = (a) => {
+    const out = {};
+    // For CPU per GiB lower is better, so its ratio is distribution / berth (higher is better throughout).
+    for (const k of Object.keys(results[a])) {
+      const [x, y] = [results[a][k].median, results.distribution[k].median];
+      out[k] = +(k === 'putServerCpuSecPerGB' ? y / x : x / y).toFixed(2);
+    }
+    return out;
+  };
+  const report = { durationSeconds: DURATION, blobMB: BLOB_MB, putClients: CLIENTS, rounds: ROUNDS, results, ratioToDistribution: { berth: ratio('berth') } };
+  if (BASELINE) report.ratioToDistribution['berth-baseline'] = ratio('berth-baseline');
+  console.log(JSON.stringify(report, null, 2));
 }
 main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

@@ -15,6 +15,9 @@ export interface StorageDriver {
   read(path: string): Promise<Buffer | undefined>;
   /** temp → fsync → rename → fsync(dir). */
   writeAtomic(path: string, data: string | Uint8Array): Promise<void>;
+  /** Create a file that must not exist yet, without fsync: only for state whose loss or truncation
+   *  in a crash is harmless (upload sessions — the client starts over). */
+  writeNew(path: string, data: string | Uint8Array): Promise<void>;
   stat(path: string): Promise<StatInfo | undefined>;
   /** Entry names in a directory; [] when missing. */
   list(path: string): Promise<string[]>;
@@ -70,6 +73,11 @@ export class FsDriver implements StorageDriver {
       throw e;
     }
     await fsyncDir(dirname(full));
+  }
+  async writeNew(p: string, data: string | Uint8Array): Promise<void> {
+    const full = this.localPath(p);
+    await fsp.mkdir(dirname(full), { recursive: true });
+    await fsp.writeFile(full, data, { flag: 'wx', mode: 0o644 });
   }
   async stat(p: string): Promise<StatInfo | undefined> {
     try {

@@ -36,6 +36,8 @@ const revLink = (r: string, d: string) => { const [a, h] = splitD(d); return `${
 const tagPath = (r: string, t: string) => `${repoDir(r)}/_manifests/tags/${t}`;
 const refDir = (r: string, subject: string) => { const [a, h] = splitD(subject); return `${repoDir(r)}/_referrers/${a}/${h}`; };
 const uploadDir = (id: string) => `uploads/${id}`;
+/** Bytes gathered from the socket before one vectored write. */
+const WRITE_BATCH = 1 << 20;
 
 export interface StoreOptions {
   maxBodyBytes: number;
@@ -191,9 +193,17 @@ export class RegistryStore {
     const id = randomBytes(16).toString('hex');
     const now = Date.now();
     const s: UploadSession = { id, repo, size: 0, algorithm, hash: createHash(algorithm), startedAt: now, updatedAt: now, busy: false };
-    await this.driver.writeAtomic(`${uploadDir(id)}/data`, '');
-    await this.driver.writeAtomic(`${uploadDir(id)}/info.json`, JSON.stringify({ repo, algorithm, startedAt: now }));
+    // Known in memory before its files exist, so the purge timer never takes it for a stale leftover.
     this.sessions.set(id, s);
+    try {
+      // No fsync: a session lost or cut short by a crash reads as unknown, and the client restarts it.
+      await this.driver.writeNew(`${uploadDir(id)}/data`, '');
+      await this.driver.writeNew(`${uploadDir(id)}/info.json`, JSON.stringify({ repo, algorithm, startedAt: now }));
+    } catch (e) {
+      this.sessions.delete(id);
+      await this.driver.remove(uploadDir(id)).catch(() => {});
+      throw fromFsError(e);
+    }
     return s;
   }
 
@@ -227,9 +237,18 @@ export class RegistryStore {
     const max = this.opts.maxBodyBytes;
     let n = 0;
     let w: AppendWriter | undefined;
+    // One vectored write may be in flight while the next batch is read and hashed, so the socket
+    // keeps flowing during disk writes; awaiting it before queueing another bounds memory to ~2 batches.
+    let inflight: Promise<void> | undefined;
+    let writeError: unknown;
+    const flush = async (batch: Buffer[]) => {
+      if (inflight) await inflight;
+      if (writeError !== undefined) throw writeError;
+      inflight = w!.writev(batch).catch((e: unknown) => { writeError = e; });
+    };
     try {
       w = await this.driver.appendWriter(`${uploadDir(s.id)}/data`);
-      // Batch socket chunks into ~1 MiB vectored writes; the for-await loop gives backpressure.
+      // Batch socket chunks into ~1 MiB vectored writes; awaiting the previous write gives backpressure.
       let pending: Buffer[] = [];
       let pendingBytes = 0;
       // Iterate by hand: leaving a for-await early would destroy the request (and the socket)
@@ -245,9 +264,11 @@ export class RegistryStore {
         hash?.update(chunk);
         pending.push(chunk);
         pendingBytes += chunk.length;
-        if (pendingBytes >= 1 << 20) { await w.writev(pending); pending = []; pendingBytes = 0; }
+        if (pendingBytes >= WRITE_BATCH) { await flush(pending); pending = []; pendingBytes = 0; }
       }
-      if (pending.length) await w.writev(pending);
+      if (pending.length) await flush(pending);
+      await inflight;
+      if (writeError !== undefined) throw writeError;
       if (expectLength !== undefined && n !== expectLength) throw regError('ERR_REG_SIZE_INVALID', 'body length does not match Content-Range/Content-Length');
       await w.close();
       w = undefined;
@@ -255,6 +276,7 @@ export class RegistryStore {
       s.hash = hash;
       s.updatedAt = Date.now();
     } catch (e) {
+      await inflight;
       await w?.close().catch(() => {});
       await this.driver.truncate(`${uploadDir(s.id)}/data`, before).catch(() => {});
       throw fromFsError(e);
@@ -301,7 +323,10 @@ export class RegistryStore {
       if (!isUploadId(id)) continue;
       const mem = this.sessions.get(id);
       if (mem?.busy) continue;
-      const updated = mem ? mem.updatedAt : (await this.driver.stat(`${uploadDir(id)}/data`))?.mtimeMs ?? 0;
+      // A directory without its data file is dated by the directory itself (it may be brand new).
+      const st = mem ? undefined : (await this.driver.stat(`${uploadDir(id)}/data`)) ?? (await this.driver.stat(uploadDir(id)));
+      if (!mem && !st) continue;
+      const updated = mem ? mem.updatedAt : st!.mtimeMs;
       if (now - updated > this.opts.uploadTtlMs) {
         this.sessions.delete(id);
         await this.driver.remove(uploadDir(id));
