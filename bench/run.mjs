@@ -45,15 +45,31 @@ function pidsByComm(name) {
 }
 const sumRss = (pids) => pids.reduce((a, p) => a + rssKb(p), 0);
 
-/** Start 5 `sleep 1000` containers; total RSS of the per-container helper processes (comm in `names`) that appeared. */
+/** Pss and Uss (private pages) of a pid, kB: shared library pages count once across processes. */
+function pssUssKb(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const f = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
+    return { pss: f('Pss'), uss: f('Private_Clean') + f('Private_Dirty') };
+  } catch { return { pss: 0, uss: 0 }; }
+}
+const cmdline = (p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8'); } catch { return ''; } };
+
+/**
+ * Start 5 `sleep 1000` containers; memory of the per-container helper processes (comm in `names`)
+ * that appeared and name one of those containers on their command line (other jobs on the host
+ * start their own), per container: RSS, and PSS/USS (RSS counts shared library pages in full).
+ */
 function perContainer(cli, names) {
   const before = new Set(names.flatMap(pidsByComm));
   const ids = [];
   try {
     for (let i = 0; i < 5; i++) ids.push(sh(`${cli} run -d ${imgFor(cli)} sleep 1000`).stdout.trim());
     sh('sleep 1');
-    const fresh = names.flatMap(pidsByComm).filter((p) => !before.has(p));
-    return { n: fresh.length, kb: sumRss(fresh) / ids.length };
+    const fresh = names.flatMap(pidsByComm).filter((p) => !before.has(p) && ids.some((id) => cmdline(p).includes(id)));
+    const m = fresh.map(pssUssKb);
+    const per = (k) => m.reduce((a, x) => a + x[k], 0) / ids.length;
+    return { n: fresh.length, kb: sumRss(fresh) / ids.length, pss: per('pss'), uss: per('uss') };
   } finally {
     if (ids.length) sh(`${cli} rm -f ${ids.join(' ')}`, { allowFail: true });
   }
@@ -93,14 +109,15 @@ try {
     console.log(`  dockerd + containerd        ${mb(d + c)}   (dockerd ${mb(d).trim()}, containerd ${mb(c).trim()})`);
   }
   const bpc = perContainer(berthCli, ['conmon']);
-  console.log(`  berth per container         ${mb(bpc.kb)}   (${bpc.n} conmon for 5 containers; goal <= 2 MB)`);
+  const pu = (x) => `PSS ${mb(x.pss).trim()}, USS ${mb(x.uss).trim()}`;
+  console.log(`  berth per container         ${mb(bpc.kb)}   (${bpc.n} conmon for 5 containers; ${pu(bpc)}; goal <= 2 MB)`);
   if (dockerUp) {
     const dpc = perContainer(dockerCli, ['containerd-shim', 'containerd-shim-runc-v2', 'docker-proxy']);
-    console.log(`  docker per container        ${mb(dpc.kb)}   (${dpc.n} containerd-shim for 5 containers)`);
+    console.log(`  docker per container        ${mb(dpc.kb)}   (${dpc.n} containerd-shim for 5 containers; ${pu(dpc)})`);
   }
   if (podmanUp) {
     const ppc = perContainer('podman', ['conmon']);
-    console.log(`  podman per container        ${mb(ppc.kb)}   (${ppc.n} conmon for 5 containers)`);
+    console.log(`  podman per container        ${mb(ppc.kb)}   (${ppc.n} conmon for 5 containers; ${pu(ppc)})`);
   }
   console.log(`  berth daemon after bench    ${mb(rssKb(daemon.pid))}`);
 

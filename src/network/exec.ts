@@ -6,7 +6,26 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface ToolResult { code: number; stdout: string; stderr: string }
 
-export function tool(bin: string, args: string[], input?: string): Promise<ToolResult> {
+export type ToolRunner = (bin: string, args: string[], input?: string) => Promise<ToolResult>;
+let runner: ToolRunner | undefined;
+
+/**
+ * Run tools through `r` instead of spawning them from this process (the engine passes the runtime
+ * helper's server: a fork of the daemon costs milliseconds of event-loop time per command). A
+ * runner that throws falls back to a plain spawn.
+ */
+export function setToolRunner(r: ToolRunner | undefined): void {
+  runner = r;
+}
+
+export async function tool(bin: string, args: string[], input?: string): Promise<ToolResult> {
+  if (runner) {
+    try { return await runner(bin, args, input); } catch { /* spawn it ourselves */ }
+  }
+  return spawnTool(bin, args, input);
+}
+
+function spawnTool(bin: string, args: string[], input?: string): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
       env: { PATH: process.env.PATH || PATH, LC_ALL: 'C' },

@@ -6,6 +6,7 @@ export { parsePortSpec, parsePortKey, portRequestsFromConfig, toDockerPorts, all
 export type { PortHold } from './ports.js';
 export type { PortRequest, PortBinding, Protocol, DockerPortMap } from './ports.js';
 export { parseNetworkMode } from './mode.js';
+export { setToolRunner, type ToolRunner, type ToolResult } from './exec.js';
 export type { NetworkMode } from './mode.js';
 export { hostsFile, hostnameFile, resolvConf, readHostResolvConf, extraHostLine, DEFAULT_NAMESERVERS } from './etc.js';
 export type { HostsOptions, ResolvOptions } from './etc.js';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BerthError, errors, isBerthError } from '../errors/index.js';
 import { log } from '../util/log.js';
 import { runCommand } from './exec-util.js';
+import { runHelper } from './helper.js';
 
 /** overlayfs' limit on lower layers (OVL_MAX_STACK). */
 export const MAX_LOWER_LAYERS = 500;
@@ -25,6 +26,14 @@ export interface OverlayOptions {
   target: string;
   /** A directory we own for the short layer links used when the option string would not fit a page. */
   linkDir: string;
+  /** The runtime helper (ensureHelper): mount(2) directly instead of spawning mount(8). */
+  helper?: string;
+  /**
+   * overlayfs `volatile` (Linux 5.10+; mounted without it where unsupported): no syncs, in particular
+   * none of the whole upper filesystem at unmount. The upper dir cannot be mounted again afterwards,
+   * so only for a writable layer that is thrown away after one run.
+   */
+  volatile?: boolean;
 }
 
 function unsafeOptionPath(p: string): boolean {
@@ -39,9 +48,11 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
   if (o.lowerdirs.length === 0) throw errors.invalid('overlay needs at least one lower layer');
   if (o.lowerdirs.length > MAX_LOWER_LAYERS) throw errors.invalid(`max depth exceeded: ${o.lowerdirs.length} layers (overlay allows ${MAX_LOWER_LAYERS})`);
   for (const p of [o.upperdir, o.workdir]) if (unsafeOptionPath(p)) throw errors.invalid(`unsupported character in path ${p}`);
-  await fsp.mkdir(o.upperdir, { recursive: true, mode: 0o755 });
-  await fsp.mkdir(o.workdir, { recursive: true, mode: 0o700 });
-  await fsp.mkdir(o.target, { recursive: true, mode: 0o755 });
+  await Promise.all([
+    fsp.mkdir(o.upperdir, { recursive: true, mode: 0o755 }),
+    fsp.mkdir(o.workdir, { recursive: true, mode: 0o700 }),
+    fsp.mkdir(o.target, { recursive: true, mode: 0o755 }),
+  ]);
   const direct = `lowerdir=${o.lowerdirs.join(':')},upperdir=${o.upperdir},workdir=${o.workdir}`;
   let options = direct;
   let cwd: string | undefined;
@@ -53,12 +64,22 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
     cwd = o.linkDir;
     if (options.length > OPTION_LIMIT) throw errors.invalid('overlay mount options too long (upper/work paths)');
   }
-  const r = await runCommand('mount', ['-t', 'overlay', '-o', options, 'overlay', o.target], { cwd });
+  const mount = (opts: string) => o.helper
+    ? runHelper(o.helper, ['mount-overlay', cwd ?? '-', opts, o.target])
+    : runCommand('mount', ['-t', 'overlay', '-o', opts, 'overlay', o.target], { cwd });
+  let r = await mount(o.volatile && options.length + 9 <= OPTION_LIMIT ? `${options},volatile` : options);
+  if (r.code !== 0 && o.volatile) r = await mount(options); // kernel without volatile support
   if (r.code !== 0) throw errors.internal(`mounting the container root filesystem failed: ${r.stderr.trim()}`);
 }
 
 /** Unmount a container rootfs (no error when it is not mounted). */
-export async function unmountRootfs(target: string): Promise<void> {
+export async function unmountRootfs(target: string, helper?: string): Promise<void> {
+  if (helper) {
+    // umount2(2), lazily when busy; "not mounted" is success.
+    const h = await runHelper(helper, ['umount', target]);
+    if (h.code !== 0) throw errors.internal(`unmounting ${target} failed: ${h.stderr.trim()}`);
+    return;
+  }
   const r = await runCommand('umount', [target]);
   if (r.code !== 0 && !/not mounted|no mount point|not found|No such file/i.test(r.stderr)) {
     // Busy (e.g. a leftover process): detach lazily so the directory can go.
@@ -91,17 +112,26 @@ const INIT_FILES: [string, number][] = [
  */
 export async function createInitLayer(dir: string): Promise<void> {
   await fsp.mkdir(dir, { mode: 0o755 });
-  for (const [rel, mode] of INIT_DIRS) {
+  const mkdir = async (rel: string, mode: number) => {
     const p = join(dir, rel);
     await fsp.mkdir(p, { mode });
     await fsp.chmod(p, mode); // umask-free
-  }
-  for (const [rel, mode] of INIT_FILES) {
+  };
+  const touch = async (rel: string, mode: number) => {
     const fh = await fsp.open(join(dir, rel), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-    await fh.chmod(mode);
-    await fh.close();
-  }
-  await fsp.symlink('/proc/mounts', join(dir, 'etc/mtab'));
+    try { await fh.chmod(mode); } finally { await fh.close(); }
+  };
+  // Top-level entries, then what goes inside them, each level concurrently (this is on `create`'s path).
+  const nested = (rel: string) => rel.includes('/');
+  await Promise.all([
+    ...INIT_DIRS.filter(([rel]) => !nested(rel)).map(([rel, mode]) => mkdir(rel, mode)),
+    ...INIT_FILES.filter(([rel]) => !nested(rel)).map(([rel, mode]) => touch(rel, mode)),
+  ]);
+  await Promise.all([
+    ...INIT_DIRS.filter(([rel]) => nested(rel)).map(([rel, mode]) => mkdir(rel, mode)),
+    ...INIT_FILES.filter(([rel]) => nested(rel)).map(([rel, mode]) => touch(rel, mode)),
+    fsp.symlink('/proc/mounts', join(dir, 'etc/mtab')),
+  ]);
 }
 
 export interface EtcFilesOptions {
@@ -142,7 +172,8 @@ export async function writeEtcFiles(dir: string, o: EtcFilesOptions): Promise<{ 
 async function writeOwned(p: string, text: string): Promise<void> {
   const tmp = `${p}.${process.pid}.tmp`;
   const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
-  try { await fh.writeFile(text); await fh.sync(); } finally { await fh.close(); }
+  // No fsync: these files are rewritten at every start, so a crash can only lose a copy nobody reads.
+  try { await fh.writeFile(text); } finally { await fh.close(); }
   await fsp.rename(tmp, p);
 }
 
@@ -151,15 +182,13 @@ async function writeOwned(p: string, text: string): Promise<void> {
  * /sys, /etc must be real directories and /etc/{hosts,hostname,resolv.conf} regular files.
  */
 export async function checkSpecialPaths(rootfs: string): Promise<void> {
-  for (const [rel] of INIT_DIRS) {
-    if (rel === 'dev/pts' || rel === 'dev/shm') continue;
-    const st = await fsp.lstat(join(rootfs, rel)).catch(() => undefined);
-    if (!st || !st.isDirectory()) throw refusal(rel, st);
-  }
-  for (const rel of ['etc/hosts', 'etc/hostname', 'etc/resolv.conf']) {
-    const st = await fsp.lstat(join(rootfs, rel)).catch(() => undefined);
-    if (!st || !st.isFile()) throw refusal(rel, st);
-  }
+  const dirs = INIT_DIRS.map(([rel]) => rel).filter((rel) => rel !== 'dev/pts' && rel !== 'dev/shm');
+  const files = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf'];
+  const stat = (rel: string) => fsp.lstat(join(rootfs, rel)).catch(() => undefined);
+  const [ds, fs] = await Promise.all([Promise.all(dirs.map(stat)), Promise.all(files.map(stat))]);
+  // Reported in a fixed order, whichever lstat finished first.
+  dirs.forEach((rel, i) => { const st = ds[i]; if (!st || !st.isDirectory()) throw refusal(rel, st); });
+  files.forEach((rel, i) => { const st = fs[i]; if (!st || !st.isFile()) throw refusal(rel, st); });
 }
 
 function refusal(rel: string, st: import('node:fs').Stats | undefined): BerthError {
@@ -225,6 +254,10 @@ export interface PrepareRootfsOptions {
   containerDir: string;
   /** 'auto' (default): overlay when available, else copy. */
   mode?: 'auto' | 'overlay' | 'copy';
+  /** The runtime helper, for mount(2)/umount2(2) without spawning mount(8)/umount(8). */
+  helper?: string;
+  /** Mount the overlay `volatile` (see OverlayOptions.volatile). */
+  volatile?: boolean;
 }
 
 /** Assemble and mount the rootfs at `<containerDir>/rootfs`; returns its path and how it was made. */
@@ -233,10 +266,10 @@ export async function prepareRootfs(o: PrepareRootfsOptions): Promise<{ rootfs: 
   const lowers = [o.initLayer, ...o.layers];
   const mode = o.mode ?? 'auto';
   if (mode !== 'copy' && (mode === 'overlay' || overlaySupported())) {
-    if (await isMountPoint(rootfs).catch(() => false)) await unmountRootfs(rootfs);
+    if (await isMountPoint(rootfs).catch(() => false)) await unmountRootfs(rootfs, o.helper);
     let mounted = false;
     try {
-      await mountOverlay({ lowerdirs: lowers, upperdir: join(o.containerDir, 'upper'), workdir: join(o.containerDir, 'work'), target: rootfs, linkDir: join(o.containerDir, 'l') });
+      await mountOverlay({ lowerdirs: lowers, upperdir: join(o.containerDir, 'upper'), workdir: join(o.containerDir, 'work'), target: rootfs, linkDir: join(o.containerDir, 'l'), helper: o.helper, volatile: o.volatile });
       mounted = true;
     } catch (e) {
       // e.g. the container dir is itself on overlayfs: fall back to copying (auto mode only).
@@ -247,7 +280,7 @@ export async function prepareRootfs(o: PrepareRootfsOptions): Promise<{ rootfs: 
       try {
         await checkSpecialPaths(rootfs);
       } catch (e) {
-        await unmountRootfs(rootfs);
+        await unmountRootfs(rootfs, o.helper);
         throw e;
       }
       return { rootfs, mode: 'overlay' };
@@ -266,7 +299,9 @@ export async function prepareRootfs(o: PrepareRootfsOptions): Promise<{ rootfs: 
 }
 
 /** Undo prepareRootfs (unmount); the container dir itself is the caller's to remove. */
-export async function releaseRootfs(containerDir: string): Promise<void> {
+export async function releaseRootfs(containerDir: string, helper?: string): Promise<void> {
   const rootfs = join(containerDir, 'rootfs');
-  if (await isMountPoint(rootfs).catch(() => false)) await unmountRootfs(rootfs);
+  // The helper's umount2 answers "not mounted" itself: no mountinfo scan needed.
+  if (helper) await unmountRootfs(rootfs, helper);
+  else if (await isMountPoint(rootfs).catch(() => false)) await unmountRootfs(rootfs);
 }

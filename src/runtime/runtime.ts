@@ -10,13 +10,13 @@ import { BerthError, errors, isBerthError } from '../errors/index.js';
 import { readJson, tempName } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { buildSpec, type OciProcess, type OciSpec } from './spec.js';
-import { ensureHelper } from './helper.js';
+import { SAFE_PATH, which } from './binaries.js';
+import { ensureHelper, runHelper } from './helper.js';
 import { isAlive, runCommand, runtimeErrorText } from './exec-util.js';
 import { readStats, type ContainerStats } from './stats.js';
 
 export type { ContainerStats } from './stats.js';
 
-const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export interface RuntimeInfo { name: string; path: string; version?: string; reason?: string }
@@ -32,12 +32,12 @@ function versionBelow(v: string, min: [number, number, number]): boolean {
   return a !== min[0] ? a < min[0] : b !== min[1] ? b < min[1] : c < min[2];
 }
 
-function which(name: string): string | undefined {
-  for (const d of SAFE_PATH.split(':')) {
-    const p = join(d, name);
-    try { if (statSync(p).isFile()) return p; } catch { /* next */ }
-  }
-  return undefined;
+/** A runtime chosen by name for one container: only the ones Berth drives, and installed. */
+export function namedRuntime(name: string): RuntimeInfo {
+  if (name !== 'runc' && name !== 'crun') throw errors.invalid(`unknown or invalid runtime name: ${name}`);
+  const path = which(name);
+  if (!path) throw errors.invalid(`unknown or invalid runtime name: ${name}`);
+  return { name, path };
 }
 
 let probeCache: { key: string; info: Promise<RuntimeInfo> } | undefined;
@@ -106,7 +106,11 @@ export interface CreateOptions {
   logSizeMax?: number;
   /** Where conmon writes `<id>` with the exit code; default <execRoot>/exits. */
   exitDir?: string;
+  /** Called once conmon is on its way (e.g. to fork attach relays while the runtime works). */
+  onStarted?: () => void;
   name?: string;
+  /** `runc` or `crun` for this container (docker run --runtime); default: the probed one. */
+  runtime?: string;
 }
 
 export interface ContainerState { status: 'created' | 'running' | 'paused' | 'stopped'; pid: number }
@@ -296,7 +300,7 @@ export class Runtime {
   private async rt(rec: ContainerRecord, ...args: string[]) {
     const helper = await this.helper();
     const argv = ['--root', rec.runtimeRoot, ...args];
-    return helper ? runCommand(helper, ['exec', '3', rec.runtime, ...argv]) : runCommand(rec.runtime, argv);
+    return helper ? runHelper(helper, ['exec', '3', rec.runtime, ...argv]) : runCommand(rec.runtime, argv);
   }
 
   private helper(): Promise<string | undefined> {
@@ -324,7 +328,7 @@ export class Runtime {
   /** Start conmon, which runs `runtime create`; resolves once the container exists (stopped at create). */
   async create(opts: CreateOptions): Promise<{ pid: number }> {
     this.checkId(opts.id);
-    const rt = await this.runtimeInfo();
+    const rt = opts.runtime ? namedRuntime(opts.runtime) : await this.runtimeInfo();
     const id = opts.id;
     const dir = this.ctrDir(id);
     const exitDir = opts.exitDir ?? this.defaultExitDir;
@@ -355,7 +359,20 @@ export class Runtime {
       args.push('-i');
       if (opts.stdinOnce === false) args.push('--leave-stdin-open');
     }
+    const helper = await this.helper();
+    if (helper) {
+      // Through the helper's server: no fork of the daemon on the start path.
+      const pending = runHelper(helper, ['conmon-create', dir, this.conmonPath, ...args], undefined, { once: true });
+      opts.onStarted?.();
+      const h = await pending.catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+      const line = h.stdout.trim();
+      const res = line ? parseSync(line) : { data: -1, message: `conmon closed its sync pipe without a reply: ${h.stderr.trim() || 'no error output'}` };
+      if (h.code === 0 && res.data > 0) return { pid: res.data };
+      await this.cleanupFiles(rec).catch(() => {});
+      throw errors.internal(`OCI runtime create failed: ${runtimeErrorText(res.message ?? h.stderr)}`);
+    }
     const child = await this.spawnConmon(args, dir, 4, { _OCI_SYNCPIPE: '3' });
+    opts.onStarted?.();
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
     const spawnError = spawnFailure(child);
@@ -376,8 +393,75 @@ export class Runtime {
 
   async start(id: string): Promise<void> {
     const rec = await this.record(id);
+    if (await this.fastStart(rec)) return;
     const r = await this.rt(rec, 'start', id);
     if (r.code !== 0) throw runtimeError('start', id, r.stderr);
+  }
+
+  /**
+   * runc's `start` of a created container is: read the byte its init process writes to
+   * `<root>/<id>/exec.fifo`, then remove the fifo (that is also how runc tells created from
+   * running). The helper does exactly that, saving a Go binary start on every container start.
+   * False when this is not a runc container waiting on its fifo: the caller then asks the runtime.
+   */
+  private async fastStart(rec: ContainerRecord): Promise<boolean> {
+    if (posix.basename(rec.runtime) !== 'runc') return false;
+    const helper = await this.helper();
+    if (!helper) return false;
+    const pid = Number.parseInt(await fsp.readFile(rec.pidFile, 'utf8').catch(() => ''), 10);
+    if (!(pid > 0)) return false;
+    const r = await runHelper(helper, ['start', join(rec.runtimeRoot, rec.id, 'exec.fifo'), String(pid)], undefined, { once: true }).catch(() => undefined);
+    if (!r) return false;
+    if (r.code === 0) return true;
+    if (r.code === 7) throw errors.internal('OCI runtime start failed: container process is already dead');
+    return false;
+  }
+
+  /** The compiled helper (mount/umount syscalls for root filesystems); undefined without a C compiler. */
+  helperPath(): Promise<string | undefined> {
+    return this.helper();
+  }
+
+  /**
+   * Run a system tool (looked up in the safe PATH) through the helper's server; rejects when the
+   * helper is unavailable so the caller spawns the tool itself.
+   */
+  toolRunner(): (bin: string, args: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }> {
+    return async (bin, args, input) => {
+      const helper = await this.helper();
+      const path = bin.includes('/') ? bin : which(bin);
+      if (!helper || !path) throw new Error(`cannot run ${bin} through the helper`);
+      return runHelper(helper, ['exec', '3', path, ...args], input);
+    };
+  }
+
+  /** Where pinned network namespaces live (newNetns). */
+  get netnsDir(): string { return join(this.execRoot, 'netns'); }
+
+  /**
+   * A new, empty network namespace pinned by a bind mount at `<netnsDir>/<name>`, for a container
+   * to join (its network can then be set up while the runtime creates the container). Undefined
+   * when the helper is unavailable: the caller falls back to the runtime's own namespace.
+   */
+  async newNetns(name: string): Promise<string | undefined> {
+    if (!ID_RE.test(name)) throw errors.invalid(`invalid network namespace name ${JSON.stringify(name)}`);
+    const helper = await this.helper();
+    if (!helper) return undefined;
+    await fsp.mkdir(this.netnsDir, { recursive: true, mode: 0o700 });
+    const path = join(this.netnsDir, name);
+    const r = await runHelper(helper, ['netns-new', path]);
+    if (r.code !== 0) throw errors.internal(`creating a network namespace failed: ${r.stderr.trim()}`);
+    return path;
+  }
+
+  /** Unpin a namespace made by newNetns (it dies with its last user); a missing one is fine. */
+  async removeNetns(path: string): Promise<void> {
+    if (posix.dirname(path) !== this.netnsDir) throw errors.invalid(`not a pinned network namespace: ${path}`);
+    const helper = await this.helper();
+    if (!helper) return;
+    const r = await runHelper(helper, ['umount', path]);
+    if (r.code !== 0) throw errors.internal(`unpinning network namespace ${path} failed: ${r.stderr.trim()}`);
+    await fsp.rm(path, { force: true });
   }
 
   async kill(id: string, signal: string | number = 'SIGKILL'): Promise<void> {
@@ -427,6 +511,17 @@ export class Runtime {
   }
 
   /** The runtime's view of the container; undefined when neither it nor our record knows it. */
+  /** Apply new cgroup limits (OCI LinuxResources JSON) to a running container: `runtime update`. */
+  async update(id: string, resources: Record<string, unknown>): Promise<void> {
+    const rec = await this.record(id);
+    const file = join(this.ctrDir(id), 'update.json');
+    await fsp.writeFile(file, JSON.stringify(resources), { mode: 0o600 });
+    try {
+      const r = await this.rt(rec, 'update', '-r', file, id);
+      if (r.code !== 0) throw errors.internal(`Cannot update container ${id}: ${r.stderr.trim()}`);
+    } finally { await fsp.rm(file, { force: true }); }
+  }
+
   async state(id: string): Promise<ContainerState | undefined> {
     let rec: ContainerRecord;
     try { rec = await this.record(id); } catch (e) {
@@ -555,9 +650,30 @@ export class Runtime {
     return this.connectAttach(rec.bundle, rec.stdin);
   }
 
+  /**
+   * Start an attach relay for a container that is still being created (`bundle`, as given to
+   * create; `withStdin` as its `stdin` option): the process is forked now, while the runtime works,
+   * and connects when `go()` is called after create. `cancel()` if the start is abandoned.
+   */
+  async prepareAttach(bundle: string, withStdin: boolean): Promise<{ go(): Promise<AttachStreams>; cancel(): void }> {
+    const helper = await ensureHelper(join(this.execRoot, 'bin'));
+    const child = spawn(helper, ['attach', bundle, 'wait'], { stdio: [withStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'], env: {} });
+    const trigger = child.stdio[4] as Writable;
+    trigger.on('error', () => {}); // relay gone: reported through fd 3
+    return {
+      go: () => { trigger.end('g'); return this.relayStreams(child); },
+      cancel: () => { trigger.destroy(); child.kill('SIGKILL'); },
+    };
+  }
+
   private async connectAttach(dir: string, withStdin: boolean): Promise<AttachStreams> {
     const helper = await ensureHelper(join(this.execRoot, 'bin'));
     const child = spawn(helper, ['attach', dir], { stdio: [withStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'], env: {} });
+    return this.relayStreams(child);
+  }
+
+  /** Wait for the relay's "connected" byte on fd 3, then hand out its stdio as the attach streams. */
+  private async relayStreams(child: ChildProcess): Promise<AttachStreams> {
     const ready = await new Promise<string>((resolve) => {
       const s = child.stdio[3] as Readable;
       const onData = (d: Buffer) => { s.off('data', onData); resolve(d.toString().slice(0, 1)); };

@@ -62,7 +62,9 @@ export function createApiServer(engine: Engine, extraRoutes: RouteModule[] = [])
       if (!hit) throw new BerthError('ERR_PAGE_NOT_FOUND', 'page not found');
       ctx.params = hit.params;
       log.debug('api', { method: req.method, path: url.pathname });
+      const t0 = performance.now();
       await hit.handler(ctx);
+      log.debug('api done', { method: req.method, path: url.pathname, ms: Math.round(performance.now() - t0) });
     } catch (e) {
       writeError(res, e, ctx);
     }

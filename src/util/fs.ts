@@ -12,13 +12,18 @@ export function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Write temp → fsync → rename → fsync(dir): readers see the old file or the new one, never half. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/**
+ * Write temp → fsync → rename → fsync(dir): readers see the old file or the new one, never half.
+ * `durable: false` skips both fsyncs, for state that a host crash makes stale anyway (a container's
+ * running state): still whole for readers and across a daemon crash, only not across a power cut.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, opts: { durable?: boolean } = {}): Promise<void> {
+  const durable = opts.durable ?? true;
   const tmp = tempName(path);
   const fh = await fsp.open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
     await fsp.rm(tmp, { force: true });
@@ -31,11 +36,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await fsp.rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dirname(path));
+  if (durable) await fsyncDir(dirname(path));
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value));
+export async function writeJsonAtomic(path: string, value: unknown, opts: { durable?: boolean } = {}): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value), 0o644, opts);
 }
 
 /** Read and parse JSON; returns undefined when the file is missing. */
@@ -54,12 +59,18 @@ export async function exists(path: string): Promise<boolean> {
 
 /** Remove a tree by first renaming it aside, so a crash never leaves a half-deleted live entry. */
 export async function removeTree(path: string): Promise<void> {
+  const aside = await setAside(path);
+  if (aside) await fsp.rm(aside, { recursive: true, force: true });
+}
+
+/** Rename `path` to `<path>-removing-<hex>` (the first half of removeTree); undefined if it is missing. */
+export async function setAside(path: string): Promise<string | undefined> {
   const aside = `${path}-removing-${randomBytes(4).toString('hex')}`;
   try { await fsp.rename(path, aside); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  await fsp.rm(aside, { recursive: true, force: true });
+  return aside;
 }
 
 /**

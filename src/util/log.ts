@@ -7,6 +7,10 @@ export function setLogLevel(level: string): void {
   if (level in ORDER) threshold = ORDER[level as Level];
 }
 
+export function logEnabled(level: Level): boolean {
+  return ORDER[level] >= threshold;
+}
+
 function emit(level: Level, msg: string, fields?: Record<string, unknown>): void {
   if (ORDER[level] < threshold) return;
   const extra = fields ? ' ' + Object.entries(fields).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') : '';

@@ -275,3 +275,23 @@ test('docker info reports the probed runtime, the cgroup version and the backing
   // crun installed but not chosen: the probe's reason is shown, as docker shows warnings.
   if (info.Runtimes.crun && info.DefaultRuntime === 'runc') assert.match((info.Warnings ?? []).join('\n'), /crun/);
 });
+
+test('--runtime picks the OCI runtime per container (unknown names refused); --dns* write resolv.conf', { skip }, async () => {
+  const bad = await env.docker(['run', '--rm', '--runtime', 'bogus', env.image, 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /unknown or invalid runtime name: bogus/);
+  const runc = await env.docker(['run', '--rm', '--runtime', 'runc', env.image, 'echo', 'via-runc']);
+  assert.equal(runc.code, 0, runc.stderr);
+  assert.equal(runc.stdout, 'via-runc\n');
+  const name = uniq('rt');
+  assert.equal((await env.docker(['create', '--name', name, '--runtime', 'runc', env.image, 'true'])).code, 0);
+  assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.Runtime}}', name])).stdout.trim(), 'runc');
+  await env.docker(['rm', name]);
+  const dns = await env.docker(['run', '--rm', '--dns', '192.0.2.53', '--dns-search', 'example.test', '--dns-option', 'ndots:2', env.image, 'cat', '/etc/resolv.conf']);
+  assert.equal(dns.code, 0, dns.stderr);
+  const lines = dns.stdout.split('\n').map((l) => l.trim());
+  assert.ok(lines.includes('nameserver 192.0.2.53'), dns.stdout);
+  assert.ok(lines.includes('search example.test'), dns.stdout);
+  assert.ok(lines.includes('options ndots:2'), dns.stdout);
+  assert.equal(lines.filter((l) => l.startsWith('nameserver')).length, 1, dns.stdout);
+});

@@ -6,12 +6,13 @@ import { join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Duplex, type Writable } from 'node:stream';
 import { BerthError, errors, isBerthError } from '../../errors/index.js';
-import { writeJsonAtomic, readJson, removeTree } from '../../util/fs.js';
+import { writeJsonAtomic, readJson, removeTree, setAside } from '../../util/fs.js';
 import { log } from '../../util/log.js';
+import { stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
 import type { Filters } from '../../api/query.js';
 import {
-  Runtime, buildSpec, prepareRootfs, releaseRootfs, createInitLayer, writeEtcFiles, resolveUser, parseBind,
+  Runtime, namedRuntime, buildSpec, prepareRootfs, releaseRootfs, createInitLayer, writeEtcFiles, resolveUser, parseBind,
   type OciMount, type ExitStatus, type AttachStreams, type SpecOptions,
 } from '../../runtime/index.js';
 import type { ImageRecord } from '../../store/metadata/index.js';
@@ -52,6 +53,8 @@ interface Live {
   lock: Promise<unknown>;
   restartTimer?: NodeJS.Timeout;
   health?: HealthMonitor;
+  /** The runtime's own cleanup of the last run (runc delete), done off the exit path; start waits for it. */
+  reaped?: Promise<void>;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -72,6 +75,8 @@ export class ContainerService {
   private names = new Map<string, string>();
   private live = new Map<string, Live>();
   private closing = false;
+  /** Cleanup that nothing waits on (runtime delete, removal of set-aside dirs); close() drains it. */
+  private readonly background = new Set<Promise<void>>();
 
   constructor(d: ContainerServiceDeps) {
     this.d = d;
@@ -113,8 +118,12 @@ export class ContainerService {
     l.health.start();
   }
 
-  private async save(c: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(join(this.cdir(c.Id), 'container.json'), c);
+  /**
+   * `durable: false` for records a host crash would make stale anyway (a container's running state,
+   * a --rm container that cannot outlive its run): no fsync, which costs 10-100+ ms on a busy disk.
+   */
+  private async save(c: ContainerRecord, opts: { durable?: boolean } = {}): Promise<void> {
+    await writeJsonAtomic(join(this.cdir(c.Id), 'container.json'), c, opts);
   }
 
   // ---- start-up ---------------------------------------------------------------------------------
@@ -125,11 +134,14 @@ export class ContainerService {
     try {
       this.net = await import('../../network/index.js');
       this.network ??= new this.net.NetworkManager({ root: this.d.root, execRoot: this.d.execRoot });
+      this.net.setToolRunner(this.runtime.toolRunner());
     } catch (e) {
       log.warn('networking unavailable: containers get no network', { err: String(e) });
     }
     this.d.images.usage = (imageId) => this.imageInUse(imageId);
     for (const name of await fsp.readdir(this.dir)) {
+      // A container dir set aside by a removal the previous daemon did not finish.
+      if (/^[a-f0-9]{64}-removing-[a-f0-9]+$/.test(name)) { this.later(this.removeAside(join(this.dir, name))); continue; }
       if (!/^[a-f0-9]{64}$/.test(name)) continue;
       let c: ContainerRecord | undefined;
       try { c = await readJson<ContainerRecord>(join(this.dir, name, 'container.json')); } catch (e) {
@@ -142,9 +154,37 @@ export class ContainerService {
     for (const c of this.byId.values()) {
       await this.adopt(c).catch((e) => log.warn('re-adopting container failed', { id: c.Id, err: String(e) }));
     }
+    await this.sweepRuntime();
+    await this.sweepNetns();
     const live = this.all().filter((c) => this.isRunning(c)).map((c) => c.Id);
     // Bridge setup happens here, off the first container's start path.
     await this.network?.restore(live).catch((e) => log.warn('network restore failed', { err: String(e) }));
+  }
+
+  /**
+   * Runtime containers that should be gone: their runtime delete (done in the background after an
+   * exit) was still pending when the previous daemon died. Deleted now, in the background too.
+   */
+  private async sweepRuntime(): Promise<void> {
+    const ids = await this.runtime.list().catch(() => [] as string[]);
+    for (const id of ids) {
+      const c = this.byId.get(id);
+      if (c && (this.isRunning(c) || this.live.get(id)?.reaped)) continue;
+      const p = this.later(this.runtime.delete(id, { force: true }).catch((e) => log.warn('deleting a stale runtime container failed', { id: shortId(id), err: String(e) })));
+      if (c) this.L(id).reaped = p;
+    }
+  }
+
+  /** Pinned network namespaces (runtime.newNetns) of containers that are no longer running. */
+  private async sweepNetns(): Promise<void> {
+    const dir = this.runtime.netnsDir;
+    const names = await fsp.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const path = join(dir, name);
+      const c = this.byId.get(name.slice(0, 64));
+      if (c && this.isRunning(c) && c.Network?.SandboxKey === path) continue;
+      this.later(this.runtime.removeNetns(path).catch((e) => log.warn('removing a stale network namespace failed', { path, err: String(e) })));
+    }
   }
 
   private async adopt(c: ContainerRecord): Promise<void> {
@@ -235,6 +275,7 @@ export class ContainerService {
     if (taken) {
       throw new BerthError('ERR_NAME_IN_USE', `Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
+    if (hc.Runtime) namedRuntime(hc.Runtime); // refuse an unknown runtime at create, as Docker does
     if (hc.RestartPolicy?.Name && !['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(hc.RestartPolicy.Name)) {
       throw errors.invalid(`invalid restart policy '${hc.RestartPolicy.Name}'`);
     }
@@ -257,7 +298,7 @@ export class ContainerService {
       const dir = this.cdir(id);
       await fsp.mkdir(dir, { recursive: true, mode: 0o710 });
       await createInitLayer(join(dir, 'init'));
-      await this.save(c);
+      await this.save(c, { durable: !hc.AutoRemove });
     } catch (e) {
       this.names.delete(c.Name);
       await fsp.rm(this.cdir(id), { recursive: true, force: true }).catch(() => {});
@@ -332,16 +373,39 @@ export class ContainerService {
     const hc = c.HostConfig;
     const cfg = c.Config;
     let created = false;
+    const t = stages('container start stages');
+    const early = new Map<PendingAttach, Promise<{ go(): Promise<AttachStreams>; cancel(): void }>>();
+    const cancelRelays = () => {
+      for (const pr of early.values()) void pr.then((r) => r.cancel(), () => {});
+      early.clear();
+    };
+    // The previous run's runtime state must be gone before the same id is created again.
+    await this.L(id).reaped;
+    const helper = await this.runtime.helperPath();
+    const netMode = hc.NetworkMode ?? 'bridge';
+    // Bridge mode: a namespace of our own (made now, alongside the rootfs), so the network is
+    // plumbed while the runtime creates the container rather than after it, as Docker does.
+    // If that fails, the runtime makes the namespace as before.
+    const netnsP = (netMode === 'bridge' || netMode === 'default') && this.network && this.net && helper
+      ? this.runtime.newNetns(`${id}-${randomBytes(4).toString('hex')}`).catch((e) => { log.warn('pinned network namespace unavailable', { err: String(e) }); return undefined; })
+      : undefined;
     try {
       const img = this.image(c);
       const layers = img.layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
-      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir });
+      // A --rm container's writable layer never outlives its run: no sync at unmount (volatile).
+      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir, helper, volatile: !!hc.AutoRemove });
+      t.mark('rootfsMs');
       const hostname = cfg.Hostname || id.slice(0, 12);
-      const netMode = hc.NetworkMode ?? 'bridge';
-      const etc = netMode === 'host'
-        ? { hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' }
-        : await writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: (hc.ExtraHosts ?? []).map(extraHost) });
-      const user = await resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []);
+      const dnsAsked = !!(hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length);
+      const resolv = dnsAsked && this.net
+        ? this.net.resolvConf(await this.net.readHostResolvConf(), { dns: hc.Dns ?? undefined, dnsSearch: hc.DnsSearch ?? undefined, dnsOptions: hc.DnsOptions ?? undefined })
+        : undefined;
+      const [etc, user] = await Promise.all([
+        netMode === 'host'
+          ? { hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' }
+          : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: (hc.ExtraHosts ?? []).map(extraHost), resolvConf: resolv }),
+        resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []),
+      ]);
       const cwd = cfg.WorkingDir || '/';
       if (cwd !== '/') await mkdirInRootfs(rootfs, cwd, user.uid, user.gid);
       const mounts: OciMount[] = [];
@@ -367,36 +431,67 @@ export class ContainerService {
           nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
           cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
         },
-        networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNetns(netMode.slice(10)) : undefined,
+        networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNetns(netMode.slice(10)) : await netnsP,
         hostsPath: etc.hostsPath, hostnamePath: etc.hostnamePath, resolvConfPath: etc.resolvConfPath,
         consoleSize: cfg.Tty && hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] ?? 80 } : undefined,
       };
       const spec = buildSpec(specOpts);
       await fsp.writeFile(join(dir, 'config.json'), JSON.stringify(spec));
-      const r = await this.runtime.create({
-        id, bundle: dir, tty: !!cfg.Tty, stdin: !!cfg.OpenStdin, stdinOnce: cfg.StdinOnce !== false, logPath: this.logPath(id), name: c.Name,
-      });
-      created = true;
-      await this.connectNetwork(c, r.pid, hostname, etc.hostsPath);
-      // Attach clients that connected before start: hook them up before the process runs.
+      t.mark('specMs');
+      // Attach clients that connected before start get relays forked while the runtime works.
       const l = this.L(id);
-      for (const p of [...l.pendingAttach]) {
+      const onStarted = () => {
+        for (const p of l.pendingAttach) {
+          const pr = this.runtime.prepareAttach(dir, !!cfg.OpenStdin);
+          pr.catch(() => {});
+          early.set(p, pr);
+        }
+      };
+      const creating = this.runtime.create({
+        id, bundle: dir, tty: !!cfg.Tty, stdin: !!cfg.OpenStdin, stdinOnce: cfg.StdinOnce !== false, logPath: this.logPath(id), name: c.Name, onStarted,
+        runtime: hc.Runtime || undefined,
+      });
+      const ownNetns = specOpts.networkNamespace !== undefined && netnsP !== undefined ? specOpts.networkNamespace : undefined;
+      const plumbing = ownNetns ? this.connectNetwork(c, ownNetns, hostname, etc.hostsPath) : undefined;
+      const [cr, pr] = await Promise.allSettled([creating, plumbing]);
+      if (cr.status === 'rejected') throw cr.reason;
+      created = true;
+      if (pr.status === 'rejected') throw pr.reason;
+      const r = cr.value;
+      t.mark('runtimeCreateNetworkMs');
+      // Attach clients that connected before start are hooked up before the process runs.
+      const attaching = Promise.all([...l.pendingAttach].map(async (p) => {
         l.pendingAttach.delete(p);
-        try { p.onStreams(await this.runtime.attach(id)); } catch (e) { log.warn('attach before start failed', { err: String(e) }); }
-      }
+        const pre = early.get(p);
+        early.delete(p);
+        try {
+          const relay = await pre?.catch(() => undefined);
+          p.onStreams(relay ? await relay.go() : await this.runtime.attach(id));
+        } catch (e) { log.warn('attach before start failed', { err: String(e) }); }
+      }));
+      const [net] = await Promise.allSettled([ownNetns ? undefined : this.connectNetwork(c, `/proc/${r.pid}/ns/net`, hostname, etc.hostsPath), attaching]);
+      if (net.status === 'rejected') throw net.reason;
+      cancelRelays(); // clients that left meanwhile
+      t.mark('networkAttachMs');
       await this.runtime.start(id);
+      t.mark('runtimeStartMs');
       c.State = { ...c.State, Status: 'running', Pid: r.pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME, OOMKilled: false };
       if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
       c.HasBeenStarted = true;
       this.watchExit(c);
       this.startHealth(c);
-      await this.save(c);
+      await this.save(c, { durable: false });
       this.publish(c, 'start');
+      t.mark('saveMs');
+      t.done({ id: shortId(id) });
     } catch (e) {
       const msg = isBerthError(e) ? e.message : (e as Error).message;
+      cancelRelays();
       if (created) await this.runtime.delete(id, { force: true }).catch(() => {});
       await this.network?.detach(id).catch(() => {});
-      await releaseRootfs(dir).catch(() => {});
+      const ns = await netnsP?.catch(() => undefined);
+      if (ns) await this.runtime.removeNetns(ns).catch(() => {});
+      await releaseRootfs(dir, helper).catch(() => {});
       c.State.Status = c.HasBeenStarted ? 'exited' : 'created';
       if (/executable file not found|no such file or directory/.test(msg)) c.State.ExitCode = 127;
       else if (/permission denied|is a directory/i.test(msg)) c.State.ExitCode = 126;
@@ -421,10 +516,9 @@ export class ContainerService {
     return `/proc/${o.State.Pid}/ns/net`;
   }
 
-  /** Plumb the container's network namespace (created by the runtime, process not yet started). */
-  private async connectNetwork(c: ContainerRecord, pid: number, hostname: string, hostsPath: string | undefined): Promise<void> {
+  /** Plumb the container's network namespace (before its process starts). */
+  private async connectNetwork(c: ContainerRecord, netns: string, hostname: string, hostsPath: string | undefined): Promise<void> {
     const mode = c.HostConfig.NetworkMode || 'bridge';
-    const netns = `/proc/${pid}/ns/net`;
     c.Network = undefined;
     if (mode === 'host' || mode.startsWith('container:')) return;
     if (!this.network || !this.net) return;
@@ -461,19 +555,40 @@ export class ContainerService {
     if (this.closing) return;
     const id = c.Id;
     this.live.get(id)?.health?.stop();
-    await this.runtime.delete(id, { force: true }).catch((e) => { if (!isBerthError(e, 'ERR_NO_SUCH_CONTAINER')) log.warn('runtime delete failed', { err: String(e) }); });
-    await releaseRootfs(this.cdir(id)).catch((e) => log.warn('releasing rootfs failed', { err: String(e) }));
+    const t = stages('container exit stages');
+    const detectMs = Date.now() - st.finishedAt.getTime();
+    // The process is gone (conmon wrote its exit code): the runtime's bookkeeping (runc delete:
+    // state dir, cgroups) is not needed for anything the client sees, so it runs in the
+    // background; a new start of this container waits for it, close() drains it, and a daemon
+    // killed meanwhile sweeps it at init (sweepRuntime).
+    const l = this.L(id);
+    l.reaped = this.later(this.runtime.delete(id, { force: true }).catch((e) => {
+      if (!isBerthError(e, 'ERR_NO_SUCH_CONTAINER')) log.warn('runtime delete failed', { id: shortId(id), err: String(e) });
+    }));
+    // A --rm container's rootfs is unmounted by removeNow, in the background.
+    const removing = !!c.HostConfig.AutoRemove && this.byId.has(id);
+    if (!removing) await releaseRootfs(this.cdir(id), await this.runtime.helperPath()).catch((e) => log.warn('releasing rootfs failed', { err: String(e) }));
+    t.mark('rootfsMs');
     await this.network?.detach(id).catch((e) => log.warn('network detach failed', { err: String(e) }));
+    const ns = c.Network?.SandboxKey;
+    if (ns && posix.dirname(ns) === this.runtime.netnsDir) {
+      this.later(this.runtime.removeNetns(ns).catch((e) => log.warn('removing a network namespace failed', { path: ns, err: String(e) })));
+    }
+    t.mark('networkMs');
     c.State = { ...c.State, Status: 'exited', Pid: 0, ExitCode: st.exitCode, FinishedAt: st.finishedAt.toISOString(), OOMKilled: !!st.oomKilled };
     if (c.State.Health) c.State.Health = { ...c.State.Health, Status: 'unhealthy' };
     // A --rm container is deleted right below: skip persisting a state nobody will read.
     if (this.byId.has(id) && !c.HostConfig.AutoRemove) await this.save(c).catch((e) => log.warn('saving container state failed', { err: String(e) }));
     this.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: '0' });
     this.notify(c, 'next-exit');
+    t.mark('stateMs');
     if (c.HostConfig.AutoRemove && this.byId.has(id)) {
       await this.removeNow(c).catch((e) => log.warn('auto-remove failed', { id: shortId(id), err: String(e) }));
+      t.mark('removeMs');
+      t.done({ id: shortId(id), detectMs });
       return;
     }
+    t.done({ id: shortId(id), detectMs });
     this.maybeRestart(c, adopted);
   }
 
@@ -625,15 +740,28 @@ export class ContainerService {
     const id = c.Id;
     if (!this.byId.has(id) && c.State.Status !== 'removing') return;
     c.State.Status = 'removing';
-    await this.runtime.delete(id, { force: true }).catch(() => {});
-    await releaseRootfs(this.cdir(id)).catch(() => {});
-    await removeTree(this.cdir(id));
+    // After an exit handled here, the runtime side is already being cleaned up (handleExit).
+    if (!this.live.get(id)?.reaped) await this.runtime.delete(id, { force: true }).catch(() => {});
+    // Renamed aside at once (the id is free); unmounted and deleted in the background — in that
+    // order, so the delete never walks into a mounted rootfs. init() sweeps what a crash leaves.
+    const aside = await setAside(this.cdir(id));
+    if (aside) this.later(this.removeAside(aside));
     this.byId.delete(id);
     if (this.names.get(c.Name) === id) this.names.delete(c.Name);
     this.publish(c, 'destroy');
     this.notify(c, 'removed');
     this.notify(c, 'next-exit');
     this.live.delete(id);
+  }
+
+  /** Unmount and delete a container dir set aside by removeNow (errors are logged). */
+  private async removeAside(dir: string): Promise<void> {
+    try {
+      await releaseRootfs(dir, await this.runtime.helperPath());
+      await fsp.rm(dir, { recursive: true, force: true });
+    } catch (e) {
+      log.warn('removing container files failed', { dir, err: String(e) });
+    }
   }
 
   async rename(ref: string, newName: string): Promise<void> {
@@ -684,14 +812,7 @@ export class ContainerService {
   }
 
   private async runtimeUpdate(c: ContainerRecord, resources: Record<string, unknown>): Promise<void> {
-    const { runCommand } = await import('../../runtime/exec-util.js');
-    const info = await this.runtime.runtimeInfo();
-    const file = join(this.cdir(c.Id), 'update.json');
-    await fsp.writeFile(file, JSON.stringify(resources));
-    try {
-      const r = await runCommand(info.path, ['--root', join(this.d.execRoot, 'runtime', info.name), 'update', '-r', file, c.Id]);
-      if (r.code !== 0) throw errors.internal(`Cannot update container ${c.Id}: ${r.stderr.trim()}`);
-    } finally { await fsp.rm(file, { force: true }); }
+    await this.runtime.update(c.Id, resources);
   }
 
   // ---- logs / attach ----------------------------------------------------------------------------
@@ -758,8 +879,9 @@ export class ContainerService {
       if (c.State.Status === 'running' || c.State.Status === 'paused') return fn(this.rootfsPath(c.Id));
       const dir = this.cdir(c.Id);
       const layers = this.image(c).layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
-      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir });
-      try { return await fn(rootfs); } finally { await releaseRootfs(dir).catch(() => {}); }
+      const helper = await this.runtime.helperPath();
+      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir, helper });
+      try { return await fn(rootfs); } finally { await releaseRootfs(dir, helper).catch(() => {}); }
     });
   }
 
@@ -777,6 +899,19 @@ export class ContainerService {
   async close(): Promise<void> {
     this.closing = true;
     for (const l of this.live.values()) { if (l.restartTimer) clearTimeout(l.restartTimer); l.health?.stop(); }
+    await this.settled();
+  }
+
+  /** Wait for background cleanup (runtime deletes, removal of set-aside container dirs). */
+  async settled(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
+  }
+
+  /** Track work nobody waits on (errors must be handled by `p` itself). */
+  private later(p: Promise<void>): Promise<void> {
+    const q = p.finally(() => this.background.delete(q));
+    this.background.add(q);
+    return q;
   }
 
   // ---- list / inspect (shapes in ./view.ts) ------------------------------------------------------

@@ -62,6 +62,9 @@ export interface HostConfig {
   PidsLimit?: number | null;
   Runtime?: string;
   ExtraHosts?: string[] | null;
+  Dns?: string[] | null;
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
   GroupAdd?: string[] | null;
   ConsoleSize?: number[] | null;
   [k: string]: unknown;

@@ -1,0 +1,67 @@
+// `run --rm` and restarts with the runtime's cleanup done off the exit path: what the docker CLI
+// sees must not change (exit code, output, the name free as soon as `run --rm` returns), and a
+// container started again right after it exited must find its previous run cleaned up.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { missing, setup, uniq } from './harness.js';
+
+const skip = missing();
+
+test('run --rm: exit code and output, then the name is free at once', { skip }, async () => {
+  const env = await setup();
+  try {
+    const name = uniq('rm');
+    for (let i = 0; i < 3; i++) {
+      const r = await env.docker(['run', '--rm', '--name', name, env.image, 'sh', '-c', `echo out${i}; echo err${i} >&2; exit 3`]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stdout, `out${i}\n`);
+      assert.match(r.stderr, new RegExp(`err${i}`));
+      // Docker's guarantee: once `run --rm` has returned, the container is gone.
+      const ps = await env.docker(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Names}}']);
+      assert.equal(ps.stdout.trim(), '');
+    }
+    const c = await env.docker(['create', '--name', name, env.image, 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal((await env.docker(['rm', name])).code, 0);
+  } finally {
+    await env.close();
+  }
+});
+
+test('a stopped container starts again right away (previous run cleaned up first), with its network', { skip }, async () => {
+  const env = await setup();
+  try {
+    const name = uniq('again');
+    // Each run sees its interface (the network is plumbed again for every start).
+    const first = await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'grep -c eth0: /proc/net/dev; exit 4']);
+    assert.equal(first.code, 4, first.stderr);
+    assert.equal(first.stdout, '1\n');
+    for (let i = 0; i < 3; i++) {
+      const s = await env.docker(['start', '-a', name]);
+      assert.equal(s.code, 4, s.stderr);
+      assert.equal(s.stdout, '1\n');
+    }
+    const inspect = await env.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name]);
+    assert.equal(inspect.stdout.trim(), 'exited 4');
+    assert.equal((await env.docker(['rm', name])).code, 0);
+  } finally {
+    await env.close();
+  }
+});
+
+test('a running container gets a pinned network namespace (SandboxKey) and an address', { skip }, async () => {
+  const env = await setup();
+  try {
+    const name = uniq('ns');
+    const r = await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60']);
+    assert.equal(r.code, 0, r.stderr);
+    const key = (await env.docker(['inspect', '--format', '{{.NetworkSettings.SandboxKey}} {{.NetworkSettings.IPAddress}}', name])).stdout.trim().split(' ');
+    if (env.daemon) assert.ok(key[0]!.startsWith(`${env.daemon.execRoot}/netns/`), key[0]);
+    assert.match(key[1] ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+    const ex = await env.docker(['exec', name, 'cat', '/proc/net/dev']);
+    assert.match(ex.stdout, /eth0:/);
+    assert.equal((await env.docker(['rm', '-f', name])).code, 0);
+  } finally {
+    await env.close();
+  }
+});
