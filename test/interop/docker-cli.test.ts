@@ -2,7 +2,7 @@
 // and digest, images, inspect, tag, save, load, rmi — and Berth's save loaded by real Docker/Podman.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -192,4 +192,21 @@ test('pull --all-tags fetches every tag of a repository (tags/list)', { skip }, 
   const tagged = await docker('pull', '-a', `${all}:x1`);
   assert.notEqual(tagged.code, 0);
   assert.match(tagged.stderr, /tag can't be used with --all-tags\/-a/);
+});
+
+test('image sizes count file contents as Docker does (not tar headers)', { skip }, async () => {
+  const src = join(dir, 'sized');
+  mkdirSync(join(src, 'd'), { recursive: true });
+  writeFileSync(join(src, 'five'), 'hello');
+  writeFileSync(join(src, 'd', 'seven'), '1234567');
+  const tarBuf = execFileSync('tar', ['-C', src, '-c', '.']);
+  const imp = await dockerCli(env, ['import', '-', 'berth-local/sized:1'], tarBuf);
+  assert.equal(imp.code, 0, imp.stderr);
+  const ls = await docker('images', 'berth-local/sized:1', '--format', '{{.Size}}');
+  assert.equal(ls.stdout.trim(), '12B');
+  const ins = await docker('image', 'inspect', '-f', '{{.Size}}', 'berth-local/sized:1');
+  assert.equal(ins.stdout.trim(), '12');
+  const hist = await docker('history', '--format', '{{.Size}}', 'berth-local/sized:1');
+  assert.equal(hist.stdout.trim(), '12B');
+  assert.equal((await docker('rmi', 'berth-local/sized:1')).code, 0);
 });

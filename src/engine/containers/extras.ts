@@ -365,10 +365,10 @@ export async function commit(svc: ContainerService, ref: string, o: CommitOption
     const buf = Buffer.from(JSON.stringify(cfg));
     const id = digestOf(buf);
     await images.d.content.writeBuffer(buf, id);
-    await images.d.meta.put({
+    await images.d.meta.put(await images.withContentSizes({
       id, config: cfg, configMediaType: img.configMediaType, layers: [...img.layers, layer], repoTags: [], repoDigests: [],
       created, size: img.size + ds.bytes, loadedAt: Date.now(), parent: img.id, comment: o.comment ?? '',
-    });
+    }));
     if (o.repo) {
       const r = withDefaultTag(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo));
       await images.setTag(images.d.meta.get(id)!, familiarString(r));

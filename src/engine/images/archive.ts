@@ -112,7 +112,7 @@ export async function importImage(svc: ImageService, src: Readable, opts: Import
       id, config: cfg, configMediaType: MT.dockerConfig, layers: [layer], repoTags: [], repoDigests: [],
       created, size, loadedAt: Date.now(), comment,
     };
-    await svc.d.meta.put(rec);
+    await svc.d.meta.put(await svc.withContentSizes(rec));
     if (ref) await svc.setTag(rec, familiarString(ref));
     svc.d.events.publish('image', 'import', id, ref ? { name: familiarString(ref) } : {});
     progress({ status: id });
@@ -371,7 +371,7 @@ export async function loadImages(svc: ImageService, src: Readable, progress: Pro
         created: (cfg.created as string | undefined) ?? new Date(0).toISOString(),
         size: layers.reduce((a, l) => a + l.uncompressedSize, 0), loadedAt: Date.now(),
       };
-      await svc.d.meta.put(rec);
+      await svc.d.meta.put(await svc.withContentSizes(rec));
       for (const t of e.tags) {
         const s = familiarString(withDefaultTag(parseReference(t)));
         const old = svc.find(s);

@@ -36,7 +36,7 @@ export interface SnapshotterLike {
   remove(chainId: string): Promise<unknown>;
   list(): Promise<unknown>;
   usage?(chainId: string): Promise<unknown>;
-  info?(chainId: string): Promise<{ size: number } | undefined>;
+  info?(chainId: string): Promise<{ size: number; usage?: number } | undefined>;
 }
 
 export interface ManifestResult { digest: string; mediaType: string; body: Buffer }

@@ -152,7 +152,7 @@ async function pullWith(svc: ImageService, reg: RegistryLike, ref: Reference, op
     const d2 = `${familiarName(ref)}@${manifestDigest}`;
     if (!rec.repoDigests.includes(d2)) rec.repoDigests.push(d2);
   }
-  await svc.d.meta.put(rec);
+  await svc.d.meta.put(await svc.withContentSizes(rec));
   if (tagged) await svc.setTag(rec, tagged);
   log.debug('pull: image recorded', { image: imageId, ms: ms() });
   progress({ status: `Digest: ${ref.digest ?? manifestDigest}` });

@@ -8,7 +8,7 @@ import { familiarName, familiarString, parseReference, tryParseReference, withDe
 import { shortId } from '../../util/digest.js';
 import { log } from '../../util/log.js';
 import type { EventBus } from '../events.js';
-import type { ImageRecord, MetadataStore } from '../../store/metadata/index.js';
+import type { ImageRecord, LayerRecord, MetadataStore } from '../../store/metadata/index.js';
 import type { ContentStoreLike, RegistryFactory, SnapshotterLike } from './deps.js';
 
 export type Progress = (m: ProgressMessage) => void;
@@ -210,7 +210,7 @@ export class ImageService {
     for (let k = entries.length - 1; k >= 0; k--) {
       const h = entries[k]!;
       let size = 0;
-      if (!h.empty_layer && layer >= 0) { size = i.layers[layer]!.uncompressedSize; layer--; }
+      if (!h.empty_layer && layer >= 0) { size = layerSize(i.layers[layer]!); layer--; }
       out.push({
         Id: k === entries.length - 1 ? i.id : '<missing>',
         Created: Math.floor(Date.parse(h.created ?? i.created) / 1000) || 0,
@@ -363,10 +363,22 @@ export class ImageService {
   }
 
   /** Images part of /system/df. */
+  /**
+   * Fill in the layers' content sizes from their snapshots and the image size from them, as Docker
+   * reports sizes (files' bytes, not tar bytes). Called before a new image record is stored.
+   */
+  async withContentSizes(rec: ImageRecord): Promise<ImageRecord> {
+    const layers = await Promise.all(rec.layers.map(async (l) => {
+      const usage = (await this.d.snapshots.info?.(l.chainId).catch(() => undefined))?.usage;
+      return usage === undefined ? l : { ...l, usage };
+    }));
+    return { ...rec, layers, size: layers.reduce((a, l) => a + layerSize(l), 0) };
+  }
+
   async diskUsage(): Promise<{ LayersSize: number; Images: Record<string, unknown>[] }> {
     const list = await this.list({});
     const chains = new Map<string, number>();
-    for (const i of this.d.meta.list()) for (const l of i.layers) chains.set(l.chainId, l.uncompressedSize);
+    for (const i of this.d.meta.list()) for (const l of i.layers) chains.set(l.chainId, layerSize(l));
     let total = 0;
     for (const v of chains.values()) total += v;
     const counts = new Map<string, number>();
@@ -374,11 +386,16 @@ export class ImageService {
     for (const s of list) {
       const rec = this.d.meta.get(s.Id as string)!;
       let shared = 0;
-      for (const l of rec.layers) if ((counts.get(l.chainId) ?? 0) > 1) shared += l.uncompressedSize;
+      for (const l of rec.layers) if ((counts.get(l.chainId) ?? 0) > 1) shared += layerSize(l);
       s.SharedSize = shared;
     }
     return { LayersSize: total, Images: list };
   }
+}
+
+/** A layer's size as Docker shows it: content bytes when known, else the tar size. */
+function layerSize(l: LayerRecord): number {
+  return l.usage ?? l.uncompressedSize;
 }
 
 /** Turn a docker `reference` filter pattern (path.Match glob) into a RegExp over familiar names. */

@@ -14,6 +14,8 @@ export interface LayerRecord {
   chainId: string;
   /** Uncompressed tar size. */
   uncompressedSize: number;
+  /** Bytes of the files' contents once unpacked: Docker's layer size (tar headers not counted). */
+  usage?: number;
 }
 
 export interface ImageRecord {
@@ -30,7 +32,7 @@ export interface ImageRecord {
   manifestMediaType?: string;
   /** RFC 3339 from the config. */
   created: string;
-  /** Sum of uncompressed layer sizes. */
+  /** Docker's image size: the layers' content bytes (usage), tar sizes where that is unknown. */
   size: number;
   /** When the image arrived here (ms). */
   loadedAt: number;

@@ -45,6 +45,8 @@ export interface SnapshotInfo {
   parent?: string;
   diffId: string;
   size: number;
+  /** Bytes of the files' contents (what Docker reports as a layer's size); absent in older metadata. */
+  usage?: number;
   created: string;
 }
 
@@ -187,7 +189,7 @@ export class Snapshotter {
         await ready;
         if (parent !== undefined && !(await this.has(parent))) throw errors.notFound(`parent snapshot ${parent} does not exist`);
       }
-      const info: SnapshotInfo = { chainId, diffId: res.diffId, size: res.size, created: new Date().toISOString() };
+      const info: SnapshotInfo = { chainId, diffId: res.diffId, size: res.size, usage: res.stats.fileBytes, created: new Date().toISOString() };
       if (parent !== undefined) info.parent = parent;
       await writeJsonAtomic(join(tmp, 'meta.json'), info);
       await fsyncDir(tmp);
