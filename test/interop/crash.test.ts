@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { startRegistry } from '../helpers/registry.js';
-import { busyboxPath, dockerCli, makeRootfsTar } from './fixtures.js';
+import { busyboxPath, dockerCliMissing, dockerCli, makeRootfsTar } from './fixtures.js';
 
-const skip = !existsSync('/usr/local/bin/docker') ? 'docker CLI not installed' : !busyboxPath() ? 'busybox-static not installed' : undefined;
+const skip = dockerCliMissing();
 let dir: string;
 let daemon: TestDaemon | undefined;
 let registry: { host: string; stop(): Promise<void> } | undefined;

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { startRegistry } from '../helpers/registry.js';
-import { busyboxPath, dockerCli, makeRootfsTar, makeTwoLayerArchive } from './fixtures.js';
+import { busyboxPath, dockerCliMissing, dockerCli, makeRootfsTar, makeTwoLayerArchive } from './fixtures.js';
 
 const DOCKER = '/usr/local/bin/docker';
-const skip = !existsSync(DOCKER) ? 'docker CLI not installed' : !busyboxPath() ? 'busybox-static not installed' : undefined;
+const skip = dockerCliMissing();
 
 let dir: string;
 let daemon: TestDaemon | undefined;

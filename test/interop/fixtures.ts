@@ -4,6 +4,11 @@ import { mkdirSync, writeFileSync, copyFileSync, chmodSync, existsSync, readFile
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 
+/** Why the docker-CLI interop tests cannot run here, or undefined. */
+export function dockerCliMissing(): string | undefined {
+  return !existsSync('/usr/local/bin/docker') ? 'docker CLI not installed' : !busyboxPath() ? 'busybox-static not installed' : undefined;
+}
+
 export function busyboxPath(): string | undefined {
   for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (existsSync(p)) return p;
   return undefined;
