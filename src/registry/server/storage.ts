@@ -24,7 +24,8 @@ export interface StorageDriver {
   /** Remove a file or tree (rename aside first, so a crash never leaves a half-deleted entry). */
   remove(path: string): Promise<void>;
   readStream(path: string, start?: number, end?: number): Readable;
-  /** Append-mode writer for upload data (vectored writes keep syscalls few on the hot path). */
+  /** Appends to upload data with vectored writes (few syscalls on the hot path); writev calls may
+   *  overlap: each takes the next offset when called. */
   appendWriter(path: string): Promise<AppendWriter>;
   truncate(path: string, size: number): Promise<void>;
   /** fsync a file's data, then rename it into place and fsync the target directory. */
@@ -107,13 +108,19 @@ export class FsDriver implements StorageDriver {
     return createReadStream(this.localPath(p), { start, end, highWaterMark: 1 << 20 });
   }
   async appendWriter(p: string): Promise<AppendWriter> {
-    const fh = await fsp.open(this.localPath(p), 'a');
+    const fh = await fsp.open(this.localPath(p), 'r+');
+    // Positional writes, each taking its offset when called, so several may run at once in the
+    // thread pool and still land in order (O_APPEND would let them race).
+    let end: number;
+    try { end = (await fh.stat()).size; } catch (e) { await fh.close(); throw e; }
     return {
       async writev(chunks: Buffer[]) {
-        let off = 0;
+        let pos = end;
+        for (const c of chunks) end += c.length;
         while (chunks.length) {
-          const { bytesWritten } = await fh.writev(chunks);
-          off = bytesWritten;
+          const { bytesWritten } = await fh.writev(chunks, pos);
+          pos += bytesWritten;
+          let off = bytesWritten;
           // Drop what was written; keep any partial remainder (short writes are legal).
           while (chunks.length && off >= chunks[0]!.length) { off -= chunks[0]!.length; chunks.shift(); }
           if (chunks.length && off > 0) { chunks[0] = chunks[0]!.subarray(off); }
