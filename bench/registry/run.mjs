@@ -20,6 +20,9 @@ const BLOB_MB = Number(opt('blob-mb', '64'));
 const ROUNDS = Number(opt('rounds', '3'));
 const CLIENTS = Number(opt('clients', '4'));
 const ONLY = new Set(opt('only', 'manifest,get,put').split(','));
+// Every push a new blob (a counter in its first bytes, digest recomputed by the client), so both
+// servers store and fsync every upload, as with real pushes of new layers.
+const DISTINCT = args.includes('--distinct');
 // Another build's serve.js (e.g. a copy of dist/ from before a change) to run alongside as "berth-baseline".
 const BASELINE = opt('baseline', '');
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,13 +83,20 @@ function wrk(conns, url, headers = []) {
   if (non2xx) throw new Error(`wrk saw ${non2xx} error responses for ${url}`);
   return { rps, bps };
 }
+let putRun = 0;
 async function putThroughput(port, blob, digest, clients = CLIENTS) {
   const end = Date.now() + DURATION * 1000;
   let bytes = 0;
   const t0 = Date.now();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (Date.now() < end) { await pushBlob(port, 'bench/put', blob, digest); bytes += blob.length; }
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const mine = DISTINCT ? Buffer.from(blob) : blob;
+    for (let n = 0; Date.now() < end; n++) {
+      if (DISTINCT) { mine.writeUInt32BE(port, 0); mine.writeUInt32BE(c, 4); mine.writeUInt32BE(n, 8); mine.writeUInt32BE(putRun, 12); }
+      await pushBlob(port, 'bench/put', mine, DISTINCT ? sha(mine) : digest);
+      bytes += mine.length;
+    }
   }));
+  putRun++;
   return { bps: bytes / ((Date.now() - t0) / 1000), bytes };
 }
 
