@@ -371,7 +371,8 @@ export class Runtime {
       await this.cleanupFiles(rec).catch(() => {});
       throw errors.internal(`OCI runtime create failed: ${runtimeErrorText(res.message ?? h.stderr)}`);
     }
-    const child = await this.spawnConmon(args, dir, 4, { _OCI_SYNCPIPE: '3' });
+    // LD_BIND_NOW: see conmon_create in helper.ts (less RSS in the conmon that stays).
+    const child = await this.spawnConmon(args, dir, 4, { _OCI_SYNCPIPE: '3', LD_BIND_NOW: '1' });
     opts.onStarted?.();
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
