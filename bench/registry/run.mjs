@@ -20,9 +20,12 @@ const BLOB_MB = Number(opt('blob-mb', '64'));
 const ROUNDS = Number(opt('rounds', '3'));
 const CLIENTS = Number(opt('clients', '4'));
 const ONLY = new Set(opt('only', 'manifest,get,put').split(','));
-// Every push a new blob (a counter in its first bytes, digest recomputed by the client), so both
-// servers store and fsync every upload, as with real pushes of new layers.
+// Every push a new blob (a counter in its first bytes), so both servers store and fsync every
+// upload, as with real pushes of new layers. The client prepares --put-blobs of them, digests
+// included, before the clock starts (a load generator must not share the cores with its own
+// hashing), and a measurement ends early when they are all sent.
 const DISTINCT = args.includes('--distinct');
+const PUT_BLOBS = Number(opt('put-blobs', '32'));
 // Another build's serve.js (e.g. a copy of dist/ from before a change) to run alongside as "berth-baseline".
 const BASELINE = opt('baseline', '');
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,16 +87,24 @@ function wrk(conns, url, headers = []) {
   return { rps, bps };
 }
 let putRun = 0;
+let pool = [];
+/** Fresh contents and digests for the distinct-blob pool (outside the timed part). */
+function refillPool(port, blob) {
+  if (!pool.length) pool = Array.from({ length: PUT_BLOBS }, () => ({ data: Buffer.from(blob), digest: '' }));
+  pool.forEach((b, i) => { b.data.writeUInt32BE(port, 0); b.data.writeUInt32BE(putRun, 4); b.data.writeUInt32BE(i, 8); b.digest = sha(b.data); });
+}
 async function putThroughput(port, blob, digest, clients = CLIENTS) {
+  // The previous measurement's dirty pages must not be written back on this one's time.
+  execFileSync('sync');
   const end = Date.now() + DURATION * 1000;
   let bytes = 0;
+  let next = 0;
   const t0 = Date.now();
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    const mine = DISTINCT ? Buffer.from(blob) : blob;
-    for (let n = 0; Date.now() < end; n++) {
-      if (DISTINCT) { mine.writeUInt32BE(port, 0); mine.writeUInt32BE(c, 4); mine.writeUInt32BE(n, 8); mine.writeUInt32BE(putRun, 12); }
-      await pushBlob(port, 'bench/put', mine, DISTINCT ? sha(mine) : digest);
-      bytes += mine.length;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (Date.now() < end && (!DISTINCT || next < pool.length)) {
+      const b = DISTINCT ? pool[next++] : { data: blob, digest };
+      await pushBlob(port, 'bench/put', b.data, b.digest);
+      bytes += b.data.length;
     }
   }));
   putRun++;
@@ -157,6 +168,7 @@ async function main() {
       if (ONLY.has('get')) got.blobGetMBps = Math.round(wrk(4, `${base}/v2/bench/app/blobs/${s.layer}`).bps / 1048576);
       if (ONLY.has('put')) {
         // Server CPU per GiB stored is less sensitive to other jobs on the machine than MB/s.
+        if (DISTINCT) refillPool(s.port, putBlob);
         const cpu0 = cpuSeconds(s.proc.pid);
         const own0 = process.cpuUsage();
         const { bps, bytes } = await putThroughput(s.port, putBlob, putDigest);
@@ -184,8 +196,25 @@ async function main() {
     }
     return out;
   };
-  const report = { durationSeconds: DURATION, blobMB: BLOB_MB, putClients: CLIENTS, rounds: ROUNDS, results, ratioToDistribution: { berth: ratio('berth') } };
-  if (BASELINE) report.ratioToDistribution['berth-baseline'] = ratio('berth-baseline');
+  // Per-round ratios, then their median: when the machine's speed shifts between rounds (this
+  // host's disk and CPU slow down for a while after a few GB written), a ratio of the two medians
+  // can pair one server's fast rounds with the other's slow ones; a round's two samples are
+  // seconds apart.
+  const pairedRatio = (a) => {
+    const out = {};
+    for (const k of Object.keys(results[a])) {
+      const xs = servers[a].samples[k];
+      const ys = servers.distribution.samples[k];
+      out[k] = +median(xs.map((x, i) => (k.endsWith('CpuSecPerGB') ? ys[i] / x : x / ys[i]))).toFixed(2);
+    }
+    return out;
+  };
+  const report = { durationSeconds: DURATION, blobMB: BLOB_MB, putClients: CLIENTS, rounds: ROUNDS, results,
+    ratioToDistribution: { berth: ratio('berth') }, medianOfRoundRatios: { berth: pairedRatio('berth') } };
+  if (BASELINE) {
+    report.ratioToDistribution['berth-baseline'] = ratio('berth-baseline');
+    report.medianOfRoundRatios['berth-baseline'] = pairedRatio('berth-baseline');
+  }
   console.log(JSON.stringify(report, null, 2));
 }
 main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

@@ -133,6 +133,37 @@ test('a PATCH that fails midway is rolled back (data and running digest); the up
   assert.ok(g.body.equals(Buffer.concat([first, second])), 'stored blob differs from the uploaded bytes');
 });
 
+test('with the hash worker gone mid-upload, digests are checked against the stored bytes', async () => {
+  const first = randomBytes(2 << 20);
+  const second = randomBytes(3 << 20);
+  const all = Buffer.concat([first, second]);
+  const start = async () => {
+    const p = await request(port, 'POST', '/v2/lost-hasher/blobs/uploads/', { headers: { 'Content-Length': 0 } });
+    const c = await request(port, 'PATCH', p.headers.location!, { body: first });
+    assert.equal(c.status, 202);
+    return c.headers.location!;
+  };
+  const good = await start();
+  const bad = await start();
+  // The running hash states live in the worker; stopping it loses them.
+  await (R.reg.store as unknown as { hasher: { close(): Promise<void> } }).hasher.close();
+  for (const loc of [good, bad]) {
+    const c = await request(port, 'PATCH', loc, { body: second, headers: { 'Content-Range': `${first.length}-${all.length - 1}` } });
+    assert.equal(c.status, 202);
+  }
+  const wrong = await request(port, 'PUT', `${bad}?digest=${sha256(first)}`, { headers: { 'Content-Length': 0 } });
+  assert.equal(wrong.status, 400);
+  assert.equal(errCode(wrong), 'DIGEST_INVALID');
+  const d = sha256(all);
+  const fin = await request(port, 'PUT', `${good}?digest=${d}`, { headers: { 'Content-Length': 0 } });
+  assert.equal(fin.status, 201, fin.body.toString());
+  const g = await request(port, 'GET', `/v2/lost-hasher/blobs/${d}`);
+  assert.ok(g.body.equals(all), 'stored blob differs from the uploaded bytes');
+  // New uploads get a new worker.
+  const fresh = randomBytes(1 << 20);
+  assert.equal(await pushBlob(port, 'lost-hasher', fresh), sha256(fresh));
+});
+
 test('cancel an upload with DELETE', async () => {
   const p = await request(port, 'POST', '/v2/cancel/blobs/uploads/');
   const del = await request(port, 'DELETE', p.headers.location!);

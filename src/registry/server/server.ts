@@ -84,6 +84,7 @@ export function createRegistry(opts: RegistryOptions): Registry {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await store.close();
     },
   };
 }

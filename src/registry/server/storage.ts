@@ -8,7 +8,12 @@ import { fsyncDir } from '../../util/fs.js';
 
 export interface StatInfo { size: number; mtimeMs: number; isDir: boolean }
 
-export interface AppendWriter { writev(chunks: Buffer[]): Promise<void>; close(): Promise<void> }
+export interface AppendWriter {
+  writev(chunks: Buffer[]): Promise<void>;
+  /** Flush what is written so far to disk (data only). */
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
 
 export interface StorageDriver {
   /** Small files (links, tags, metadata); undefined when missing. */
@@ -126,6 +131,7 @@ export class FsDriver implements StorageDriver {
           if (chunks.length && off > 0) { chunks[0] = chunks[0]!.subarray(off); }
         }
       },
+      datasync: () => fh.datasync(),
       close: () => fh.close(),
     };
   }

@@ -5,10 +5,11 @@
 //   repositories/<name>/_manifests/tags/<tag>            tag → manifest digest
 //   repositories/<name>/_referrers/<alg>/<hex>/<alg>-<hex> descriptor of a manifest whose subject is <hex>
 //   uploads/<id>/{info.json,data}                        upload sessions (id is an opaque random key)
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { StorageDriver, AppendWriter } from './storage.js';
 import { Lru } from './lru.js';
+import { Hasher, type HashHandle } from './hasher.js';
 import { regError, fromFsError } from './errors.js';
 import { isUploadId, isRepoName } from './names.js';
 import { digestOf, isDigest, type Algorithm } from '../../util/digest.js';
@@ -19,8 +20,9 @@ export interface UploadSession {
   repo: string;
   size: number;
   algorithm: Algorithm;
-  /** Running hash of bytes 0..size; null after a restart (recomputed from disk at finish). */
-  hash: Hash | null;
+  /** Running hash of bytes 0..size (in the Hasher's worker); null after a restart (recomputed
+   *  from disk at finish). */
+  hash: HashHandle | null;
   startedAt: number;
   updatedAt: number;
   busy: boolean;
@@ -38,8 +40,11 @@ const refDir = (r: string, subject: string) => { const [a, h] = splitD(subject);
 const uploadDir = (id: string) => `uploads/${id}`;
 /** Bytes gathered from the socket before one vectored write. */
 const WRITE_BATCH = 1 << 20;
-/** Batches one upload may be writing at once: memory per upload is about (this + 1) batches. */
+/** Batches one upload may be writing (and hashing) at once: memory per upload is about (this + 1) batches. */
 const WRITES_IN_FLIGHT = 3;
+/** Written bytes after which an upload starts a data sync while it goes on receiving: the disk
+ *  works during the transfer, so the sync at commit has little left and the client waits less. */
+const SYNC_EVERY = 8 << 20;
 
 export interface StoreOptions {
   maxBodyBytes: number;
@@ -52,6 +57,8 @@ export class RegistryStore {
   readonly driver: StorageDriver;
   readonly opts: StoreOptions;
   private sessions = new Map<string, UploadSession>();
+  private hasher = new Hasher();
+  private slabs = new Slabs(WRITE_BATCH + (256 << 10), 16);
   private locks = new Map<string, Promise<unknown>>();
   private repos = new Set<string>();
   private reposLoaded: Promise<void> | null = null;
@@ -194,7 +201,7 @@ export class RegistryStore {
   async startUpload(repo: string, algorithm: Algorithm = 'sha256'): Promise<UploadSession> {
     const id = randomBytes(16).toString('hex');
     const now = Date.now();
-    const s: UploadSession = { id, repo, size: 0, algorithm, hash: createHash(algorithm), startedAt: now, updatedAt: now, busy: false };
+    const s: UploadSession = { id, repo, size: 0, algorithm, hash: this.hasher.create(algorithm), startedAt: now, updatedAt: now, busy: false };
     // Known in memory before its files exist, so the purge timer never takes it for a stale leftover.
     this.sessions.set(id, s);
     try {
@@ -202,7 +209,7 @@ export class RegistryStore {
       await this.driver.writeNew(`${uploadDir(id)}/data`, '');
       await this.driver.writeNew(`${uploadDir(id)}/info.json`, JSON.stringify({ repo, algorithm, startedAt: now }));
     } catch (e) {
-      this.sessions.delete(id);
+      this.dropSession(s);
       await this.driver.remove(uploadDir(id)).catch(() => {});
       throw fromFsError(e);
     }
@@ -235,21 +242,26 @@ export class RegistryStore {
     if (s.busy) throw regError('ERR_REG_RANGE', 'another request is writing to this upload');
     s.busy = true;
     const before = s.size;
-    const hash = s.hash ? s.hash.copy() : null;
+    const hash = s.hash ? this.hasher.copy(s.hash) : null;
+    const hasher = this.hasher;
+    const slabs = this.slabs;
     const max = this.opts.maxBodyBytes;
     let n = 0;
     let w: AppendWriter | undefined;
-    // Up to WRITES_IN_FLIGHT positional vectored writes run in the thread pool while the next batch
-    // is read and hashed, so the socket keeps flowing during disk writes; the body is paused while
-    // the limit is reached, which bounds memory per upload. 'data' events rather than an async
+    // Up to WRITES_IN_FLIGHT batches are being written (positionally, in the thread pool) and hashed
+    // (in the Hasher's worker) while the next one is read, so the socket keeps flowing; the body is
+    // paused while the limit is reached, which bounds memory per upload. 'data' events rather than an async
     // iterator: a promise per 64 KiB chunk costs measurable CPU at disk speed.
     const writes = new Set<Promise<void>>();
+    let syncing: Promise<void> | undefined;
+    let syncError: unknown;
     try {
       w = await this.driver.appendWriter(`${uploadDir(s.id)}/data`);
       const writer = w;
       await new Promise<void>((resolve, reject) => {
         let pending: Buffer[] = [];
         let pendingBytes = 0;
+        let unsynced = 0;
         let settled = false;
         let ended = false;
         const stop = (e: unknown) => {
@@ -267,12 +279,27 @@ export class RegistryStore {
           resolve();
         };
         const flush = () => {
-          const batch = pending;
+          const batchBytes = pendingBytes;
+          // One copy into shared memory: the disk write and the hash worker both read it in place.
+          const slab = slabs.take(batchBytes);
+          const buf = slab.subarray(0, batchBytes);
+          let off = 0;
+          for (const c of pending) off += c.copy(buf, off);
           pending = [];
           pendingBytes = 0;
-          const p: Promise<void> = writer.writev(batch).then(() => {
+          const work = hash === null ? writer.writev([buf]) : Promise.all([writer.writev([buf]), hasher.update(hash, buf)]);
+          // Back to the free list only once both are done with it.
+          work.then(() => slabs.give(slab), () => {});
+          const p: Promise<void> = work.then(() => {
             writes.delete(p);
             if (settled) return;
+            unsynced += batchBytes;
+            if (unsynced >= SYNC_EVERY && !syncing) {
+              unsynced = 0;
+              syncing = writer.datasync().finally(() => { syncing = undefined; });
+              // Kept: it may fail after the body has ended, when stop() no longer rejects.
+              syncing.catch((e: unknown) => { syncError ??= e; stop(e); });
+            }
             if (ended) done();
             else if (body.isPaused() && writes.size < WRITES_IN_FLIGHT) body.resume();
           }, (e: unknown) => { writes.delete(p); stop(e); });
@@ -284,7 +311,6 @@ export class RegistryStore {
           n += chunk.length;
           if (before + n > max) { stop(regError('ERR_REG_TOO_LARGE', `upload exceeds the maximum size of ${max} bytes`)); return; }
           if (expectLength !== undefined && n > expectLength) { stop(regError('ERR_REG_SIZE_INVALID', 'body longer than declared')); return; }
-          hash?.update(chunk);
           pending.push(chunk);
           pendingBytes += chunk.length;
           if (pendingBytes >= WRITE_BATCH) flush();
@@ -311,14 +337,18 @@ export class RegistryStore {
         else if (body.destroyed) onClose();
       });
       if (expectLength !== undefined && n !== expectLength) throw regError('ERR_REG_SIZE_INVALID', 'body length does not match Content-Range/Content-Length');
+      await syncing;
+      if (syncError !== undefined) throw syncError;
       await w.close();
       w = undefined;
       s.size = before + n;
+      if (s.hash !== null) this.hasher.free(s.hash);
       s.hash = hash;
       s.updatedAt = Date.now();
     } catch (e) {
+      if (hash !== null) this.hasher.free(hash);
       // Every write must be over before the file is cut back, or a late one would extend it again.
-      await Promise.allSettled([...writes]);
+      await Promise.allSettled([...writes, syncing]);
       await w?.close().catch(() => {});
       await this.driver.truncate(`${uploadDir(s.id)}/data`, before).catch(() => {});
       throw fromFsError(e);
@@ -331,8 +361,11 @@ export class RegistryStore {
   async finishUpload(s: UploadSession, digest: string): Promise<void> {
     const alg = digest.slice(0, digest.indexOf(':')) as Algorithm;
     let actual: string;
-    if (s.hash && s.algorithm === alg) actual = `${alg}:${s.hash.copy().digest('hex')}`;
-    else actual = await this.hashFile(`${uploadDir(s.id)}/data`, alg);
+    const path = `${uploadDir(s.id)}/data`;
+    if (s.hash !== null && s.algorithm === alg) {
+      // A lost worker lost its states: the file on disk still has every byte.
+      actual = await this.hasher.digest(s.hash).then((hex) => `${alg}:${hex}`, () => this.hashFile(path, alg));
+    } else actual = await this.hashFile(path, alg);
     if (actual !== digest) {
       await this.cancelUpload(s);
       throw regError('ERR_INVALID_DIGEST', 'provided digest did not match uploaded content');
@@ -354,8 +387,19 @@ export class RegistryStore {
   }
 
   async cancelUpload(s: UploadSession): Promise<void> {
-    this.sessions.delete(s.id);
+    this.dropSession(s);
     await this.driver.remove(uploadDir(s.id));
+  }
+
+  private dropSession(s: UploadSession): void {
+    this.sessions.delete(s.id);
+    if (s.hash !== null) this.hasher.free(s.hash);
+    s.hash = null;
+  }
+
+  /** Stops the hash worker (the server is closing). */
+  close(): Promise<void> {
+    return this.hasher.close();
   }
 
   /** Drop sessions idle for longer than the TTL (also those left on disk by a previous run). */
@@ -370,7 +414,7 @@ export class RegistryStore {
       if (!mem && !st) continue;
       const updated = mem ? mem.updatedAt : st!.mtimeMs;
       if (now - updated > this.opts.uploadTtlMs) {
-        this.sessions.delete(id);
+        if (mem) this.dropSession(mem);
         await this.driver.remove(uploadDir(id));
         n++;
       }
@@ -498,3 +542,19 @@ export class RegistryStore {
 }
 
 export { layerLink, revLink, tagPath, refDir, repoDir, uploadDir };
+
+/**
+ * Reused SharedArrayBuffer-backed batch buffers. A fresh 1 MiB buffer per batch is fresh pages
+ * per batch: the page faults doubled the event loop's kernel time at disk speed.
+ */
+class Slabs {
+  private free: Buffer[] = [];
+  constructor(private readonly size: number, private readonly keep: number) {}
+  take(min: number): Buffer {
+    if (min <= this.size) { const b = this.free.pop(); if (b) return b; }
+    return Buffer.from(new SharedArrayBuffer(Math.max(min, this.size)));
+  }
+  give(b: Buffer): void {
+    if (b.length === this.size && this.free.length < this.keep) this.free.push(b);
+  }
+}
