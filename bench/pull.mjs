@@ -22,7 +22,8 @@ const root = join(import.meta.dirname, '..');
 const base = process.env.BERTH_BENCH_DIR ?? (canWrite('/var/lib') ? '/var/lib' : tmpdir());
 const tmp = mkdtempSync(join(base, 'berth-bench-'));
 const sock = join(tmp, 'berth.sock');
-const daemon = spawn(process.execPath, [join(root, 'bin/berth'), 'daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`], { stdio: 'ignore' });
+// Started as users start it (bin/berth's first line carries the daemon's node flags).
+const daemon = spawn(join(root, 'bin/berth'), ['daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`], { stdio: 'ignore' });
 const berth = `${process.execPath} ${join(root, 'bin/berth')} -H unix://${sock}`;
 try {
   for (let i = 0; i < 100 && sh(`${berth} version`, { allowFail: true }).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));

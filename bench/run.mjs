@@ -76,7 +76,8 @@ function perContainer(cli, names) {
 }
 function imgFor(cli) { return cli.startsWith('podman') ? `localhost/${img}` : img; }
 
-const daemon = spawn(process.execPath, [join(root, 'bin/berth'), 'daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`], { stdio: 'ignore' });
+// Started as users start it (bin/berth's first line carries the daemon's node flags).
+const daemon = spawn(join(root, 'bin/berth'), ['daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`], { stdio: 'ignore' });
 let dockerUp = false;
 let podmanUp = false;
 try {
