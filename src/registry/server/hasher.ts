@@ -78,6 +78,8 @@ export class Hasher {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    for (const p of this.waiting.values()) p.reject(new Error('hash worker closed'));
+    this.waiting.clear();
     if (w) await w.terminate();
   }
 }
