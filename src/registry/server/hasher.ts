@@ -28,7 +28,7 @@ export class Hasher {
       });
       const lost = (e: Error) => {
         if (this.worker !== w) return;
-        // Its states are gone: callers fall back to hashing from disk (see RegistryStore.digestOf).
+        // Its states are gone: digests fall back to hashing the file (RegistryStore.finishUpload).
         this.worker = undefined;
         for (const p of this.waiting.values()) p.reject(e);
         this.waiting.clear();
