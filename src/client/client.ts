@@ -83,14 +83,7 @@ export class Client {
       if (opts.signal?.aborted) return;
       throw e;
     }
-    try {
-      yield* jsonValues<EventMessage>(res);
-    } catch (e) {
-      if ((e as Error).name === 'AbortError' || opts.signal?.aborted) return;
-      throw e;
-    } finally {
-      res.destroy();
-    }
+    yield* untilAborted<EventMessage>(res, opts.signal);
   }
 
   auth(creds: AuthConfig): Promise<AuthResponse> {
@@ -265,14 +258,7 @@ export class Client {
   /** Stats samples as the daemon produces them (about one a second) until the signal aborts. */
   async *streamContainerStats(id: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<ContainerStatsSample> {
     const res = await this.transport.request({ path: `/containers/${encodeURIComponent(id)}/stats`, query: { stream: true }, signal: opts.signal });
-    try {
-      yield* jsonValues<ContainerStatsSample>(res);
-    } catch (e) {
-      if ((e as Error).name === 'AbortError' || opts.signal?.aborted) return;
-      throw e;
-    } finally {
-      res.destroy();
-    }
+    yield* untilAborted<ContainerStatsSample>(res, opts.signal);
   }
 }
 
@@ -290,4 +276,16 @@ function pathStatHeader(v: string | string[] | undefined): ContainerPathStat {
 /** A client for the daemon found by host → BERTH_HOST → DOCKER_HOST → the default socket. */
 export function connect(opts: ConnectOptions = {}): Client {
   return new Client(opts);
+}
+
+/** JSON values of a streamed response; an abort ends the stream quietly. The response is closed either way. */
+async function* untilAborted<T>(res: AsyncIterable<Buffer | string> & { destroy(): unknown }, signal?: AbortSignal): AsyncGenerator<T> {
+  try {
+    yield* jsonValues<T>(res);
+  } catch (e) {
+    if ((e as Error).name === 'AbortError' || signal?.aborted) return;
+    throw e;
+  } finally {
+    res.destroy();
+  }
 }
