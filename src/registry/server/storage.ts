@@ -13,6 +13,25 @@ export interface AppendWriter {
   /** Flush what is written so far to disk (data only). */
   datasync(): Promise<void>;
   close(): Promise<void>;
+  /** Bytes that went to the disk directly rather than through the page cache (see FsDriver). */
+  readonly directBytes: number;
+}
+
+/** File offsets and memory addresses a direct (O_DIRECT) write must be a multiple of. 4 KiB
+ *  covers every common logical block size (512 B and 4 KiB). */
+export const DIRECT_ALIGN = 4096;
+/** Smaller writes gain nothing from skipping the page cache: a direct write waits for the device. */
+const DIRECT_MIN = 64 << 10;
+
+/**
+ * Shared memory whose first byte sits on a page boundary, so a Buffer over it can feed a direct
+ * write. WebAssembly memories are page-allocated by V8; a SharedArrayBuffer from `new` comes from
+ * malloc and is only 16-byte aligned.
+ */
+export function alignedSharedBuffer(size: number): Buffer {
+  const pages = Math.max(1, Math.ceil(size / 65536));
+  const mem = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  return Buffer.from(mem.buffer as ArrayBuffer, 0, size);
 }
 
 export interface StorageDriver {
@@ -113,26 +132,81 @@ export class FsDriver implements StorageDriver {
     return createReadStream(this.localPath(p), { start, end, highWaterMark: 1 << 20 });
   }
   async appendWriter(p: string): Promise<AppendWriter> {
-    const fh = await fsp.open(this.localPath(p), 'r+');
+    const path = this.localPath(p);
+    const fh = await fsp.open(path, 'r+');
     // Positional writes, each taking its offset when called, so several may run at once in the
     // thread pool and still land in order (O_APPEND would let them race).
     let end: number;
     try { end = (await fh.stat()).size; } catch (e) { await fh.close(); throw e; }
+    // A second descriptor that bypasses the page cache, for the block-aligned middle of large
+    // writes. Uploads are written once and seldom read back soon, and filling the page cache is not
+    // free: where the kernel has to find fresh pages for every write (a VM handing memory back to
+    // its host, or a busy host reclaiming), buffered writes of a few GB went from ~1 GB/s to
+    // ~250 MB/s at 10-25x the CPU per byte on the test machine, while direct ones held ~1.2 GB/s.
+    // Filesystems without O_DIRECT (tmpfs) refuse the open: everything stays buffered.
+    let direct = await fsp.open(path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined);
+    let directBytes = 0;
+    const buffered = async (chunks: Buffer[], pos: number) => {
+      while (chunks.length) {
+        const { bytesWritten } = await fh.writev(chunks, pos);
+        pos += bytesWritten;
+        let off = bytesWritten;
+        // Drop what was written; keep any partial remainder (short writes are legal).
+        while (chunks.length && off >= chunks[0]!.length) { off -= chunks[0]!.length; chunks.shift(); }
+        if (chunks.length && off > 0) { chunks[0] = chunks[0]!.subarray(off); }
+      }
+    };
+    // The aligned middle of `buf` (file offset `pos`), straight to the disk. What it cannot write
+    // directly (memory not aligned: EINVAL; a short write) goes through the page cache instead.
+    const directly = async (buf: Buffer, pos: number) => {
+      let done = 0;
+      while (direct && done < buf.length) {
+        let n: number;
+        try {
+          n = (await direct.write(buf, done, buf.length - done, pos + done)).bytesWritten;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+          // Not aligned after all (the caller's memory): no more direct writes on this file.
+          const d = direct;
+          direct = undefined;
+          await d?.close().catch(() => {});
+          break;
+        }
+        directBytes += n;
+        done += n;
+        if (n === 0 || n % DIRECT_ALIGN !== 0) break;
+      }
+      if (done < buf.length) await buffered([buf.subarray(done)], pos + done);
+    };
     return {
       async writev(chunks: Buffer[]) {
-        let pos = end;
-        for (const c of chunks) end += c.length;
-        while (chunks.length) {
-          const { bytesWritten } = await fh.writev(chunks, pos);
-          pos += bytesWritten;
-          let off = bytesWritten;
-          // Drop what was written; keep any partial remainder (short writes are legal).
-          while (chunks.length && off >= chunks[0]!.length) { off -= chunks[0]!.length; chunks.shift(); }
-          if (chunks.length && off > 0) { chunks[0] = chunks[0]!.subarray(off); }
+        const pos = end;
+        let total = 0;
+        for (const c of chunks) total += c.length;
+        end += total;
+        if (direct && chunks.length === 1 && total >= DIRECT_MIN) {
+          // Split at block boundaries of the file: head and tail through the page cache, the middle
+          // direct. The caller lays its memory out so the middle is aligned there too.
+          const buf = chunks[0]!;
+          const head = Math.min(total, (DIRECT_ALIGN - (pos % DIRECT_ALIGN)) % DIRECT_ALIGN);
+          const mid = Math.floor((total - head) / DIRECT_ALIGN) * DIRECT_ALIGN;
+          if (mid >= DIRECT_MIN) {
+            const parts: Promise<void>[] = [directly(buf.subarray(head, head + mid), pos + head)];
+            if (head) parts.push(buffered([buf.subarray(0, head)], pos));
+            if (head + mid < total) parts.push(buffered([buf.subarray(head + mid)], pos + head + mid));
+            await Promise.all(parts);
+            return;
+          }
         }
+        await buffered(chunks, pos);
       },
       datasync: () => fh.datasync(),
-      close: () => fh.close(),
+      async close() {
+        const d = direct;
+        direct = undefined;
+        await Promise.all([fh.close(), d?.close()]);
+      },
+      get directBytes() { return directBytes; },
     };
   }
   async truncate(p: string, size: number): Promise<void> {

@@ -7,7 +7,8 @@
 //   uploads/<id>/{info.json,data}                        upload sessions (id is an opaque random key)
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { StorageDriver, AppendWriter } from './storage.js';
+import { DIRECT_ALIGN, type StorageDriver, type AppendWriter } from './storage.js';
+import { SlabPool } from './slabs.js';
 import { Lru } from './lru.js';
 import { Hasher, type HashHandle } from './hasher.js';
 import { regError, fromFsError } from './errors.js';
@@ -58,7 +59,7 @@ export class RegistryStore {
   readonly opts: StoreOptions;
   private sessions = new Map<string, UploadSession>();
   private hasher = new Hasher();
-  private slabs = new Slabs(WRITE_BATCH + (256 << 10), 16);
+  private slabs = new SlabPool(WRITE_BATCH + (256 << 10) + DIRECT_ALIGN);
   private locks = new Map<string, Promise<unknown>>();
   private repos = new Set<string>();
   private reposLoaded: Promise<void> | null = null;
@@ -247,6 +248,8 @@ export class RegistryStore {
     const slabs = this.slabs;
     const max = this.opts.maxBodyBytes;
     let n = 0;
+    /** Bytes handed to the writer so far (n less what waits in `pending`). */
+    let flushed = 0;
     let w: AppendWriter | undefined;
     // Up to WRITES_IN_FLIGHT batches are being written (positionally, in the thread pool) and hashed
     // (in the Hasher's worker) while the next one is read, so the socket keeps flowing; the body is
@@ -279,14 +282,28 @@ export class RegistryStore {
           resolve();
         };
         const flush = () => {
-          const batchBytes = pendingBytes;
-          // One copy into shared memory: the disk write and the hash worker both read it in place.
-          const slab = slabs.take(batchBytes);
-          const buf = slab.subarray(0, batchBytes);
-          let off = 0;
-          for (const c of pending) off += c.copy(buf, off);
+          // File offset of this batch's first byte. The batch sits at the same offset modulo
+          // DIRECT_ALIGN in its (page-aligned) slab, and all but the last batch end on a block
+          // boundary (the few bytes past it move to the next batch), so the driver can send all
+          // but a request's first and last partial block to the disk directly.
+          const pos = before + flushed;
+          const lead = pos % DIRECT_ALIGN;
+          const slab = slabs.take(lead + pendingBytes);
+          let off = lead;
+          for (const c of pending) off += c.copy(slab, off);
+          let batchBytes = pendingBytes;
+          const over = ended ? 0 : (pos + batchBytes) % DIRECT_ALIGN;
           pending = [];
           pendingBytes = 0;
+          if (over && over < batchBytes) {
+            batchBytes -= over;
+            // Copied out: the slab is reused once this batch is written and hashed.
+            pending.push(Buffer.from(slab.subarray(lead + batchBytes, lead + batchBytes + over)));
+            pendingBytes = over;
+          }
+          flushed += batchBytes;
+          // One copy into shared memory: the disk write and the hash worker both read it in place.
+          const buf = slab.subarray(lead, lead + batchBytes);
           const work = hash === null ? writer.writev([buf]) : Promise.all([writer.writev([buf]), hasher.update(hash, buf)]);
           // Back to the free list only once both are done with it.
           work.then(() => slabs.give(slab), () => {});
@@ -542,19 +559,3 @@ export class RegistryStore {
 }
 
 export { layerLink, revLink, tagPath, refDir, repoDir, uploadDir };
-
-/**
- * Reused SharedArrayBuffer-backed batch buffers. A fresh 1 MiB buffer per batch is fresh pages
- * per batch: the page faults doubled the event loop's kernel time at disk speed.
- */
-class Slabs {
-  private free: Buffer[] = [];
-  constructor(private readonly size: number, private readonly keep: number) {}
-  take(min: number): Buffer {
-    if (min <= this.size) { const b = this.free.pop(); if (b) return b; }
-    return Buffer.from(new SharedArrayBuffer(Math.max(min, this.size)));
-  }
-  give(b: Buffer): void {
-    if (b.length === this.size && this.free.length < this.keep) this.free.push(b);
-  }
-}
