@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds the native layer extractor native/berth-unpack.c into build/berth-unpack.
+// Builds the native layer extractor native/berth-unpack.c into build/berth-unpack, and the
+// optional Node-API addon native/berth-trim.c into build/berth-trim.node (see there).
 // Static first (the helper must not load NSS modules or shared libraries at run time); dynamic
 // only when the static libc is missing. Writes temp → rename so concurrent builds never expose a
 // half-written binary.
@@ -36,6 +37,23 @@ if (r.status !== 0) {
 }
 if (r.stderr) process.stderr.write(r.stderr);
 renameSync(tmp, out);
-if (!process.env.npm_config_loglevel || process.env.npm_config_loglevel !== 'silent') {
-  console.log(`build-native: ${out} (${linked})`);
+const quiet = process.env.npm_config_loglevel === 'silent';
+if (!quiet) console.log(`build-native: ${out} (${linked})`);
+
+// The addon is optional: without Node's headers (node_api.h) or glibc's malloc_trim the daemon
+// simply does not trim, so a failure here is reported and the build goes on.
+const addon = join(outDir, 'berth-trim.node');
+const addonTmp = `${addon}.${process.pid}.tmp`;
+const headers = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
+if (!headers) {
+  console.error('build-native: node_api.h not found; building without build/berth-trim.node');
+} else {
+  const a = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', `-I${headers}`, '-o', addonTmp, join(root, 'native', 'berth-trim.c')], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (a.status === 0) {
+    renameSync(addonTmp, addon);
+    if (!quiet) console.log(`build-native: ${addon}`);
+  } else {
+    if (existsSync(addonTmp)) rmSync(addonTmp, { force: true });
+    console.error(`build-native: building ${addon} failed; the daemon will not trim its heap when idle\n${a.stderr ?? ''}`);
+  }
 }

@@ -9,6 +9,7 @@ import { log, setLogLevel } from '../util/log.js';
 import { createEngine, type Engine } from '../engine/index.js';
 import { createApiServer, type RouteModule } from '../server/http.js';
 import { lockRoot } from './lock.js';
+import { trimWhenIdle } from './idle.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { join } from 'node:path';
 
@@ -105,11 +106,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       log.info('API listening', { host: h });
     }
     const eng = engine;
+    const idle = trimWhenIdle(servers.map((s) => s.server));
     let stopped: Promise<void> | undefined;
     return {
       engine: eng,
       addresses,
       stop: () => (stopped ??= (async () => {
+        idle.stop();
         for (const s of servers) {
           await new Promise<void>((r) => { s.server.close(() => r()); s.server.closeAllConnections(); });
           if (s.unixPath) await fsp.rm(s.unixPath, { force: true }).catch(() => {});

@@ -4,14 +4,14 @@
 // and hashes.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, isBerthError } from '../../errors/index.js';
 import { DigestStream } from '../../util/digest.js';
 import { log } from '../../util/log.js';
+import { packageRoot } from '../../util/package-root.js';
 
 export interface ApplyResult {
   /** sha256 of the uncompressed tar */
@@ -58,22 +58,9 @@ export interface UnpackStats {
   diffId?: string;
 }
 
-let cachedHelper: string | undefined;
-
 /** Path of the native helper: $BERTH_UNPACK, else build/berth-unpack in the package root. */
 export function helperPath(): string {
-  if (process.env.BERTH_UNPACK) return process.env.BERTH_UNPACK;
-  if (cachedHelper) return cachedHelper;
-  // Works from src/ (tsx) and dist/src/ (compiled): walk up to the directory holding package.json.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) break;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  cachedHelper = join(dir, 'build', 'berth-unpack');
-  return cachedHelper;
+  return process.env.BERTH_UNPACK || join(packageRoot(), 'build', 'berth-unpack');
 }
 
 const CAP = 64 * 1024;
