@@ -478,10 +478,14 @@ export class ContainerService {
       c.State = { ...c.State, Status: 'running', Pid: r.pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME, OOMKilled: false };
       if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
       c.HasBeenStarted = true;
-      this.watchExit(c);
-      this.startHealth(c);
+      // Saved before the exit is watched: a --rm container whose process is already gone would
+      // otherwise be removed (its directory with it) under this save, and a run that worked would
+      // report "failed to create task" (seen once in ~60 runs of `true`). The exit is not missed:
+      // the watch reads an exit file that is already there.
       await this.save(c, { durable: false });
       this.publish(c, 'start');
+      this.watchExit(c);
+      this.startHealth(c);
       t.mark('saveMs');
       t.done({ id: shortId(id) });
     } catch (e) {
