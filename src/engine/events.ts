@@ -17,7 +17,8 @@ export interface EngineEvent {
 
 export type EventListener = (e: EngineEvent) => void;
 
-const HISTORY = 1024;
+/** Events kept for `since` replays: Docker keeps the last 256 (moby's eventsLimit). */
+const HISTORY = 256;
 
 export class EventBus {
   private listeners = new Set<EventListener>();
