@@ -17,6 +17,15 @@ export interface AppendWriter {
   readonly directBytes: number;
 }
 
+/**
+ * Wait for every promise, then fail with the first rejection, if any. Writers use it: the caller
+ * cuts the file back on error, and a write still in flight would extend it again afterwards.
+ */
+export async function allThenThrow(ps: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** File offsets and memory addresses a direct (O_DIRECT) write must be a multiple of. 4 KiB
  *  covers every common logical block size (512 B and 4 KiB). */
 export const DIRECT_ALIGN = 4096;
@@ -194,7 +203,7 @@ export class FsDriver implements StorageDriver {
             const parts: Promise<void>[] = [directly(buf.subarray(head, head + mid), pos + head)];
             if (head) parts.push(buffered([buf.subarray(0, head)], pos));
             if (head + mid < total) parts.push(buffered([buf.subarray(head + mid)], pos + head + mid));
-            await Promise.all(parts);
+            await allThenThrow(parts);
             return;
           }
         }

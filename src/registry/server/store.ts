@@ -7,7 +7,7 @@
 //   uploads/<id>/{info.json,data}                        upload sessions (id is an opaque random key)
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DIRECT_ALIGN, type StorageDriver, type AppendWriter } from './storage.js';
+import { allThenThrow, DIRECT_ALIGN, type StorageDriver, type AppendWriter } from './storage.js';
 import { SlabPool } from './slabs.js';
 import { Lru } from './lru.js';
 import { Hasher, type HashHandle } from './hasher.js';
@@ -304,7 +304,7 @@ export class RegistryStore {
           flushed += batchBytes;
           // One copy into shared memory: the disk write and the hash worker both read it in place.
           const buf = slab.subarray(lead, lead + batchBytes);
-          const work = hash === null ? writer.writev([buf]) : Promise.all([writer.writev([buf]), hasher.update(hash, buf)]);
+          const work = hash === null ? writer.writev([buf]) : allThenThrow([writer.writev([buf]), hasher.update(hash, buf)]);
           // Back to the free list only once both are done with it.
           work.then(() => slabs.give(slab), () => {});
           const p: Promise<void> = work.then(() => {
