@@ -2,7 +2,7 @@
 // and only when a large chunk is freed; the first container run (modules compiled on first use,
 // request buffers) leaves free holes under live allocations, so an idle daemon kept 3-6 MB of
 // freed memory resident. After a short quiet spell, malloc_trim(0) (build/berth-trim.node, see
-// native/berth-trim.c) releases it; it takes well under a millisecond and runs once per spell.
+// native/berth-trim.c) releases it; it takes 0.1-1.5 ms and runs once per spell.
 // Without the addon (no compiler or Node headers at build time) nothing is trimmed.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export function trimWhenIdle(servers: http.Server[], quietMs = 500, trim: Trim |
     const t0 = performance.now();
     trim!();
     count++;
-    log.debug('idle heap trim', { ms: Math.round((performance.now() - t0) * 10) / 10, rssMb: Math.round(process.memoryUsage.rss() / 1e5) / 10 });
+    log.debug('idle heap trim', { ms: Math.round((performance.now() - t0) * 10) / 10, rssMiB: Math.round(process.memoryUsage.rss() / 104857.6) / 10 });
   };
   // Re-armed by every request: one trim per quiet spell, never during a burst.
   const arm = () => {

@@ -151,7 +151,7 @@ export class FsDriver implements StorageDriver {
     // writes. Uploads are written once and seldom read back soon, and filling the page cache is not
     // free: where the kernel has to find fresh pages for every write (a VM handing memory back to
     // its host, or a busy host reclaiming), buffered writes of a few GB went from ~1 GB/s to
-    // ~250 MB/s at 10-25x the CPU per byte on the test machine, while direct ones held ~1.2 GB/s.
+    // ~250 MB/s at 8-10x the CPU per byte on the test machine, while direct ones held ~1.2 GB/s.
     // Filesystems without O_DIRECT (tmpfs) refuse the open: everything stays buffered.
     let direct = await fsp.open(path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined);
     let directBytes = 0;
