@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtemp, rm, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -216,29 +216,49 @@ test('kill -9 at blob commit, tag write and manifest write: every tag resolves t
   } finally { await rm(dir, { recursive: true, force: true }); }
 });
 
-test('a full disk gives a clear error and the registry stays usable', async (t) => {
-  if (process.getuid?.() !== 0) { t.skip('needs root to mount a small tmpfs'); return; }
-  const dir = await mkdtemp(join(tmpdir(), 'berth-reg-full-'));
-  try {
-    try { execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'ignore' }); } catch { t.skip('cannot mount tmpfs'); return; }
-    const R = await startRegistry({ root: join(dir, 'root') });
+/**
+ * A full disk, on a small tmpfs (buffered writes) and on a small ext4 image (where uploads are
+ * written with O_DIRECT): the same clear error, nothing left behind, the registry still usable.
+ */
+for (const fs of ['tmpfs', 'ext4'] as const) {
+  test(`a full disk gives a clear error and the registry stays usable (${fs})`, async (t) => {
+    if (process.getuid?.() !== 0) { t.skip(`needs root to mount a small ${fs}`); return; }
+    const dir = await mkdtemp(join(tmpdir(), 'berth-reg-full-'));
+    const mnt = join(dir, 'mnt');
+    const img = join(dir, 'fs.img');
     try {
-      const big = Buffer.alloc(6 << 20, 9);
-      const r = await request(R.port, 'POST', `/v2/full/x/blobs/uploads/?digest=${sha256(big)}`, { body: big });
-      assert.equal(r.status, 507);
-      assert.match(r.json().errors[0].message, /no space left on device/);
-      const p = await request(R.port, 'POST', '/v2/full/x/blobs/uploads/');
-      const c = await request(R.port, 'PATCH', p.headers.location!, { body: big });
-      assert.equal(c.status, 507);
-      assert.equal((await request(R.port, 'GET', p.headers.location!)).headers.range, '0-0');
-      await request(R.port, 'DELETE', p.headers.location!);
-      assert.equal((await request(R.port, 'HEAD', `/v2/full/x/blobs/${sha256(big)}`)).status, 404);
-      const img = await pushImage(R.port, 'full/x', 'after');
-      assert.equal((await request(R.port, 'GET', `/v2/full/x/blobs/${img.layer}`)).status, 200);
-      assert.deepEqual(await readdir(join(dir, 'root', 'uploads')), []);
-    } finally { await R.close(); }
-  } finally {
-    try { execFileSync('umount', [dir], { stdio: 'ignore' }); } catch { /* not mounted */ }
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+      await mkdir(mnt);
+      try {
+        if (fs === 'tmpfs') execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt], { stdio: 'ignore' });
+        else {
+          execFileSync('truncate', ['-s', '8M', img]);
+          execFileSync('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', img], { stdio: 'ignore' });
+          execFileSync('mount', ['-o', 'loop', img, mnt], { stdio: 'ignore' });
+        }
+      } catch { t.skip(`cannot mount a small ${fs}`); return; }
+      const R = await startRegistry({ root: join(mnt, 'root') });
+      try {
+        const big = Buffer.alloc(12 << 20, 9);
+        const r = await request(R.port, 'POST', `/v2/full/x/blobs/uploads/?digest=${sha256(big)}`, { body: big });
+        assert.equal(r.status, 507);
+        assert.match(r.json().errors[0].message, /no space left on device/);
+        const p = await request(R.port, 'POST', '/v2/full/x/blobs/uploads/');
+        const c = await request(R.port, 'PATCH', p.headers.location!, { body: big });
+        assert.equal(c.status, 507);
+        assert.equal((await request(R.port, 'GET', p.headers.location!)).headers.range, '0-0');
+        await request(R.port, 'DELETE', p.headers.location!);
+        assert.equal((await request(R.port, 'HEAD', `/v2/full/x/blobs/${sha256(big)}`)).status, 404);
+        // A blob that fits still goes through whole (large enough for direct writes on ext4).
+        const fits = Buffer.alloc(1 << 20, 7);
+        assert.equal(await pushBlob(R.port, 'full/x', fits), sha256(fits));
+        assert.ok((await request(R.port, 'GET', `/v2/full/x/blobs/${sha256(fits)}`)).body.equals(fits));
+        const im = await pushImage(R.port, 'full/x', 'after');
+        assert.equal((await request(R.port, 'GET', `/v2/full/x/blobs/${im.layer}`)).status, 200);
+        assert.deepEqual(await readdir(join(mnt, 'root', 'uploads')), []);
+      } finally { await R.close(); }
+    } finally {
+      try { execFileSync('umount', [mnt], { stdio: 'ignore' }); } catch { /* not mounted */ }
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
