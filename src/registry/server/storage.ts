@@ -39,7 +39,14 @@ const DIRECT_MIN = 64 << 10;
  */
 export function alignedSharedBuffer(size: number): Buffer {
   const pages = Math.max(1, Math.ceil(size / 65536));
-  const mem = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  let mem: WebAssembly.Memory;
+  try {
+    mem = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    // No WebAssembly (node --jitless) or no address space left for it: unaligned memory, which
+    // the writer detects (EINVAL) and then writes through the page cache.
+    return Buffer.from(new SharedArrayBuffer(size));
+  }
   return Buffer.from(mem.buffer as ArrayBuffer, 0, size);
 }
 
