@@ -2,8 +2,8 @@
 // `berth daemon` detached, tell the user once, and wait for /_ping.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 import { BerthError, isBerthError } from '../errors/index.js';
 import type { Client } from '../client/client.js';
 
@@ -11,12 +11,9 @@ const DEFAULT_EXEC_ROOT = '/run/berth';
 
 /** bin/berth of this installation (works from dist/src/cli and from src/cli under tsx). */
 export function berthBin(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(d, 'bin', 'berth')) && existsSync(join(d, 'package.json'))) return join(d, 'bin', 'berth');
-    d = dirname(d);
-  }
-  throw new BerthError('ERR_INTERNAL', 'cannot locate bin/berth to start the daemon');
+  const bin = join(packageRoot(), 'bin', 'berth');
+  if (!existsSync(bin)) throw new BerthError('ERR_INTERNAL', 'cannot locate bin/berth to start the daemon');
+  return bin;
 }
 
 function logPath(): string {

@@ -13,8 +13,9 @@ export interface AppendWriter {
   /** Flush what is written so far to disk (data only). */
   datasync(): Promise<void>;
   close(): Promise<void>;
-  /** Bytes that went to the disk directly rather than through the page cache (see FsDriver). */
-  readonly directBytes: number;
+  /** Bytes that went to the disk directly rather than through the page cache (FsDriver; for
+   *  tests and diagnostics, drivers without such a path leave it out). */
+  readonly directBytes?: number;
 }
 
 /**

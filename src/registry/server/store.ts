@@ -305,8 +305,10 @@ export class RegistryStore {
           // One copy into shared memory: the disk write and the hash worker both read it in place.
           const buf = slab.subarray(lead, lead + batchBytes);
           const work = hash === null ? writer.writev([buf]) : allThenThrow([writer.writev([buf]), hasher.update(hash, buf)]);
-          // Back to the free list only once both are done with it.
-          work.then(() => slabs.give(slab), () => {});
+          // Back to the free list once both are done with it (allThenThrow waits for both even
+          // when one fails).
+          const give = () => slabs.give(slab);
+          work.then(give, give);
           const p: Promise<void> = work.then(() => {
             writes.delete(p);
             if (settled) return;
