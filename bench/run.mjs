@@ -1,7 +1,7 @@
 // `run --rm IMG true` (default network, image already local): Berth through the docker CLI and
 // through `berth run`, vs Docker vs Podman, interleaved in one run; plus RSS of the idle daemons
 // and the per-container overhead (supervisor processes) of 5 detached `sleep` containers.
-//   node bench/run.mjs [RUNS=10]
+//   node bench/run.mjs [RUNS=10] [EXTRA=0]   (EXTRA: that many more runs, then the idle RSS again)
 // Needs root, busybox-static, the docker CLI; Docker via /var/run/docker.sock and podman are optional.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { compare, have, rssKb, sh } from './lib.mjs';
 
 const runs = Math.max(10, Number(process.argv[2] ?? 10));
+const extra = Math.max(0, Number(process.argv[3] ?? 0));
 const root = join(import.meta.dirname, '..');
 const tmp = mkdtempSync(join(tmpdir(), 'berth-bench-run-'));
 const sock = join(tmp, 'berth.sock');
@@ -120,7 +121,14 @@ try {
     const ppc = perContainer('podman', ['conmon']);
     console.log(`  podman per container        ${mb(ppc.kb)}   (${ppc.n} conmon for 5 containers; ${pu(ppc)})`);
   }
-  console.log(`  berth daemon after bench    ${mb(rssKb(daemon.pid))}`);
+  // Idle again: the daemon collects and trims once its API has been quiet for 500 ms.
+  await new Promise((r) => setTimeout(r, 1500));
+  console.log(`  berth daemon idle after     ${mb(rssKb(daemon.pid))}   (the runs above, ${2 * runs + 6} containers in all)`);
+  if (extra > 0) {
+    for (let i = 0; i < extra; i++) sh(`${berthCli} run --rm ${img} true`);
+    await new Promise((r) => setTimeout(r, 1500));
+    console.log(`  berth daemon idle after +${extra}  ${mb(rssKb(daemon.pid))}   (${2 * runs + 6 + extra} containers in all)`);
+  }
 
   console.log('\nGoals');
   console.log(`  berth median ${med.berth.toFixed(0)} ms (goal <= 100 ms)` + (dockerUp ? `, ${(med.berth / med.docker).toFixed(2)}x docker (goal <= 0.35x)` : ''));

@@ -43,8 +43,9 @@ export async function ensureDaemon(client: Client, say: (s: string) => void): Pr
   try {
     // BERTH_AUTOSTART_ARGS: extra daemon flags (tests point --root/--exec-root at a temp dir).
     const extra = (process.env.BERTH_AUTOSTART_ARGS ?? '').split(/\s+/).filter(Boolean);
-    // The flag bin/berth's first line gives node (why: see there).
-    const child = spawn(process.execPath, ['--max-semi-space-size=1', berthBin(), 'daemon', ...extra], { detached: true, stdio: ['ignore', fd, fd] });
+    // The flags and variable bin/berth's first line gives node (why: see there).
+    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', '--expose-gc', berthBin(), 'daemon', ...extra], { detached: true, stdio: ['ignore', fd, fd], env });
     child.on('exit', (code) => { exited = code ?? 1; });
     child.on('error', () => { exited = 1; });
     child.unref();
