@@ -1,5 +1,5 @@
 // The daemon's idle heap trim: one trim per quiet spell of the API, re-armed by every request, none
-// during a burst; a full collection first only when the heap grew; and the real addon
+// during a burst; a full collection first only when the old generation grew; and the real addon
 // (build/berth-trim.node) loads and runs where it was built.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +49,7 @@ test('idle trim: once after the API goes quiet, not while requests keep coming',
   }
 });
 
-test('idle collection: a full GC only when the heap grew by more than 1 MiB since the last one', async () => {
+test('idle collection: a full GC only when the old generation grew by more than 1 MiB since the last one', async () => {
   const server = http.createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
@@ -63,7 +63,8 @@ test('idle collection: a full GC only when the heap grew by more than 1 MiB sinc
     await sleep(300);
     assert.equal(trims, 1);
     assert.equal(gcs, 0, 'a quiet spell after a small request does not collect');
-    // ~4 MiB of live heap, then quiet: one collection, then the trim.
+    // Half a million small objects (tens of MiB, promoted to the old generation), then quiet: one
+    // collection, then the trim.
     for (let i = 0; i < 64; i++) held.push(Array.from({ length: 8192 }, (_, k) => ({ k })));
     await get(port);
     await sleep(300);
