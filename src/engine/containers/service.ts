@@ -1,14 +1,14 @@
 // The container side of the engine: create/start/stop/wait/remove over the runtime (runc/crun +
 // conmon), state persisted per container as JSON (atomic writes) so a daemon killed with -9 finds
 // its containers again, and events published with Docker's action names.
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, mkdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Duplex, type Writable } from 'node:stream';
 import { BerthError, errors, isBerthError } from '../../errors/index.js';
 import { writeJsonAtomic, readJson, removeTree, setAside } from '../../util/fs.js';
 import { log } from '../../util/log.js';
-import { stages } from '../../util/stages.js';
+import { stages, type Stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
 import type { Filters } from '../../api/query.js';
 import {
@@ -55,7 +55,28 @@ interface Live {
   health?: HealthMonitor;
   /** The runtime's own cleanup of the last run (runc delete), done off the exit path; start waits for it. */
   reaped?: Promise<void>;
+  /** The first start's preparation, begun right after create (see prepareAhead). */
+  ahead?: { prepared: Promise<Prepared | undefined>; timer: NodeJS.Timeout };
 }
+
+/** What a start needs ready before the runtime runs: rootfs mounted, /etc files and config.json written. */
+interface Prepared {
+  /** The configuration it was made from; a start after an update prepares again. */
+  key: string;
+  specOpts: SpecOptions;
+  hostname: string;
+  hostsPath?: string;
+  /** A pinned network namespace made for this start (bridge mode); removed if the start fails. */
+  netns?: string;
+}
+
+/**
+ * How long a preparation made ahead waits for its start. The docker CLI's `run` starts ~5-10 ms
+ * after its create; a container merely created gives its mount and namespace back after this.
+ */
+const AHEAD_MS = 2000;
+
+const prepKey = (c: ContainerRecord) => JSON.stringify([c.Config, c.HostConfig]);
 
 const nowIso = () => new Date().toISOString();
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -296,7 +317,7 @@ export class ContainerService {
     this.names.set(c.Name, id);
     try {
       const dir = this.cdir(id);
-      await fsp.mkdir(dir, { recursive: true, mode: 0o710 });
+      mkdirSync(dir, { recursive: true, mode: 0o710 }); // sync: see createInitLayer
       await createInitLayer(join(dir, 'init'));
       await this.save(c, { durable: !hc.AutoRemove });
     } catch (e) {
@@ -306,7 +327,57 @@ export class ContainerService {
     }
     this.byId.set(id, c);
     this.publish(c, 'create');
+    this.prepareAhead(c);
     return { Id: id, Warnings: [] };
+  }
+
+  /**
+   * Begin the first start's preparation (rootfs mount, network namespace, /etc files, config.json)
+   * as soon as the container exists: `docker run` sends create, attach, wait and only then start,
+   * and that round trip is enough to take the preparation (~8 ms here) off the start's path.
+   * Whoever needs the container's files first takes it: start uses it, anything else that mounts
+   * the rootfs or removes the container gives it back (dropAhead), and so does a timer.
+   * Not for `container:<id>` networking: the other container may restart before this one starts.
+   */
+  private prepareAhead(c: ContainerRecord): void {
+    if (this.closing || (c.HostConfig.NetworkMode ?? '').startsWith('container:')) return;
+    const t = stages('container prepare-ahead stages');
+    const prepared = this.prepare(c, t).then((p) => { t.done({ id: shortId(c.Id) }); return p; }, (e: unknown) => {
+      // The start prepares again and reports the error itself.
+      log.debug('preparing ahead of start failed', { id: shortId(c.Id), err: String(e) });
+      return undefined;
+    });
+    const timer = setTimeout(() => { void this.locked(c.Id, () => this.dropAhead(c.Id)); }, AHEAD_MS);
+    timer.unref();
+    this.L(c.Id).ahead = { prepared, timer };
+  }
+
+  /** Take the preparation made ahead (waiting for it if still under way); undefined if none or it failed. */
+  private async claimAhead(id: string): Promise<Prepared | undefined> {
+    const l = this.live.get(id);
+    const a = l?.ahead;
+    if (!a) return undefined;
+    l!.ahead = undefined;
+    clearTimeout(a.timer);
+    return a.prepared;
+  }
+
+  /** For a start: the preparation made ahead, if it was made from the current configuration. */
+  private async takeAhead(c: ContainerRecord): Promise<Prepared | undefined> {
+    const p = await this.claimAhead(c.Id);
+    if (p && p.key !== prepKey(c)) { await this.unprepare(c.Id, p); return undefined; }
+    return p;
+  }
+
+  /** Give back a preparation made ahead: unmount the rootfs, remove its namespace. */
+  private async dropAhead(id: string): Promise<void> {
+    const p = await this.claimAhead(id);
+    if (p) await this.unprepare(id, p);
+  }
+
+  private async unprepare(id: string, p: Prepared): Promise<void> {
+    if (p.netns) await this.runtime.removeNetns(p.netns).catch((e) => log.warn('removing a network namespace failed', { path: p.netns, err: String(e) }));
+    await releaseRootfs(this.cdir(id), await this.runtime.helperPath()).catch((e) => log.warn('releasing rootfs failed', { err: String(e) }));
   }
 
   /** Docker's merge of the image config into the container config. */
@@ -367,6 +438,87 @@ export class ContainerService {
     return img;
   }
 
+  /**
+   * Everything a start needs before the runtime runs. Cleans up what it made if it fails. Reads only
+   * the container's configuration, so it can run ahead of the start (prepareAhead).
+   */
+  private async prepare(c: ContainerRecord, t?: Stages): Promise<Prepared> {
+    const id = c.Id;
+    const dir = this.cdir(id);
+    const hc = c.HostConfig;
+    const cfg = c.Config;
+    const key = prepKey(c);
+    const helper = await this.runtime.helperPath();
+    const netMode = hc.NetworkMode ?? 'bridge';
+    // Bridge mode: a namespace of our own (made now, alongside the rootfs), so the network is
+    // plumbed while the runtime creates the container rather than after it, as Docker does.
+    // If that fails, the runtime makes the namespace as before.
+    const netnsP = (netMode === 'bridge' || netMode === 'default') && this.network && this.net && helper
+      ? this.runtime.newNetns(`${id}-${randomBytes(4).toString('hex')}`).catch((e) => { log.warn('pinned network namespace unavailable', { err: String(e) }); return undefined; })
+      : undefined;
+    try {
+      const img = this.image(c);
+      const layers = img.layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
+      // A --rm container's writable layer never outlives its run: no sync at unmount (volatile).
+      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir, helper, volatile: !!hc.AutoRemove });
+      t?.mark('rootfsMs');
+      const hostname = cfg.Hostname || id.slice(0, 12);
+      const dnsAsked = !!(hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length);
+      const resolv = dnsAsked && this.net
+        ? this.net.resolvConf(await this.net.readHostResolvConf(), { dns: hc.Dns ?? undefined, dnsSearch: hc.DnsSearch ?? undefined, dnsOptions: hc.DnsOptions ?? undefined })
+        : undefined;
+      const [etc, user] = await Promise.all([
+        netMode === 'host'
+          ? { hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' }
+          : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: (hc.ExtraHosts ?? []).map(extraHost), resolvConf: resolv }),
+        resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []),
+      ]);
+      t?.mark('etcUserMs');
+      const cwd = cfg.WorkingDir || '/';
+      if (cwd !== '/') await mkdirInRootfs(rootfs, cwd, user.uid, user.gid);
+      const mounts: OciMount[] = [];
+      for (const m of hc.Mounts ?? []) {
+        if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
+        else if (m.Type === 'tmpfs') {
+          const o = ['nosuid', 'nodev', 'noexec'];
+          if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
+          if (m.TmpfsOptions?.Mode) o.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
+          mounts.push({ destination: m.Target!, type: 'tmpfs', source: 'tmpfs', options: o });
+        } else throw errors.invalid(`mount type ${m.Type ?? ''} is not supported`);
+      }
+      const sec = parseSecurityOpts(hc.SecurityOpt ?? []);
+      const ownNetns = await netnsP;
+      t?.mark('netnsMs');
+      const specOpts: SpecOptions = {
+        id, rootfs, cmd: [c.Path, ...c.Args], entrypoint: [], env: cfg.Env ?? [], cwd, user, tty: !!cfg.Tty, hostname: netMode === 'host' ? undefined : hostname,
+        domainname: cfg.Domainname || undefined,
+        privileged: !!hc.Privileged, capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], noNewPrivileges: sec.noNewPrivileges,
+        seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+        shmSize: hc.ShmSize || undefined, sysctls: hc.Sysctls ?? undefined, binds: hc.Binds ?? [], mounts, tmpfs: hc.Tmpfs ?? undefined,
+        init: hc.Init ? true : undefined,
+        resources: {
+          memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
+          nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
+          cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
+        },
+        networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNetns(netMode.slice(10)) : ownNetns,
+        hostsPath: etc.hostsPath, hostnamePath: etc.hostnamePath, resolvConfPath: etc.resolvConfPath,
+        consoleSize: cfg.Tty && hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] ?? 80 } : undefined,
+      };
+      const spec = buildSpec(specOpts);
+      const text = JSON.stringify(spec);
+      t?.mark('specBuildMs');
+      await fsp.writeFile(join(dir, 'config.json'), text);
+      t?.mark('specWriteMs');
+      return { key, specOpts, hostname, hostsPath: etc.hostsPath, netns: ownNetns };
+    } catch (e) {
+      const ns = await netnsP?.catch(() => undefined);
+      if (ns) await this.runtime.removeNetns(ns).catch(() => {});
+      await releaseRootfs(dir, helper).catch(() => {});
+      throw e;
+    }
+  }
+
   private async startLocked(c: ContainerRecord): Promise<void> {
     const id = c.Id;
     const dir = this.cdir(id);
@@ -381,63 +533,14 @@ export class ContainerService {
     };
     // The previous run's runtime state must be gone before the same id is created again.
     await this.L(id).reaped;
-    const helper = await this.runtime.helperPath();
-    const netMode = hc.NetworkMode ?? 'bridge';
-    // Bridge mode: a namespace of our own (made now, alongside the rootfs), so the network is
-    // plumbed while the runtime creates the container rather than after it, as Docker does.
-    // If that fails, the runtime makes the namespace as before.
-    const netnsP = (netMode === 'bridge' || netMode === 'default') && this.network && this.net && helper
-      ? this.runtime.newNetns(`${id}-${randomBytes(4).toString('hex')}`).catch((e) => { log.warn('pinned network namespace unavailable', { err: String(e) }); return undefined; })
-      : undefined;
+    let prep: Prepared | undefined;
+    const prevState = c.State;
+    const prevStarted = c.HasBeenStarted;
     try {
-      const img = this.image(c);
-      const layers = img.layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
-      // A --rm container's writable layer never outlives its run: no sync at unmount (volatile).
-      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir, helper, volatile: !!hc.AutoRemove });
-      t.mark('rootfsMs');
-      const hostname = cfg.Hostname || id.slice(0, 12);
-      const dnsAsked = !!(hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length);
-      const resolv = dnsAsked && this.net
-        ? this.net.resolvConf(await this.net.readHostResolvConf(), { dns: hc.Dns ?? undefined, dnsSearch: hc.DnsSearch ?? undefined, dnsOptions: hc.DnsOptions ?? undefined })
-        : undefined;
-      const [etc, user] = await Promise.all([
-        netMode === 'host'
-          ? { hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' }
-          : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: (hc.ExtraHosts ?? []).map(extraHost), resolvConf: resolv }),
-        resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []),
-      ]);
-      const cwd = cfg.WorkingDir || '/';
-      if (cwd !== '/') await mkdirInRootfs(rootfs, cwd, user.uid, user.gid);
-      const mounts: OciMount[] = [];
-      for (const m of hc.Mounts ?? []) {
-        if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
-        else if (m.Type === 'tmpfs') {
-          const o = ['nosuid', 'nodev', 'noexec'];
-          if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
-          if (m.TmpfsOptions?.Mode) o.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
-          mounts.push({ destination: m.Target!, type: 'tmpfs', source: 'tmpfs', options: o });
-        } else throw errors.invalid(`mount type ${m.Type ?? ''} is not supported`);
-      }
-      const sec = parseSecurityOpts(hc.SecurityOpt ?? []);
-      const specOpts: SpecOptions = {
-        id, rootfs, cmd: [c.Path, ...c.Args], entrypoint: [], env: cfg.Env ?? [], cwd, user, tty: !!cfg.Tty, hostname: netMode === 'host' ? undefined : hostname,
-        domainname: cfg.Domainname || undefined,
-        privileged: !!hc.Privileged, capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], noNewPrivileges: sec.noNewPrivileges,
-        seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
-        shmSize: hc.ShmSize || undefined, sysctls: hc.Sysctls ?? undefined, binds: hc.Binds ?? [], mounts, tmpfs: hc.Tmpfs ?? undefined,
-        init: hc.Init ? true : undefined,
-        resources: {
-          memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
-          nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
-          cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
-        },
-        networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNetns(netMode.slice(10)) : await netnsP,
-        hostsPath: etc.hostsPath, hostnamePath: etc.hostnamePath, resolvConfPath: etc.resolvConfPath,
-        consoleSize: cfg.Tty && hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] ?? 80 } : undefined,
-      };
-      const spec = buildSpec(specOpts);
-      await fsp.writeFile(join(dir, 'config.json'), JSON.stringify(spec));
-      t.mark('specMs');
+      const ahead = await this.takeAhead(c);
+      prep = ahead ?? await this.prepare(c, t);
+      if (ahead) t.mark('aheadWaitMs');
+      const { specOpts, hostname } = prep;
       // Attach clients that connected before start get relays forked while the runtime works.
       const l = this.L(id);
       const onStarted = () => {
@@ -451,8 +554,8 @@ export class ContainerService {
         id, bundle: dir, tty: !!cfg.Tty, stdin: !!cfg.OpenStdin, stdinOnce: cfg.StdinOnce !== false, logPath: this.logPath(id), name: c.Name, onStarted,
         runtime: hc.Runtime || undefined,
       });
-      const ownNetns = specOpts.networkNamespace !== undefined && netnsP !== undefined ? specOpts.networkNamespace : undefined;
-      const plumbing = ownNetns ? this.connectNetwork(c, ownNetns, hostname, etc.hostsPath) : undefined;
+      const ownNetns = prep.netns;
+      const plumbing = ownNetns ? this.connectNetwork(c, ownNetns, hostname, prep.hostsPath) : undefined;
       const [cr, pr] = await Promise.allSettled([creating, plumbing]);
       if (cr.status === 'rejected') throw cr.reason;
       created = true;
@@ -469,33 +572,36 @@ export class ContainerService {
           p.onStreams(relay ? await relay.go() : await this.runtime.attach(id));
         } catch (e) { log.warn('attach before start failed', { err: String(e) }); }
       }));
-      const [net] = await Promise.allSettled([ownNetns ? undefined : this.connectNetwork(c, `/proc/${r.pid}/ns/net`, hostname, etc.hostsPath), attaching]);
+      const [net] = await Promise.allSettled([ownNetns ? undefined : this.connectNetwork(c, `/proc/${r.pid}/ns/net`, hostname, prep.hostsPath), attaching]);
       if (net.status === 'rejected') throw net.reason;
       cancelRelays(); // clients that left meanwhile
       t.mark('networkAttachMs');
-      await this.runtime.start(id);
-      t.mark('runtimeStartMs');
       c.State = { ...c.State, Status: 'running', Pid: r.pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME, OOMKilled: false };
       if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
       c.HasBeenStarted = true;
       // Saved before the exit is watched: a --rm container whose process is already gone would
       // otherwise be removed (its directory with it) under this save, and a run that worked would
       // report "failed to create task" (seen once in ~60 runs of `true`). The exit is not missed:
-      // the watch reads an exit file that is already there.
-      await this.save(c, { durable: false });
+      // the watch reads an exit file that is already there. The save runs alongside the runtime's
+      // start; both are settled before anything else happens (a failed start saves again below).
+      const [st, sv] = await Promise.allSettled([this.runtime.start(id, r.pid), this.save(c, { durable: false })]);
+      if (st.status === 'rejected') throw st.reason;
+      if (sv.status === 'rejected') throw sv.reason;
+      t.mark('startSaveMs');
       this.publish(c, 'start');
       this.watchExit(c);
       this.startHealth(c);
-      t.mark('saveMs');
-      t.done({ id: shortId(id) });
+      t.done({ id: shortId(id), ahead: !!ahead });
     } catch (e) {
       const msg = isBerthError(e) ? e.message : (e as Error).message;
       cancelRelays();
       if (created) await this.runtime.delete(id, { force: true }).catch(() => {});
       await this.network?.detach(id).catch(() => {});
-      const ns = await netnsP?.catch(() => undefined);
-      if (ns) await this.runtime.removeNetns(ns).catch(() => {});
-      await releaseRootfs(dir, helper).catch(() => {});
+      if (prep?.netns) await this.runtime.removeNetns(prep.netns).catch(() => {});
+      await releaseRootfs(dir, await this.runtime.helperPath()).catch(() => {});
+      // The state as it was before this start (it is set to running just before the runtime's start).
+      c.State = prevState;
+      c.HasBeenStarted = prevStarted;
       c.State.Status = c.HasBeenStarted ? 'exited' : 'created';
       if (/executable file not found|no such file or directory/.test(msg)) c.State.ExitCode = 127;
       else if (/permission denied|is a directory/i.test(msg)) c.State.ExitCode = 126;
@@ -743,6 +849,8 @@ export class ContainerService {
   private async removeNow(c: ContainerRecord): Promise<void> {
     const id = c.Id;
     if (!this.byId.has(id) && c.State.Status !== 'removing') return;
+    // A preparation made ahead must be back (unmounted) before the directory is set aside.
+    await this.dropAhead(id);
     c.State.Status = 'removing';
     // After an exit handled here, the runtime side is already being cleaned up (handleExit).
     if (!this.live.get(id)?.reaped) await this.runtime.delete(id, { force: true }).catch(() => {});
@@ -881,6 +989,8 @@ export class ContainerService {
     if (c.State.Status === 'running' || c.State.Status === 'paused') return fn(this.rootfsPath(c.Id));
     return this.locked(c.Id, async () => {
       if (c.State.Status === 'running' || c.State.Status === 'paused') return fn(this.rootfsPath(c.Id));
+      // What `fn` changes (a copied-in /etc/passwd, say) would make a preparation made ahead stale.
+      await this.dropAhead(c.Id);
       const dir = this.cdir(c.Id);
       const layers = this.image(c).layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
       const helper = await this.runtime.helperPath();
@@ -903,6 +1013,7 @@ export class ContainerService {
   async close(): Promise<void> {
     this.closing = true;
     for (const l of this.live.values()) { if (l.restartTimer) clearTimeout(l.restartTimer); l.health?.stop(); }
+    await Promise.all([...this.live.keys()].map((id) => this.dropAhead(id)));
     await this.settled();
   }
 
