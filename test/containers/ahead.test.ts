@@ -71,25 +71,21 @@ test('prepared ahead: given back on rm, after its wait, and at daemon stop; a la
     assert.equal((await env.docker(['rm', idA])).code, 0);
     assert.deepEqual(await held(env, idA), { mounts: 0, netns: [] });
 
-    // Left alone: the preparation is given back after its wait (2 s); the start prepares again.
-    const b = await env.docker(['create', env.image, 'sh', '-c', 'grep -c eth0: /proc/net/dev; cat /etc/hostname']);
-    assert.equal(b.code, 0, b.stderr);
-    const idB = b.stdout.trim();
-    assert.ok(prepared(await until(env, idB, prepared)));
-    assert.deepEqual(await until(env, idB, givenBack), { mounts: 0, netns: [] });
-    const s = await env.docker(['start', '-a', idB]);
-    assert.equal(s.code, 0, s.stderr);
-    assert.equal(s.stdout, `1\n${idB.slice(0, 12)}\n`);
-
-    // The same for a --rm container, whose overlay is mounted volatile: it mounts again at start.
-    const v = await env.docker(['create', '--rm', env.image, 'echo', 'volatile']);
-    assert.equal(v.code, 0, v.stderr);
-    const idV = v.stdout.trim();
-    assert.ok(prepared(await until(env, idV, prepared)));
-    assert.deepEqual(await until(env, idV, givenBack), { mounts: 0, netns: [] });
-    const sv = await env.docker(['start', '-a', idV]);
-    assert.equal(sv.code, 0, sv.stderr);
-    assert.equal(sv.stdout, 'volatile\n');
+    // Left alone: the preparation is given back after its wait (2 s); the start prepares again. A
+    // --rm container's overlay is mounted volatile, and it must mount again at that start.
+    for (const [flags, cmd, want] of [
+      [[], ['sh', '-c', 'grep -c eth0: /proc/net/dev; cat /etc/hostname'], (id: string) => `1\n${id.slice(0, 12)}\n`],
+      [['--rm'], ['echo', 'volatile'], () => 'volatile\n'],
+    ] as const) {
+      const b = await env.docker(['create', ...flags, env.image, ...cmd]);
+      assert.equal(b.code, 0, b.stderr);
+      const id = b.stdout.trim();
+      assert.ok(prepared(await until(env, id, prepared)));
+      assert.deepEqual(await until(env, id, givenBack), { mounts: 0, netns: [] });
+      const s = await env.docker(['start', '-a', id]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(s.stdout, want(id));
+    }
     assert.doesNotMatch(env.daemon!.logs(), /overlay mount failed/);
 
     // Stopped daemon: a container created just before gives its preparation back too.
