@@ -342,7 +342,8 @@ export class ContainerService {
   private prepareAhead(c: ContainerRecord): void {
     if (this.closing || (c.HostConfig.NetworkMode ?? '').startsWith('container:')) return;
     const t = stages('container prepare-ahead stages');
-    const prepared = this.prepare(c, t).then((p) => { t.done({ id: shortId(c.Id) }); return p; }, (e: unknown) => {
+    // Begun after the create's reply is on its way (the first steps of prepare() are synchronous).
+    const prepared = new Promise<void>((r) => setImmediate(r)).then(() => this.prepare(c, t)).then((p) => { t.done({ id: shortId(c.Id) }); return p; }, (e: unknown) => {
       // The start prepares again and reports the error itself.
       log.debug('preparing ahead of start failed', { id: shortId(c.Id), err: String(e) });
       return undefined;
