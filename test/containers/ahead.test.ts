@@ -88,6 +88,16 @@ test('prepared ahead: given back on rm, after its wait, and at daemon stop; a la
     }
     assert.doesNotMatch(env.daemon!.logs(), /overlay mount failed/);
 
+    // A burst of creates prepares at most 8 ahead; all of them start, and rm gives everything back.
+    const burst = await Promise.all(Array.from({ length: 12 }, () => env.docker(['create', env.image, 'true'])));
+    const ids = burst.map((r) => { assert.equal(r.code, 0, r.stderr); return r.stdout.trim(); });
+    await sleep(300);
+    const readings = await Promise.all(ids.map((id) => held(env, id)));
+    assert.ok(readings.filter(prepared).length <= 8, JSON.stringify(readings));
+    for (const id of ids.slice(0, 3)) assert.equal((await env.docker(['start', '-a', id])).code, 0);
+    assert.equal((await env.docker(['rm', ...ids])).code, 0);
+    for (const id of ids) assert.deepEqual(await held(env, id), { mounts: 0, netns: [] });
+
     // Stopped daemon: a container created just before gives its preparation back too.
     const c = await env.docker(['create', env.image, 'true']);
     assert.equal(c.code, 0, c.stderr);

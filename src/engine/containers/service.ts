@@ -75,6 +75,8 @@ interface Prepared {
  * after its create; a container merely created gives its mount and namespace back after this.
  */
 const AHEAD_MS = 2000;
+/** At most this many preparations made ahead at once: a burst of creates gets no namespace and mount each. */
+const AHEAD_MAX = 8;
 
 const prepKey = (c: ContainerRecord) => JSON.stringify([c.Config, c.HostConfig]);
 
@@ -96,6 +98,7 @@ export class ContainerService {
   private names = new Map<string, string>();
   private live = new Map<string, Live>();
   private closing = false;
+  private aheadCount = 0;
   /** Cleanup that nothing waits on (runtime delete, removal of set-aside dirs); close() drains it. */
   private readonly background = new Set<Promise<void>>();
 
@@ -340,7 +343,8 @@ export class ContainerService {
    * Not for `container:<id>` networking: the other container may restart before this one starts.
    */
   private prepareAhead(c: ContainerRecord): void {
-    if (this.closing || (c.HostConfig.NetworkMode ?? '').startsWith('container:')) return;
+    if (this.closing || this.aheadCount >= AHEAD_MAX || (c.HostConfig.NetworkMode ?? '').startsWith('container:')) return;
+    this.aheadCount++;
     const t = stages('container prepare-ahead stages');
     // Begun after the create's reply is on its way (the first steps of prepare() are synchronous).
     const prepared = new Promise<void>((r) => setImmediate(r)).then(() => this.prepare(c, t)).then((p) => { t.done({ id: shortId(c.Id) }); return p; }, (e: unknown) => {
@@ -359,6 +363,7 @@ export class ContainerService {
     const a = l?.ahead;
     if (!a) return undefined;
     l!.ahead = undefined;
+    this.aheadCount--;
     clearTimeout(a.timer);
     return a.prepared;
   }
