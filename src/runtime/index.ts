@@ -1,7 +1,7 @@
 // The container runtime layer (L3): OCI spec generation, root filesystems, and the runc/crun +
 // conmon driver. The engine's container service builds on these exports. Typical `run`:
 //   user  = await resolveUser(imageRootfsOrMergedRootfs, config.User)
-//   await createInitLayer(<ctr>/init); etc = await writeEtcFiles(<ctr>, {hostname, ip, hosts})
+//   initLayer = await ensureSharedInitLayer(<root>/init-layer-1); etc = await writeEtcFiles(<ctr>, {hostname, ip, hosts})
 //   {rootfs} = await prepareRootfs({layers /* top-most first */, initLayer, containerDir})
 //   spec = buildSpec({id, rootfs, image: config, user, ...etc, ...createOptions}) → <ctr>/config.json
 //   {pid} = await runtime.create({id, bundle: <ctr>, tty, stdin, logPath})  // netns: /proc/<pid>/ns/net
@@ -24,7 +24,7 @@ export {
 } from './runtime.js';
 export type { ContainerStats, BlkioEntry } from './stats.js';
 export {
-  prepareRootfs, releaseRootfs, mountOverlay, unmountRootfs, createInitLayer, writeEtcFiles, checkSpecialPaths, copyLayers,
+  prepareRootfs, releaseRootfs, mountOverlay, unmountRootfs, createInitLayer, ensureSharedInitLayer, writeEtcFiles, checkSpecialPaths, copyLayers,
   overlaySupported, MAX_LOWER_LAYERS, type OverlayOptions, type PrepareRootfsOptions, type EtcFilesOptions,
 } from './rootfs.js';
 export { ensureHelper } from './helper.js';

@@ -3,7 +3,7 @@
 // a container that is only created, removed, or left alone must not keep a mount or a namespace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { missing, setup, uniq, type Env } from './harness.js';
 
@@ -68,6 +68,9 @@ test('prepared ahead: given back on rm, after its wait, and at daemon stop; a la
     assert.equal(a.code, 0, a.stderr);
     const idA = a.stdout.trim();
     assert.ok(prepared(await until(env, idA, prepared)), 'rootfs mounted and namespace pinned after create');
+    // Its init layer is the root's shared one (no per-container copy made at create).
+    assert.equal(existsSync(join(env.daemon!.root, 'containers', idA, 'init')), false);
+    assert.ok(statSync(join(env.daemon!.root, 'init-layer-1', 'dev')).isDirectory());
     assert.equal((await env.docker(['rm', idA])).code, 0);
     assert.deepEqual(await held(env, idA), { mounts: 0, netns: [] });
 

@@ -1,7 +1,7 @@
 // The container side of the engine: create/start/stop/wait/remove over the runtime (runc/crun +
 // conmon), state persisted per container as JSON (atomic writes) so a daemon killed with -9 finds
 // its containers again, and events published with Docker's action names.
-import { promises as fsp, mkdirSync } from 'node:fs';
+import { promises as fsp, mkdirSync, existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Duplex, type Writable } from 'node:stream';
@@ -12,7 +12,7 @@ import { stages, type Stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
 import type { Filters } from '../../api/query.js';
 import {
-  Runtime, namedRuntime, buildSpec, prepareRootfs, releaseRootfs, createInitLayer, writeEtcFiles, resolveUser, parseBind,
+  Runtime, namedRuntime, buildSpec, prepareRootfs, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind,
   type OciMount, type ExitStatus, type AttachStreams, type SpecOptions,
 } from '../../runtime/index.js';
 import type { ImageRecord } from '../../store/metadata/index.js';
@@ -98,6 +98,7 @@ export class ContainerService {
   private names = new Map<string, string>();
   private live = new Map<string, Live>();
   private closing = false;
+  private sharedInit?: Promise<string>;
   private aheadCount = 0;
   /** Cleanup that nothing waits on (runtime delete, removal of set-aside dirs); close() drains it. */
   private readonly background = new Set<Promise<void>>();
@@ -320,8 +321,7 @@ export class ContainerService {
     this.names.set(c.Name, id);
     try {
       const dir = this.cdir(id);
-      mkdirSync(dir, { recursive: true, mode: 0o710 }); // sync: see createInitLayer
-      await createInitLayer(join(dir, 'init'));
+      mkdirSync(dir, { recursive: true, mode: 0o710 }); // sync: one metadata call (see createInitLayer)
       await this.save(c, { durable: !hc.AutoRemove });
     } catch (e) {
       this.names.delete(c.Name);
@@ -438,6 +438,18 @@ export class ContainerService {
     });
   }
 
+  /**
+   * The init layer (rootfs.ts) under a container's image layers: the root's shared one; a container
+   * made by a Berth that gave each its own keeps its own (its upper dir was mounted over that).
+   */
+  private async initLayer(dir: string): Promise<string> {
+    const own = join(dir, 'init');
+    if (existsSync(own)) return own;
+    this.sharedInit ??= ensureSharedInitLayer(join(this.d.root, 'init-layer-1'));
+    this.sharedInit.catch(() => { this.sharedInit = undefined; });
+    return this.sharedInit;
+  }
+
   private image(c: ContainerRecord): ImageRecord {
     const img = this.d.images.d.meta.get(c.ImageId);
     if (!img) throw errors.internal(`image ${shortId(c.ImageId)} of container ${shortId(c.Id)} is gone`);
@@ -466,7 +478,7 @@ export class ContainerService {
       const img = this.image(c);
       const layers = img.layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
       // A --rm container's writable layer never outlives its run: no sync at unmount (volatile).
-      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir, helper, volatile: !!hc.AutoRemove });
+      const { rootfs } = await prepareRootfs({ layers, initLayer: await this.initLayer(dir), containerDir: dir, helper, volatile: !!hc.AutoRemove });
       t?.mark('rootfsMs');
       const hostname = cfg.Hostname || id.slice(0, 12);
       const dnsAsked = !!(hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length);
@@ -1000,7 +1012,7 @@ export class ContainerService {
       const dir = this.cdir(c.Id);
       const layers = this.image(c).layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
       const helper = await this.runtime.helperPath();
-      const { rootfs } = await prepareRootfs({ layers, initLayer: join(dir, 'init'), containerDir: dir, helper });
+      const { rootfs } = await prepareRootfs({ layers, initLayer: await this.initLayer(dir), containerDir: dir, helper });
       try { return await fn(rootfs); } finally { await releaseRootfs(dir, helper).catch(() => {}); }
     });
   }
