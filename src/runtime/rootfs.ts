@@ -6,6 +6,7 @@ import {
   promises as fsp, constants, readFileSync, mkdirSync, chmodSync, openSync, fchmodSync, closeSync, symlinkSync, lstatSync, writeFileSync, renameSync, rmSync, readdirSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { BerthError, errors, isBerthError } from '../errors/index.js';
 import { log } from '../util/log.js';
 import { runCommand } from './exec-util.js';
@@ -123,6 +124,10 @@ const INIT_FILES: [string, number][] = [
  * daemon's own directory take 0.5 ms that way against 1.5 ms through libuv's thread pool (measured).
  */
 export async function createInitLayer(dir: string): Promise<void> {
+  makeInitLayer(dir);
+}
+
+function makeInitLayer(dir: string): void {
   mkdirSync(dir, { mode: 0o755 });
   for (const [rel, mode] of INIT_DIRS) {
     const p = join(dir, rel);
@@ -139,15 +144,17 @@ export async function createInitLayer(dir: string): Promise<void> {
 /**
  * The init layer shared by every container of a daemon root (its content is the same for all; as an
  * overlay lower dir it is never written): made once, under a temp name then renamed into place, so a
- * crash never leaves a half-made one at `path`. Saves each create ~20 inode creations.
+ * crash never leaves a half-made one at `path`. Saves each create ~20 inode creations. Synchronous
+ * from the check to the rename, so callers in one process cannot interleave (the root's lock keeps
+ * other processes out).
  */
-export async function ensureSharedInitLayer(path: string): Promise<string> {
+export function ensureSharedInitLayer(path: string): string {
   if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) return path;
   // What a crash during an earlier attempt left.
   const base = `${basename(path)}.tmp-`;
   for (const n of readdirSync(dirname(path))) if (n.startsWith(base)) rmSync(join(dirname(path), n), { recursive: true, force: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  await createInitLayer(tmp);
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  makeInitLayer(tmp);
   try {
     renameSync(tmp, path);
   } catch (e) {

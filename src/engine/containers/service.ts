@@ -98,7 +98,7 @@ export class ContainerService {
   private names = new Map<string, string>();
   private live = new Map<string, Live>();
   private closing = false;
-  private sharedInit?: Promise<string>;
+  private sharedInit?: string;
   private aheadCount = 0;
   /** Cleanup that nothing waits on (runtime delete, removal of set-aside dirs); close() drains it. */
   private readonly background = new Set<Promise<void>>();
@@ -442,11 +442,10 @@ export class ContainerService {
    * The init layer (rootfs.ts) under a container's image layers: the root's shared one; a container
    * made by a Berth that gave each its own keeps its own (its upper dir was mounted over that).
    */
-  private async initLayer(dir: string): Promise<string> {
+  private initLayer(dir: string): string {
     const own = join(dir, 'init');
     if (existsSync(own)) return own;
     this.sharedInit ??= ensureSharedInitLayer(join(this.d.root, 'init-layer-1'));
-    this.sharedInit.catch(() => { this.sharedInit = undefined; });
     return this.sharedInit;
   }
 
@@ -478,7 +477,7 @@ export class ContainerService {
       const img = this.image(c);
       const layers = img.layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
       // A --rm container's writable layer never outlives its run: no sync at unmount (volatile).
-      const { rootfs } = await prepareRootfs({ layers, initLayer: await this.initLayer(dir), containerDir: dir, helper, volatile: !!hc.AutoRemove });
+      const { rootfs } = await prepareRootfs({ layers, initLayer: this.initLayer(dir), containerDir: dir, helper, volatile: !!hc.AutoRemove });
       t?.mark('rootfsMs');
       const hostname = cfg.Hostname || id.slice(0, 12);
       const dnsAsked = !!(hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length);
@@ -1012,7 +1011,7 @@ export class ContainerService {
       const dir = this.cdir(c.Id);
       const layers = this.image(c).layers.map((l) => this.d.snapshots.path(l.chainId)).reverse();
       const helper = await this.runtime.helperPath();
-      const { rootfs } = await prepareRootfs({ layers, initLayer: await this.initLayer(dir), containerDir: dir, helper });
+      const { rootfs } = await prepareRootfs({ layers, initLayer: this.initLayer(dir), containerDir: dir, helper });
       try { return await fn(rootfs); } finally { await releaseRootfs(dir, helper).catch(() => {}); }
     });
   }
