@@ -321,7 +321,7 @@ export class ContainerService {
     this.names.set(c.Name, id);
     try {
       const dir = this.cdir(id);
-      mkdirSync(dir, { recursive: true, mode: 0o710 }); // sync: one metadata call (see createInitLayer)
+      mkdirSync(dir, { recursive: true, mode: 0o710 }); // one metadata call, synchronously (see runtime/rootfs.ts)
       await this.save(c, { durable: !hc.AutoRemove });
     } catch (e) {
       this.names.delete(c.Name);
