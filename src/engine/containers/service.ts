@@ -63,7 +63,6 @@ interface Live {
 interface Prepared {
   /** The configuration it was made from; a start after an update prepares again. */
   key: string;
-  specOpts: SpecOptions;
   hostname: string;
   hostsPath?: string;
   /** A pinned network namespace made for this start (bridge mode); removed if the start fails. */
@@ -527,7 +526,7 @@ export class ContainerService {
       t?.mark('specBuildMs');
       await fsp.writeFile(join(dir, 'config.json'), text);
       t?.mark('specWriteMs');
-      return { key, specOpts, hostname, hostsPath: etc.hostsPath, netns: ownNetns };
+      return { key, hostname, hostsPath: etc.hostsPath, netns: ownNetns };
     } catch (e) {
       const ns = await netnsP?.catch(() => undefined);
       if (ns) await this.runtime.removeNetns(ns).catch(() => {});
@@ -557,7 +556,7 @@ export class ContainerService {
       const ahead = await this.takeAhead(c);
       prep = ahead ?? await this.prepare(c, t);
       if (ahead) t.mark('aheadWaitMs');
-      const { specOpts, hostname } = prep;
+      const { hostname } = prep;
       // Attach clients that connected before start get relays forked while the runtime works.
       const l = this.L(id);
       const onStarted = () => {
