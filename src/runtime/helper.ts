@@ -14,6 +14,8 @@
 //    creates the container, instead of after.
 //  - `conmon-create DIR CONMON ARGS...`: start conmon for `runtime create` and print its sync reply
 //    (through `serve`, so starting a container forks no daemon-sized process).
+//  - `cgroup-warm PROCS MS`: rejoin our own cgroup every 2 ms for MS ms, so the runtime's own
+//    cgroup write does not wait for an RCU grace period (runtime/cgroup-warm.ts).
 //  - `start FIFO PID`: what `runc start` does for a created container — read the byte its init
 //    process writes to the exec fifo (releasing it to exec the command), then remove the fifo — but
 //    without starting a Go binary. Gives up (exit 7) if the init process dies first.
@@ -42,6 +44,7 @@ export const ATTACH_HELPER_SOURCE = String.raw`
 #include <stdio.h>
 #include <sched.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static void close_from(int lo) {
 #ifdef SYS_close_range
@@ -332,6 +335,7 @@ static int serve(void) {
 /* usage: berth-helper attach DIR [wait] -- relay DIR/attach (chdir keeps sun_path short)
  *        berth-helper exec N PROG ARG... -- close fds >= N, exec PROG
  *        berth-helper mount-overlay DIR OPTS TARGET | umount TARGET | start FIFO PID | netns-new PATH
+ *        berth-helper cgroup-warm PROCS MS
  *        berth-helper conmon-create DIR CONMON ARG... -- see conmon_create
  *        berth-helper serve            -- run any of the above per request (see serve) */
 int main(int argc, char **argv) {
@@ -339,7 +343,26 @@ int main(int argc, char **argv) {
   return dispatch(argc, argv);
 }
 
+/* Rejoin our own cgroup (write "0" to its PROCS file) now and every 2 ms until MS ms have passed;
+ * see runtime/cgroup-warm.ts for why. */
+static int cgroup_warm(const char *procs, long ms) {
+  if (ms < 0 || ms > 1000) ms = 1000;
+  int fd = open(procs, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return fail("open cgroup.procs");
+  struct timespec t0, now, nap = { 0, 2000000 };
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    if (write(fd, "0", 1) < 0 && errno != EINTR) { int e = errno; close(fd); errno = e; return fail("write cgroup.procs"); }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= ms) break;
+    nanosleep(&nap, NULL);
+  }
+  close(fd);
+  return 0;
+}
+
 static int dispatch(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "cgroup-warm") == 0) return cgroup_warm(argv[2], atol(argv[3]));
   if (argc == 3 && strcmp(argv[1], "attach") == 0) return attach(argv[2], 0);
   if (argc == 4 && strcmp(argv[1], "attach") == 0 && strcmp(argv[3], "wait") == 0) return attach(argv[2], 1);
   if (argc == 5 && strcmp(argv[1], "mount-overlay") == 0) return mount_overlay(argv[2], argv[3], argv[4]);

@@ -14,6 +14,7 @@ import { log } from '../util/log.js';
 import { buildSpec, type OciProcess, type OciSpec } from './spec.js';
 import { SAFE_PATH, which } from './binaries.js';
 import { ensureHelper, runHelper } from './helper.js';
+import { findOwnCgroupProcs, WARM_MS } from './cgroup-warm.js';
 import { isAlive, runCommand, runtimeErrorText } from './exec-util.js';
 import { readStats, type ContainerStats } from './stats.js';
 
@@ -259,6 +260,10 @@ export class Runtime {
   private warnedNoHelper = false;
   /** Records this process wrote or read (it is the only writer of its exec root): no re-read per call. */
   private readonly records = new Map<string, ContainerRecord>();
+  /** The cgroup.procs file of our own cgroup (warmCgroupLock); looked up once. */
+  private ownProcs: Promise<string | undefined> | undefined;
+  /** When the last warm-up stops (ms since the epoch). */
+  private warmUntil = 0;
   /** Shared directories already made by this process. */
   private readonly madeDirs = new Set<string>();
 
@@ -372,6 +377,7 @@ export class Runtime {
     }
     const helper = await this.helper();
     if (helper) {
+      this.warmCgroupLock(helper);
       // Through the helper's server: no fork of the daemon on the start path.
       const pending = runHelper(helper, ['conmon-create', dir, this.conmonPath, ...args], undefined, { once: true });
       opts.onStarted?.();
@@ -428,6 +434,21 @@ export class Runtime {
     if (r.code === 0) return true;
     if (r.code === 7) throw errors.internal('OCI runtime start failed: container process is already dead');
     return false;
+  }
+
+  /**
+   * Have a throwaway helper process rejoin its own cgroup for a moment, right before the runtime
+   * moves a process into the container's cgroups (see cgroup-warm.ts). Fire and forget: it only
+   * saves time, and changes nothing if it fails.
+   */
+  private warmCgroupLock(helper: string | undefined): void {
+    // One warm-up at a time: while one still has a while to run, the lock is warm already.
+    if (!helper || Date.now() < this.warmUntil - WARM_MS / 2) return;
+    this.warmUntil = Date.now() + WARM_MS;
+    this.ownProcs ??= findOwnCgroupProcs();
+    void this.ownProcs.then((procs) => {
+      if (procs) return runHelper(helper, ['cgroup-warm', procs, String(WARM_MS)], undefined, { once: true });
+    }).catch(() => undefined);
   }
 
   /** The compiled helper (mount/umount syscalls for root filesystems); undefined without a C compiler. */
@@ -773,6 +794,7 @@ export class Runtime {
     if (attach) args.push('--exec-attach');
     if (opts.tty) args.push('-t');
     if (opts.stdin && attach) args.push('-i');
+    this.warmCgroupLock(await this.helper());
     const child = await this.spawnConmon(args, dir, 6, { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(attach ? { _OCI_ATTACHPIPE: '5' } : {}) });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
