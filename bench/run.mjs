@@ -17,7 +17,8 @@ const sock = join(tmp, 'berth.sock');
 const img = `berth-bench/run:${process.pid}`;
 const CLI = '/usr/local/bin/docker';
 const berthCli = `DOCKER_HOST=unix://${sock} ${CLI}`;
-const berthRun = `${process.execPath} ${join(root, 'bin/berth')} -H unix://${sock}`;
+// Executed as users run it: bin/berth's first line sets node's flags and environment.
+const berthRun = `${join(root, 'bin/berth')} -H unix://${sock}`;
 const dockerCli = '/usr/bin/docker -H unix:///var/run/docker.sock';
 const mb = (kb) => (kb / 1024).toFixed(1).padStart(6) + ' MB';
 

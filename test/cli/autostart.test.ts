@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,13 +38,20 @@ test('the CLI auto-starts the daemon on the default socket', async (t) => {
     }
     await rm(dir, { recursive: true, force: true });
   });
-  const env = { BERTH_AUTOSTART_ARGS: `--root ${root} --exec-root ${join(dir, 'exec')}` };
+  // As bin/berth's first line leaves it: NODE_EXTRA_CA_CERTS moved aside. The daemon gets it back.
+  const extraCa = join(dir, 'extra-ca.pem');
+  await writeFile(extraCa, '');
+  const env = { BERTH_AUTOSTART_ARGS: `--root ${root} --exec-root ${join(dir, 'exec')}`, BERTH_EXTRA_CA_CERTS: extraCa };
 
   const first = await berth(['images'], { env });
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /^Starting the berth daemon in the background \(logs: \S+\)\n$/);
   assert.match(first.stdout, /^REPOSITORY {3}TAG {7}IMAGE ID {3}CREATED {3}SIZE\n$/);
   assert.ok(existsSync(join(root, 'daemon.lock')), 'daemon runs on the root we passed');
+  const pid = Number((await readFile(join(root, 'daemon.lock'), 'utf8')).split(' ')[0]);
+  const daemonEnv = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+  assert.ok(daemonEnv.includes(`NODE_EXTRA_CA_CERTS=${extraCa}`), 'the daemon gets NODE_EXTRA_CA_CERTS back');
+  assert.ok(!daemonEnv.some((e) => e.startsWith('BERTH_EXTRA_CA_CERTS=')));
 
   const second = await berth(['version', '--format', '{{.Server.ApiVersion}}'], { env });
   assert.equal(second.code, 0, second.stderr);

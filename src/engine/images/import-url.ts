@@ -5,6 +5,7 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { BerthError } from '../../errors/index.js';
 import { progressBar } from '../../api/progress.js';
+import { trustedFetch } from '../../util/tls-trust.js';
 import type { Progress } from './service.js';
 
 const ERROR_BODY_CAP = 4096;
@@ -25,7 +26,7 @@ export async function openUrlSource(fromSrc: string): Promise<UrlSource> {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BerthError('ERR_INVALID_ARGUMENT', `invalid import source: ${fromSrc}`);
   const url = u.toString();
   let resp: Response;
-  try { resp = await fetch(u); } catch (e) {
+  try { resp = await trustedFetch(u); } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause;
     throw new BerthError('ERR_INTERNAL', `Get "${url}": ${cause?.message ?? (e as Error).message}`, { cause: e });
   }

@@ -4,6 +4,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
+import { tlsConnectOptions } from '../../util/tls-trust.js';
 import { BerthError, isBerthError, type ErrorCode } from '../../errors/index.js';
 import { assertDigest, splitDigest } from '../../util/digest.js';
 import { MANIFEST_ACCEPT, SCHEMA1_TYPES } from '../../oci/media-types.js';
@@ -149,7 +150,7 @@ export class RegistryClient {
     this.useConfig = opts.useConfigFile ?? true;
     this.ua = opts.userAgent ?? 'berth/0.1';
     this.ownDispatcher = opts.dispatcher === undefined;
-    this.dispatcher = opts.dispatcher ?? new Agent({ connections: 16, headersTimeout: 60_000, bodyTimeout: 120_000 });
+    this.dispatcher = opts.dispatcher ?? new Agent({ connections: 16, headersTimeout: 60_000, bodyTimeout: 120_000, ...tlsConnectOptions() });
     this.attempts = Math.max(1, opts.blobAttempts ?? 4);
     this.chunked = opts.chunkedUpload ?? false;
   }

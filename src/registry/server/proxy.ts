@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { digestOf, isDigest, type Algorithm } from '../../util/digest.js';
+import { trustedFetch } from '../../util/tls-trust.js';
 import { regError } from './errors.js';
 import { MANIFEST_TYPES, bareType } from './manifest.js';
 
@@ -22,13 +23,13 @@ export class Upstream {
     if (accept) headers.accept = accept;
     const tok = this.tokens.get(scope);
     if (tok) headers.authorization = tok;
-    let r = await fetch(url, { headers, redirect: 'manual' });
+    let r = await trustedFetch(url, { headers, redirect: 'manual' });
     if (r.status === 401) {
       await r.body?.cancel();
       const auth = await this.login(r.headers.get('www-authenticate') ?? '', scope);
       if (auth) {
         this.tokens.set(scope, auth);
-        r = await fetch(url, { headers: { ...headers, authorization: auth }, redirect: 'manual' });
+        r = await trustedFetch(url, { headers: { ...headers, authorization: auth }, redirect: 'manual' });
       }
     }
     if (r.status >= 300 && r.status < 400) {
@@ -36,7 +37,7 @@ export class Upstream {
       const loc = r.headers.get('location');
       await r.body?.cancel();
       if (!loc) throw regError('ERR_REGISTRY', 'upstream redirect without location');
-      r = await fetch(new URL(loc, url), { headers: accept ? { accept } : {}, redirect: 'follow' });
+      r = await trustedFetch(new URL(loc, url), { headers: accept ? { accept } : {}, redirect: 'follow' });
     }
     return r;
   }
@@ -59,7 +60,7 @@ export class Upstream {
     const h: Record<string, string> = {};
     const b = this.basic();
     if (b) h.authorization = b;
-    const r = await fetch(realm, { headers: h, redirect: 'error' });
+    const r = await trustedFetch(realm, { headers: h, redirect: 'error' });
     if (!r.ok) { await r.body?.cancel(); return undefined; }
     const j = (await r.json()) as { token?: string; access_token?: string };
     const t = j.token ?? j.access_token;

@@ -1,0 +1,56 @@
+// Node 20 reads and parses the whole NODE_EXTRA_CA_CERTS file as it starts, before any of our
+// code runs: with the system bundle (/etc/ssl/certs/ca-certificates.crt, ~140 certificates) that is
+// ~70 ms on the 2-core test host, on every `berth` command, where `node -e 0` takes ~35 ms without
+// it. The CLI makes no TLS connections, so bin/berth starts node without the variable and keeps its
+// value in BERTH_EXTRA_CA_CERTS. The processes that do connect out over TLS (the daemon's registry
+// client, `import URL`, `registry serve --proxy`) add those certificates back here, so what they
+// trust is what NODE_EXTRA_CA_CERTS would have given them: Node's bundled roots plus the file's.
+import { readFileSync } from 'node:fs';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { log } from './log.js';
+
+let cached: string[] | null | undefined;
+
+/**
+ * The CA list for TLS connections when bin/berth moved NODE_EXTRA_CA_CERTS aside; undefined when
+ * Node's default store already is right (the variable was never set, or node read it itself).
+ */
+export function extraCaList(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  if (env === process.env && cached !== undefined) return cached ?? undefined;
+  let list: string[] | null = null;
+  const file = env.BERTH_EXTRA_CA_CERTS;
+  if (file && !env.NODE_EXTRA_CA_CERTS) {
+    try {
+      const certs = readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+      list = [...rootCertificates, ...certs];
+    } catch (e) {
+      // What node does with an unreadable NODE_EXTRA_CA_CERTS: warn, and go on with its own roots.
+      log.warn(`ignoring extra certs from ${file}, load failed`, { error: (e as Error).message });
+    }
+  }
+  if (env === process.env) cached = list;
+  return list ?? undefined;
+}
+
+let context: SecureContext | undefined;
+
+/**
+ * undici Agent options for outgoing TLS: the extra CAs when they apply, nothing otherwise. One
+ * secure context for the process (a `ca` list alone would be parsed again for every connection).
+ */
+export function tlsConnectOptions(): { connect?: { secureContext: SecureContext } } {
+  const ca = extraCaList();
+  if (!ca) return {};
+  context ??= createSecureContext({ ca });
+  return { connect: { secureContext: context } };
+}
+
+let agent: Agent | undefined;
+
+/** fetch() trusting what NODE_EXTRA_CA_CERTS named; Node's own fetch when nothing was moved aside. */
+export function trustedFetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  if (!extraCaList()) return fetch(url, init);
+  agent ??= new Agent(tlsConnectOptions());
+  return undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
+}

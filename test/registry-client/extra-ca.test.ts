@@ -1,0 +1,107 @@
+// bin/berth starts node without NODE_EXTRA_CA_CERTS (node would parse the file before our first
+// line) and keeps the value in BERTH_EXTRA_CA_CERTS; what connects out over TLS (the registry
+// client, import URL, the registry proxy) still trusts its certificates (util/tls-trust.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { extraCaList } from '../../src/util/tls-trust.js';
+import { BERTH, repoRoot } from '../cli/helpers.js';
+
+function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+test('bin/berth starts node without NODE_EXTRA_CA_CERTS and keeps its value aside', async () => {
+  // node warns at start-up when it cannot read the file: the warning shows whether it read it.
+  const env = { NODE_EXTRA_CA_CERTS: '/nonexistent/berth-extra-ca.pem' };
+  const viaNode = await run(process.execPath, [BERTH(), '--version'], env);
+  assert.equal(viaNode.code, 0, viaNode.stderr);
+  assert.match(viaNode.stderr, /Ignoring extra certs from `\/nonexistent\/berth-extra-ca\.pem`/);
+  // Executed as a program, its first line moves the variable aside before node starts.
+  const direct = await run(BERTH(), ['--version'], env);
+  assert.equal(direct.code, 0, direct.stderr);
+  assert.doesNotMatch(direct.stderr, /Ignoring extra certs/);
+  assert.match(direct.stdout, /\d+\.\d+/);
+});
+
+test('extraCaList: the bundled roots plus the file, only when NODE_EXTRA_CA_CERTS was moved aside', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-extra-ca-'));
+  try {
+    const file = join(dir, 'ca.pem');
+    const pem = (n: number) => `-----BEGIN CERTIFICATE-----\nMIIB${n}AAAA\n-----END CERTIFICATE-----\n`;
+    writeFileSync(file, `junk before\n${pem(1)}between\n${pem(2)}`);
+    const list = extraCaList({ BERTH_EXTRA_CA_CERTS: file });
+    assert.equal(list?.length, rootCertificates.length + 2);
+    assert.deepEqual(list!.slice(-2), [pem(1).trim(), pem(2).trim()]);
+    // node read the file itself, or nothing was moved aside: node's own store is right.
+    assert.equal(extraCaList({ BERTH_EXTRA_CA_CERTS: file, NODE_EXTRA_CA_CERTS: file }), undefined);
+    assert.equal(extraCaList({ BERTH_EXTRA_CA_CERTS: '' }), undefined);
+    assert.equal(extraCaList({}), undefined);
+    // Unreadable: node's own roots, as node itself does with a bad NODE_EXTRA_CA_CERTS.
+    assert.equal(extraCaList({ BERTH_EXTRA_CA_CERTS: join(dir, 'missing.pem') }), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('TLS to a server signed by the moved-aside CA: registry client and fetch trust it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-extra-ca-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'),
+      '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  } catch { t.skip('openssl not available'); return; }
+  // The token server speaks TLS (the registry itself is on loopback, which the client reaches over
+  // plain HTTP, as Docker does): the client's bearer-token fetch is its TLS connection here.
+  const tls = https.createServer({ cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }, (req, res) => {
+    if (req.url?.startsWith('/token')) { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ token: 'from-tls' })); return; }
+    res.end('plain fetch trusted');
+  });
+  await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+  t.after(() => tls.close());
+  const tlsHost = `127.0.0.1:${(tls.address() as AddressInfo).port}`;
+  const registry = http.createServer((req, res) => {
+    if (req.headers.authorization !== 'Bearer from-tls') {
+      res.statusCode = 401;
+      res.setHeader('www-authenticate', `Bearer realm="https://${tlsHost}/token",service="test"`);
+      res.end();
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ name: 'demo', tags: ['trusted'] }));
+  });
+  await new Promise<void>((r) => registry.listen(0, '127.0.0.1', r));
+  t.after(() => registry.close());
+  const host = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
+  const dist = (p: string) => pathToFileURL(join(repoRoot(), 'dist', 'src', p)).href;
+  // A fresh process: the variables are read at start, as in the daemon.
+  const script = `
+    const { trustedFetch } = await import(${JSON.stringify(dist('util/tls-trust.js'))});
+    const { RegistryClient } = await import(${JSON.stringify(dist('registry/client/index.js'))});
+    const c = new RegistryClient({ useConfigFile: false });
+    try { console.log((await c.listTags(${JSON.stringify(host)}, 'demo')).join(',')); } finally { await c.close(); }
+    console.log(await (await trustedFetch('https://${tlsHost}/')).text());`;
+  const withCa = await run(process.execPath, ['--input-type=module', '-e', script], { BERTH_EXTRA_CA_CERTS: join(dir, 'cert.pem') });
+  assert.equal(withCa.code, 0, withCa.stderr);
+  assert.equal(withCa.stdout, 'trusted\nplain fetch trusted\n');
+  // The same without the certificate: refused.
+  const without = await run(process.execPath, ['--input-type=module', '-e', script], {});
+  assert.notEqual(without.code, 0);
+  assert.match(without.stderr, /self[- ]signed certificate|unable to verify|certificate/i);
+});
