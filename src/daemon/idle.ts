@@ -6,23 +6,19 @@
 // Without the addon (no compiler or Node headers at build time) nothing is trimmed.
 // Before the trim, a full V8 collection (8-15 ms) when the old generation grew by more than 1 MiB
 // since the last one: V8 collects it only under allocation pressure, so after a burst of work (250
-// container runs) ~5 MB of dead objects stayed resident for as long as the daemon stayed idle. It
-// needs node's --expose-gc (bin/berth's first line); without it the daemon only trims.
+// container runs) ~5 MB of dead objects stayed resident for as long as the daemon stayed idle. The
+// collector is exposed at run time (util/server-heap.ts); where V8 refuses, the daemon only trims.
 import { createRequire } from 'node:module';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { join } from 'node:path';
 import type http from 'node:http';
 import { log } from '../util/log.js';
+import { fullCollector } from '../util/server-heap.js';
 import { packageRoot } from '../util/package-root.js';
 
 type Trim = () => boolean;
 type Collect = () => void;
 
-/** V8's full collection where node exposes it (--expose-gc). */
-export function exposedGc(): Collect | undefined {
-  const g = (globalThis as { gc?: unknown }).gc;
-  return typeof g === 'function' ? () => { (g as () => void)(); } : undefined;
-}
 
 const GROWTH = 1 << 20;
 
@@ -51,7 +47,7 @@ export interface IdleTrim {
   stop(): void;
 }
 
-export function trimWhenIdle(servers: http.Server[], quietMs = 500, trim: Trim | undefined = loadTrim(), collect: Collect | undefined = exposedGc()): IdleTrim {
+export function trimWhenIdle(servers: http.Server[], quietMs = 500, trim: Trim | undefined = loadTrim(), collect: Collect | undefined = fullCollector()): IdleTrim {
   let timer: NodeJS.Timeout | undefined;
   let count = 0;
   let collections = 0;

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type http from 'node:http';
 import { BerthError } from '../errors/index.js';
 import { log, setLogLevel } from '../util/log.js';
+import { tuneServerHeap } from '../util/server-heap.js';
 import { createEngine, type Engine } from '../engine/index.js';
 import { createApiServer, type RouteModule } from '../server/http.js';
 import { lockRoot } from './lock.js';
@@ -132,6 +133,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
 /** Run until SIGTERM/SIGINT, then shut down cleanly. */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
+  tuneServerHeap();
   const d = await startDaemon(opts);
   // The pid file lets scripts (and the demo) stop a daemon the CLI started in the background.
   const pidFile = join(opts.execRoot, 'berth.pid');

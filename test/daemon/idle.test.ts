@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { trimWhenIdle, loadTrim, exposedGc } from '../../src/daemon/idle.js';
+import { trimWhenIdle, loadTrim } from '../../src/daemon/idle.js';
 import { packageRoot } from '../../src/util/package-root.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,15 +81,30 @@ test('idle collection: a full GC only when the old generation grew by more than 
   }
 });
 
-test('idle collection: node started as bin/berth starts it exposes the collector; plain node does not', () => {
-  const mod = new URL('../../src/daemon/idle.js', import.meta.url).href;
-  const probe = `import(${JSON.stringify(mod)}).then((m) => { const c = m.exposedGc(); if (c) c(); console.log(typeof c); })`;
-  const flags = /^#!.*node (.*)$/m.exec(readFileSync(join(packageRoot(), 'bin', 'berth'), 'utf8'))![1]!.split(/\s+/);
-  assert.ok(flags.includes('--expose-gc'), 'bin/berth gives node --expose-gc');
-  const withFlags = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', probe], { encoding: 'utf8' });
-  assert.equal(withFlags.stdout.trim(), 'function', withFlags.stderr);
-  const plain = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
-  assert.equal(plain.stdout.trim(), 'undefined', plain.stderr);
+test('server heap: the collector is exposed without node flags, and the young generation stays small', () => {
+  const mod = new URL('../../src/util/server-heap.js', import.meta.url).href;
+  // No flags on node's command line, as bin/berth starts it.
+  const probe = `import(${JSON.stringify(mod)}).then((m) => { const c = m.fullCollector(); c(); console.log(typeof c, typeof globalThis.gc); })`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'function undefined', r.stderr);
+  // Allocation with survivors: V8 grows the semi-spaces to its maximum unless tuned.
+  const load = (tune: boolean) => `import(${JSON.stringify(mod)}).then(async (m) => {
+    ${tune ? 'm.tuneServerHeap();' : ''}
+    let keep = [];
+    for (let round = 0; round < 400; round++) {
+      for (let i = 0; i < 10000; i++) { const o = { a: i, b: 'x' + i }; if (i % 5 === 0) keep.push(o); }
+      if (keep.length > 200000) keep = [];
+    }
+    const ns = (await import('node:v8')).getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    console.log(ns.space_size);
+  })`;
+  const tuned = spawnSync(process.execPath, ['--input-type=module', '-e', load(true)], { encoding: 'utf8' });
+  const plain = spawnSync(process.execPath, ['--input-type=module', '-e', load(false)], { encoding: 'utf8' });
+  assert.ok(Number(tuned.stdout) > 0 && Number(tuned.stdout) <= 2 * 1024 * 1024, `tuned new space ${tuned.stdout} ${tuned.stderr}`);
+  assert.ok(Number(plain.stdout) > 4 * 1024 * 1024, `untuned new space ${plain.stdout} ${plain.stderr}`);
+  // bin/berth's first line gives node no V8 flags (they would cost every CLI command its code cache).
+  const first = readFileSync(join(packageRoot(), 'bin', 'berth'), 'utf8').split('\n')[0]!;
+  assert.match(first, / node$/);
 });
 
 const built = existsSync(join(packageRoot(), 'build', 'berth-trim.node'));
