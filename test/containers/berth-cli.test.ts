@@ -49,6 +49,23 @@ test('berth run --rm: output, exit codes, stdin', { skip }, async () => {
   assert.equal(five.stderr, 'e\n');
   const nf = await berth(['run', '--rm', env.image, 'no-such-binary']);
   assert.equal(nf.code, 127);
+  // docker's codes for runs the engine refuses: 126 not executable, 125 anything else.
+  const nx = await berth(['run', '--rm', env.image, '/etc/passwd']);
+  assert.equal(nx.code, 126, nx.stderr);
+  const nfd = await berth(['run', '-d', env.image, 'no-such-binary']);
+  assert.equal(nfd.code, 127, nfd.stderr);
+  const noImage = await berth(['run', '--rm', '--pull', 'never', 'berth-test/no-such-image:1', 'true']);
+  assert.equal(noImage.code, 125);
+  assert.match(noImage.stderr, /^Error response from daemon: No such image: berth-test\/no-such-image:1/m);
+  const named = `berth-cli-dup-${process.pid}`;
+  assert.equal((await berth(['create', '--name', named, env.image, 'true'])).code, 0);
+  const dup = await berth(['run', '--rm', '--name', named, env.image, 'true']);
+  assert.equal(dup.code, 125);
+  assert.match(dup.stderr, /Conflict\. The container name "\/berth-cli-dup-\d+" is already in use/);
+  assert.equal((await berth(['rm', named])).code, 0);
+  const badFlag = await berth(['run', '--rm', '--memory', '12x', env.image, 'true']);
+  assert.equal(badFlag.code, 125);
+  assert.equal(badFlag.stderr, "invalid size: '12x'\n");
   const cat = await berth(['run', '--rm', '-i', env.image, 'cat'], 'piped\n');
   assert.equal(cat.stdout, 'piped\n');
 });

@@ -2,7 +2,8 @@
 // rename, pause, unpause, port, container prune. Thin: parse flags, call the API, print.
 import { promises as fsp } from 'node:fs';
 import type { FlagSpec, FlagValues } from '../args.js';
-import { cliError } from '../args.js';
+import { cliError, cliErrorInfo } from '../args.js';
+import { daemonErrorInfo } from '../../client/transport.js';
 import { flag, type Command, type Context } from '../command.js';
 import { RESOURCE_FLAGS } from '../resource-flags.js';
 import type { Client } from '../../client/client.js';
@@ -225,9 +226,17 @@ async function createContainer(ctx: Context, client: Client, image: string, cmd:
 
 /** Attach (hijacked) before start, as docker does, so no output is lost. */
 async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: boolean; stdin: boolean; autoRemove: boolean; start: boolean }): Promise<number> {
-  const sock = await hijack(client, `/containers/${id}/attach?stream=1&stdout=1&stderr=1${o.stdin ? '&stdin=1' : ''}`);
-  const waitRes = t(client).request({ method: 'POST', path: `/containers/${id}/wait`, query: { condition: o.autoRemove ? 'removed' : 'next-exit' } });
-  const res = await waitRes;
+  // Attach and wait go out together (one round trip less); both are in place before the start.
+  const attaching = hijack(client, `/containers/${id}/attach?stream=1&stdout=1&stderr=1${o.stdin ? '&stdin=1' : ''}`);
+  const waiting = t(client).request({ method: 'POST', path: `/containers/${id}/wait`, query: { condition: o.autoRemove ? 'removed' : 'next-exit' } });
+  const [a, w] = await Promise.allSettled([attaching, waiting]);
+  if (a.status === 'rejected' || w.status === 'rejected') {
+    if (a.status === 'fulfilled') a.value.destroy();
+    if (w.status === 'fulfilled') w.value.destroy();
+    throw a.status === 'rejected' ? a.reason : (w as PromiseRejectedResult).reason;
+  }
+  const sock = a.value;
+  const res = w.value;
   const body = (async () => { let s = ''; for await (const c of res) s += (c as Buffer).toString(); return JSON.parse(s || '{}') as { StatusCode?: number }; })();
   const streamDone = new Promise<void>((r) => { sock.once('end', () => r()); sock.once('close', () => r()); });
   if (o.tty) sock.on('data', (d: Buffer) => ctx.stdout.write(d));
@@ -264,19 +273,22 @@ export const run: Command = {
   flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' }],
   async run(ctx, args, f) {
     const client = await ctx.client();
-    const id = await createContainer(ctx, client, args[0]!, args.slice(1), f);
-    if (flag.bool(f, 'detach')) {
-      await t(client).empty({ method: 'POST', path: `/containers/${id}/start` });
-      ctx.out(`${id}\n`);
-      return 0;
-    }
+    // docker's exit codes for a run that fails in the engine: 125, or 126/127 when the command
+    // cannot be executed / is not found. Errors in the flags already carry theirs.
     try {
+      const id = await createContainer(ctx, client, args[0]!, args.slice(1), f);
+      if (flag.bool(f, 'detach')) {
+        await t(client).empty({ method: 'POST', path: `/containers/${id}/start` });
+        ctx.out(`${id}\n`);
+        return 0;
+      }
       return await attachAndRun(ctx, client, id, { tty: flag.bool(f, 'tty'), stdin: flag.bool(f, 'interactive'), autoRemove: flag.bool(f, 'rm'), start: true });
     } catch (e) {
-      if (!isBerthError(e)) throw e;
+      if (!isBerthError(e) || cliErrorInfo(e)) throw e;
       const m = e.message;
       const code = /executable file not found|no such file or directory/.test(m) ? 127 : /permission denied|is a directory/.test(m) ? 126 : 125;
-      throw cliError(`Error response from daemon: ${m}`, code);
+      const d = daemonErrorInfo(e);
+      throw cliError(d && !d.inStream ? `Error response from daemon: ${m}` : m, code);
     }
   },
 };
