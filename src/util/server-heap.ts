@@ -1,8 +1,8 @@
-// V8 settings of Berth's long-lived processes (the daemon, `registry serve`), made as they start
-// rather than on node's command line: bin/berth's first line serves the CLI too, and any V8 flag
-// there makes node reject the code cache of its own built-in modules (V8 checks a hash of the
-// flags), so every CLI command compiled node:http, node:net and the rest again: ~12 ms of the ~45
-// it takes node to start and load them on the 2-core test host.
+// V8 settings of the daemon, made as it starts rather than on node's command line: bin/berth's
+// first line serves the CLI too, and any V8 flag there makes node reject the code cache of its own
+// built-in modules (V8 checks a hash of the flags), so every CLI command compiled node:http,
+// node:net and the rest again: ~12 ms of the ~45 it takes node to start and load them on the
+// 2-core test host. (`registry serve` keeps V8's defaults: its young generation may grow.)
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

@@ -4,7 +4,6 @@ import { isIP } from 'node:net';
 import { FsDriver } from './storage.js';
 import { garbageCollect } from './gc.js';
 import { createRegistry, type RegistryOptions } from './server.js';
-import { tuneServerHeap } from '../../util/server-heap.js';
 
 export { createRegistry, type RegistryOptions, type Registry } from './server.js';
 export { FsDriver, type StorageDriver } from './storage.js';
@@ -80,7 +79,6 @@ export function buildOptions(argv: string[]): { opts: RegistryOptions; host: str
 }
 
 export async function registryServeCommand(argv: string[]): Promise<number> {
-  tuneServerHeap();
   let built;
   try { built = buildOptions(argv); } catch (e) {
     process.stderr.write(`berth registry serve: ${(e as Error).message}\n`);
