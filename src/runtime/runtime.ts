@@ -446,8 +446,11 @@ export class Runtime {
     if (!helper || Date.now() < this.warmUntil - WARM_MS / 2) return;
     this.warmUntil = Date.now() + WARM_MS;
     this.ownProcs ??= findOwnCgroupProcs();
-    void this.ownProcs.then((procs) => {
-      if (procs) return runHelper(helper, ['cgroup-warm', procs, String(WARM_MS)], undefined, { once: true });
+    void this.ownProcs.then(async (procs) => {
+      if (!procs) return;
+      const r = await runHelper(helper, ['cgroup-warm', procs, String(WARM_MS)], undefined, { once: true });
+      // Not writable here (a read-only /sys/fs/cgroup, say): stop trying.
+      if (r.code !== 0) this.ownProcs = Promise.resolve(undefined);
     }).catch(() => undefined);
   }
 
