@@ -22,7 +22,7 @@ const root = join(import.meta.dirname, '..');
 const base = process.env.BERTH_BENCH_DIR ?? (canWrite('/var/lib') ? '/var/lib' : tmpdir());
 const tmp = mkdtempSync(join(base, 'berth-bench-'));
 const sock = join(tmp, 'berth.sock');
-// Started as users start it (bin/berth's first line carries the daemon's node flags).
+// Started as users start it (bin/berth gives a daemon's node its flags).
 const daemon = spawn(join(root, 'bin/berth'), ['daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`], { stdio: 'ignore' });
 const berth = `${process.execPath} ${join(root, 'bin/berth')} -H unix://${sock}`;
 try {

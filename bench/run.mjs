@@ -17,7 +17,7 @@ const sock = join(tmp, 'berth.sock');
 const img = `berth-bench/run:${process.pid}`;
 const CLI = '/usr/local/bin/docker';
 const berthCli = `DOCKER_HOST=unix://${sock} ${CLI}`;
-// Executed as users run it: bin/berth's first line sets node's flags and environment.
+// Executed as users run it: bin/berth sets node's flags and environment.
 const berthRun = `${join(root, 'bin/berth')} -H unix://${sock}`;
 const dockerCli = '/usr/bin/docker -H unix:///var/run/docker.sock';
 const mb = (kb) => (kb / 1024).toFixed(1).padStart(6) + ' MB';
@@ -78,7 +78,7 @@ function perContainer(cli, names) {
 }
 function imgFor(cli) { return cli.startsWith('podman') ? `localhost/${img}` : img; }
 
-// Started as users start it (bin/berth's first line carries the daemon's node flags).
+// Started as users start it (bin/berth gives a daemon's node its flags).
 const daemon = spawn(join(root, 'bin/berth'), ['daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`], { stdio: 'ignore' });
 let dockerUp = false;
 let podmanUp = false;

@@ -43,14 +43,11 @@ export async function ensureDaemon(client: Client, say: (s: string) => void): Pr
   try {
     // BERTH_AUTOSTART_ARGS: extra daemon flags (tests point --root/--exec-root at a temp dir).
     const extra = (process.env.BERTH_AUTOSTART_ARGS ?? '').split(/\s+/).filter(Boolean);
-    // The variable bin/berth's first line gives node (why: see there); the daemon sets its V8
-    // options itself (util/server-heap.ts).
+    // The flags and variables bin/berth gives a daemon's node (why: see there).
     const env: NodeJS.ProcessEnv = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
-    // bin/berth moved NODE_EXTRA_CA_CERTS aside for the CLI (util/tls-trust.ts); the daemon
-    // connects to registries, so it gets the variable back and node loads the file itself.
-    if (env.BERTH_EXTRA_CA_CERTS && !env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = env.BERTH_EXTRA_CA_CERTS;
-    delete env.BERTH_EXTRA_CA_CERTS;
-    const child = spawn(process.execPath, [berthBin(), 'daemon', ...extra], { detached: true, stdio: ['ignore', fd, fd], env });
+    // Moved aside, as bin/berth does (util/tls-trust.ts): not parsed at the daemon's start.
+    if (env.NODE_EXTRA_CA_CERTS) { env.BERTH_EXTRA_CA_CERTS = env.NODE_EXTRA_CA_CERTS; delete env.NODE_EXTRA_CA_CERTS; }
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', '--expose-gc', berthBin(), 'daemon', ...extra], { detached: true, stdio: ['ignore', fd, fd], env });
     child.on('exit', (code) => { exited = code ?? 1; });
     child.on('error', () => { exited = 1; });
     child.unref();

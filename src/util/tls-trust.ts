@@ -1,10 +1,11 @@
 // Node 20 reads and parses the whole NODE_EXTRA_CA_CERTS file as it starts, before any of our
 // code runs: with the system bundle (/etc/ssl/certs/ca-certificates.crt, ~140 certificates) that is
 // ~70 ms on the 2-core test host, on every `berth` command, where `node -e 0` takes ~35 ms without
-// it. The CLI makes no TLS connections, so bin/berth starts node without the variable and keeps its
-// value in BERTH_EXTRA_CA_CERTS. The processes that do connect out over TLS (the daemon's registry
-// client, `import URL`, `registry serve --proxy`) add those certificates back here, so what they
-// trust is what NODE_EXTRA_CA_CERTS would have given them: Node's bundled roots plus the file's.
+// it (the daemon paid it at every start, though it needs the CAs only once it pulls). So bin/berth
+// starts node without the variable and keeps its value in BERTH_EXTRA_CA_CERTS, and what connects
+// out over TLS (the registry client, `import URL`, `registry serve --proxy`) adds those
+// certificates back here when it first connects, so it trusts what NODE_EXTRA_CA_CERTS would have
+// given it: Node's bundled roots plus the file's.
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';

@@ -27,17 +27,59 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
   });
 }
 
-test('bin/berth starts node without NODE_EXTRA_CA_CERTS and keeps its value aside', async () => {
+test('bin/berth run as a program starts node without NODE_EXTRA_CA_CERTS', async () => {
   // node warns at start-up when it cannot read the file: the warning shows whether it read it.
   const env = { NODE_EXTRA_CA_CERTS: '/nonexistent/berth-extra-ca.pem' };
   const viaNode = await run(process.execPath, [BERTH(), '--version'], env);
   assert.equal(viaNode.code, 0, viaNode.stderr);
   assert.match(viaNode.stderr, /Ignoring extra certs from `\/nonexistent\/berth-extra-ca\.pem`/);
-  // Executed as a program, its first line moves the variable aside before node starts.
+  // Executed as a program, it moves the variable aside before node starts.
   const direct = await run(BERTH(), ['--version'], env);
   assert.equal(direct.code, 0, direct.stderr);
   assert.doesNotMatch(direct.stderr, /Ignoring extra certs/);
   assert.match(direct.stdout, /\d+\.\d+/);
+  // The daemon too (its node flags are checked in the next test); the bad flag then stops it.
+  const daemon = await run(BERTH(), ['daemon', '--no-such-flag'], env);
+  assert.notEqual(daemon.code, 0);
+  assert.doesNotMatch(daemon.stderr, /Ignoring extra certs/);
+  assert.match(daemon.stderr, /unknown flag: --no-such-flag/);
+});
+
+/** Start `bin/berth ARGS` as a program and read its node's command line and environment once it runs. */
+async function nodeOf(args: string[], env: Record<string, string>): Promise<{ argv: string[]; environ: string[]; stop: () => Promise<void> }> {
+  const p = spawn(BERTH(), args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: 'ignore' });
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  for (let i = 0; i < 100; i++) {
+    const argv = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    if (argv.some((a) => a.endsWith('/bin/berth')) && !argv[0]!.endsWith('sh')) {
+      return { argv, environ: readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0'), stop: async () => { p.kill('SIGTERM'); await exited; } };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  p.kill('SIGKILL');
+  throw new Error('bin/berth did not start node');
+}
+
+test('bin/berth: no V8 flags for CLI commands; the daemon gets its heap flags', { skip: process.getuid?.() !== 0 && 'the daemon needs root' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bin-'));
+  try {
+    const env = { NODE_EXTRA_CA_CERTS: join(dir, 'none.pem') };
+    // A long-running CLI command: `registry serve`.
+    const cli = await nodeOf(['registry', 'serve', '--addr', '127.0.0.1:0', '--root', join(dir, 'reg')], env);
+    await cli.stop();
+    assert.deepEqual(cli.argv.slice(1, 3), [BERTH(), 'registry'], cli.argv.join(' '));
+    assert.ok(cli.environ.includes(`BERTH_EXTRA_CA_CERTS=${join(dir, 'none.pem')}`));
+    assert.ok(!cli.environ.some((e) => e.startsWith('NODE_EXTRA_CA_CERTS=')));
+    assert.ok(cli.environ.includes('MALLOC_ARENA_MAX=2'));
+    const d = await nodeOf(['daemon', '--root', join(dir, 'root'), '--exec-root', join(dir, 'exec'), '--host', `unix://${join(dir, 's.sock')}`], env);
+    await d.stop();
+    assert.deepEqual(d.argv.slice(1, 4), ['--max-semi-space-size=1', '--expose-gc', BERTH()], d.argv.join(' '));
+    assert.ok(d.environ.includes(`BERTH_EXTRA_CA_CERTS=${join(dir, 'none.pem')}`));
+    assert.ok(!d.environ.some((e) => e.startsWith('NODE_EXTRA_CA_CERTS=')));
+    assert.ok(d.environ.includes('MALLOC_ARENA_MAX=2'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('extraCaList: the bundled roots plus the file, only when NODE_EXTRA_CA_CERTS was moved aside', () => {
