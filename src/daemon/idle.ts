@@ -7,7 +7,8 @@
 // Before the trim, a full V8 collection (8-15 ms) when the old generation grew by more than 1 MiB
 // since the last one: V8 collects it only under allocation pressure, so after a burst of work (250
 // container runs) ~5 MB of dead objects stayed resident for as long as the daemon stayed idle. The
-// collector is exposed at run time (util/server-heap.ts); where V8 refuses, the daemon only trims.
+// collector is node's `gc` (bin/berth gives the daemon --expose-gc) or, without that flag, exposed
+// at run time (util/server-heap.ts); where V8 refuses both, the daemon only trims.
 import { createRequire } from 'node:module';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { join } from 'node:path';
@@ -18,7 +19,6 @@ import { packageRoot } from '../util/package-root.js';
 
 type Trim = () => boolean;
 type Collect = () => void;
-
 
 const GROWTH = 1 << 20;
 

@@ -16,18 +16,22 @@ export function tuneServerHeap(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 
-/** V8's full collection: node's `gc` when started with --expose-gc, else exposed now; undefined if V8 refuses. */
+let collector: (() => void) | undefined;
+
+/** V8's full collection: node's `gc` when started with --expose-gc, else exposed now (once); undefined if V8 refuses. */
 export function fullCollector(): (() => void) | undefined {
+  if (collector) return collector;
   let g = (globalThis as { gc?: unknown }).gc;
   if (typeof g !== 'function') {
     try {
       setFlagsFromString('--expose-gc');
-      // The flag applies to contexts made from now on.
+      // The flag applies to contexts made from now on: one more context, made once.
       g = runInNewContext('gc') as unknown;
     } catch {
       return undefined;
     }
   }
   const collect = g;
-  return typeof collect === 'function' ? () => { (collect as () => void)(); } : undefined;
+  if (typeof collect === 'function') collector = () => { (collect as () => void)(); };
+  return collector;
 }
