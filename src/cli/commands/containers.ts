@@ -8,8 +8,7 @@ import { flag, type Command, type Context } from '../command.js';
 import { RESOURCE_FLAGS } from '../resource-flags.js';
 import type { Client } from '../../client/client.js';
 import { isBerthError } from '../../errors/index.js';
-import { renderRows, type Row } from '../format/output.js';
-import { ellipsis, humanSize, shortId, since } from '../format/human.js';
+import type { Row } from '../format/output.js';
 import { demux, hijack } from './hijack.js';
 
 type Json = Record<string, unknown>;
@@ -482,8 +481,12 @@ function portsText(ports: Json[]): string {
   return ports.map((p) => (p.PublicPort ? `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
 }
 
+// The output formatting (templates, tables) loads only in the commands that print one: `run` is
+// on the hot path and prints none of its own.
+const formatting = () => Promise.all([import('../format/output.js'), import('../format/human.js')]);
+
 /** "19B (virtual 1.98MB)": the writable layer, then with the image. */
-function sizeText(c: Json): string {
+function sizeText(c: Json, humanSize: (n: number) => string): string {
   const rw = humanSize(Number(c.SizeRw ?? 0));
   return Number(c.SizeRootFs ?? 0) > 0 ? `${rw} (virtual ${humanSize(Number(c.SizeRootFs))})` : rw;
 }
@@ -501,7 +504,7 @@ export const ps: Command = {
     { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
   ],
   async run(ctx, _args, f) {
-    const client = await ctx.client();
+    const [client, [{ renderRows }, { ellipsis, humanSize, shortId, since }]] = await Promise.all([ctx.client(), formatting()]);
     const filters: Record<string, string[]> = {};
     for (const x of flag.list(f, 'filter')) { const i = x.indexOf('='); (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1)); }
     const limit = flag.bool(f, 'latest') ? 1 : flag.int(f, 'last') ?? -1;
@@ -522,7 +525,7 @@ export const ps: Command = {
       State: String(c.State),
       Ports: portsText((c.Ports as Json[]) ?? []),
       Names: ((c.Names as string[]) ?? []).map((n) => n.replace(/^\//, '')).join(','),
-      Size: sizeText(c),
+      Size: sizeText(c, humanSize),
       Labels: Object.entries((c.Labels as Record<string, string>) ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
     }));
     const def = flag.bool(f, 'quiet') ? '{{.ID}}' : `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${flag.bool(f, 'size') ? '\t{{.Size}}' : ''}`;
@@ -556,6 +559,7 @@ export const prune: Command = {
     for (const x of flag.list(f, 'filter')) { const i = x.indexOf('='); (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1)); }
     const r = await t(await ctx.client()).json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>({ method: 'POST', path: '/containers/prune', query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
     if (r.ContainersDeleted?.length) ctx.out(`Deleted Containers:\n${r.ContainersDeleted.join('\n')}\n\n`);
+    const [, { humanSize }] = await formatting();
     ctx.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
   },
 };
