@@ -8,7 +8,7 @@
 // given it: Node's bundled roots plus the file's.
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Agent } from 'undici';
 import { log } from './log.js';
 
 let cached: string[] | null | undefined;
@@ -49,9 +49,13 @@ export function tlsConnectOptions(): { connect?: { secureContext: SecureContext 
 
 let agent: Agent | undefined;
 
-/** fetch() trusting what NODE_EXTRA_CA_CERTS named; Node's own fetch when nothing was moved aside. */
-export function trustedFetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+/**
+ * fetch() trusting what NODE_EXTRA_CA_CERTS named; Node's own fetch when nothing was moved aside.
+ * undici (the npm package, for its dispatcher option) loads only in the first case.
+ */
+export async function trustedFetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
   if (!extraCaList()) return fetch(url, init);
-  agent ??= new Agent(tlsConnectOptions());
-  return undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
+  const undici = await import('undici');
+  agent ??= new undici.Agent(tlsConnectOptions());
+  return undici.fetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
 }
