@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -72,6 +72,8 @@ test('bin/berth: no V8 flags for CLI commands; the daemon gets its heap flags', 
     assert.ok(!cli.environ.some((e) => e.startsWith('NODE_EXTRA_CA_CERTS=')));
     assert.ok(cli.environ.includes('MALLOC_ARENA_MAX=2'));
     const d = await nodeOf(['daemon', '--root', join(dir, 'root'), '--exec-root', join(dir, 'exec'), '--host', `unix://${join(dir, 's.sock')}`], env);
+    // Stopped once it serves, so its shutdown is the orderly one (nothing half made on the host).
+    for (let i = 0; i < 500 && !existsSync(join(dir, 's.sock')); i++) await new Promise((r) => setTimeout(r, 20));
     await d.stop();
     assert.deepEqual(d.argv.slice(1, 4), ['--max-semi-space-size=1', '--expose-gc', BERTH()], d.argv.join(' '));
     assert.ok(d.environ.includes(`BERTH_EXTRA_CA_CERTS=${join(dir, 'none.pem')}`));
