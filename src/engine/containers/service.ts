@@ -613,8 +613,8 @@ export class ContainerService {
       cancelRelays();
       if (created) await this.runtime.delete(id, { force: true }).catch(() => {});
       await this.network?.detach(id).catch(() => {});
-      if (prep?.netns) await this.runtime.removeNetns(prep.netns).catch(() => {});
-      await releaseRootfs(dir, await this.runtime.helperPath()).catch(() => {});
+      // A failed prepare() has cleaned up after itself; what a prepared start made goes back here.
+      if (prep) await this.unprepare(id, prep);
       // The state as it was before this start (it is set to running just before the runtime's start).
       c.State = prevState;
       c.HasBeenStarted = prevStarted;
