@@ -13,11 +13,14 @@ export async function hijack(client: Client, path: string, body?: unknown): Prom
     + (data ? `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(data)}\r\n` : 'Content-Length: 0\r\n') + `\r\n${data}`);
   const head = await new Promise<{ status: number; rest: Buffer; text: string }>((resolve, reject) => {
     let buf = Buffer.alloc(0);
+    // Removed with the head read: the stream's own end must not build an error nobody sees.
+    const onEnd = () => reject(new BerthError('ERR_UNAVAILABLE', 'connection closed before the response'));
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       const i = buf.indexOf('\r\n\r\n');
       if (i < 0) return;
       sock.off('data', onData);
+      sock.off('end', onEnd);
       sock.pause();
       const text = buf.subarray(0, i).toString();
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
@@ -25,7 +28,7 @@ export async function hijack(client: Client, path: string, body?: unknown): Prom
     };
     sock.on('data', onData);
     sock.once('error', reject);
-    sock.once('end', () => reject(new BerthError('ERR_UNAVAILABLE', 'connection closed before the response')));
+    sock.once('end', onEnd);
   });
   if (head.status !== 101 && head.status !== 200) {
     // Error body: read the rest (Content-Length bounded by the close of the connection).
