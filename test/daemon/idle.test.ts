@@ -1,6 +1,6 @@
 // The daemon's idle heap trim: one trim per quiet spell of the API, re-armed by every request, none
-// during a burst; a full collection first only when the old generation grew; and the real addon
-// (build/berth-trim.node) loads and runs where it was built.
+// during a burst; a full collection first only when the old generation grew, then one more trim once
+// it settled; and the real addon (build/berth-trim.node) loads and runs where it was built.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -69,12 +69,49 @@ test('idle collection: a full GC only when the old generation grew by more than 
     await get(port);
     await sleep(300);
     assert.equal(trims, 2);
-    assert.equal(gcs, 1, 'the grown heap is collected once');
+    assert.equal(gcs, 2, 'the grown heap is collected in one spell, twice (the second compacts)');
     assert.equal(idle.collections, 1);
+    // A request before the follow-up trim (settleMs, 1 s here) cancels it: that spell trims anyway.
     await get(port);
     await sleep(300);
     assert.equal(trims, 3);
-    assert.equal(gcs, 1, 'no growth since: no second collection');
+    assert.equal(gcs, 2, 'no growth since: no second collection');
+  } finally {
+    idle.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test('idle trim after a collection: once more when the collection has settled, unless a request came', async () => {
+  const server = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  let trims = 0;
+  let held: unknown[] = [];
+  const grow = () => { for (let i = 0; i < 64; i++) held.push(Array.from({ length: 8192 }, (_, k) => ({ k }))); };
+  const idle = trimWhenIdle([server], 100, () => { trims++; return true; }, () => { held = []; }, 400);
+  try {
+    grow();
+    await get(port);
+    await sleep(250);
+    assert.equal(trims, 1, 'the spell: collection and trim');
+    await sleep(450);
+    assert.equal(trims, 2, 'the follow-up trim');
+    await sleep(600);
+    assert.equal(trims, 2, 'only one follow-up');
+    // A spell without a collection has no follow-up.
+    await get(port);
+    await sleep(700);
+    assert.equal(trims, 3);
+    // A request before the follow-up cancels it; its own spell trims.
+    grow();
+    await get(port);
+    await sleep(250);
+    assert.equal(trims, 4);
+    await get(port);
+    await sleep(700);
+    assert.equal(trims, 5, 'the request\'s spell, no follow-up of the earlier one');
+    assert.equal(idle.collections, 2);
   } finally {
     idle.stop();
     await new Promise<void>((r) => server.close(() => r()));
