@@ -9,7 +9,7 @@
 // container runs) ~5 MB of dead objects stayed resident for as long as the daemon stayed idle. The
 // collector is node's `gc` (bin/berth gives the daemon --expose-gc) or, without that flag, exposed
 // at run time (util/server-heap.ts); where V8 refuses both, the daemon only trims.
-// After a collection, one more trim a second later: V8 gives part of what it collected back only
+// After a collection, one more trim 250 ms later: V8 gives part of what it collected back only
 // after the collection returns (its sweeping and unmapping finish in the background), so the trim
 // right after it left 2-3 MB more resident (61 MiB idle after 250 runs; 58.7 MiB once trimmed again).
 import { createRequire } from 'node:module';
@@ -59,7 +59,7 @@ export interface IdleTrim {
 }
 
 export function trimWhenIdle(
-  servers: http.Server[], quietMs = 500, trim: Trim | undefined = loadTrim(), collect: Collect | undefined = fullCollector(), settleMs = 1000,
+  servers: http.Server[], quietMs = 500, trim: Trim | undefined = loadTrim(), collect: Collect | undefined = fullCollector(), settleMs = 250,
 ): IdleTrim {
   let timer: NodeJS.Timeout | undefined;
   let followUp: NodeJS.Timeout | undefined;

@@ -71,7 +71,7 @@ test('idle collection: a full GC only when the old generation grew by more than 
     assert.equal(trims, 2);
     assert.equal(gcs, 2, 'the grown heap is collected in one spell, twice (the second compacts)');
     assert.equal(idle.collections, 1);
-    // A request before the follow-up trim (settleMs, 1 s here) cancels it: that spell trims anyway.
+    // A request before the follow-up trim (settleMs, 250 ms by default) cancels it: that spell trims anyway.
     await get(port);
     await sleep(300);
     assert.equal(trims, 3);
