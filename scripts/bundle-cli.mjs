@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/src/cli/main.js with every command, the client and their npm
 // packages) into one CommonJS file, dist/src/cli/main.cjs, which bin/berth loads with a V8 code
-// cache. Why: node 20 spends ~25 ms of every command in its ES module loader (its own start-up,
+// cache. Why: node 20 spends ~20 ms of every command in its ES module loader (its own start-up,
 // then resolving, reading and linking each of the ~15 files a command needs); one CommonJS file
 // skips all of it (bench/README.md has the numbers). The daemon and the registry server stay
 // ES modules, imported from the bundle only by `berth daemon` and `berth registry`.
