@@ -4,7 +4,7 @@
 //   node bench/run.mjs [RUNS=10] [EXTRA=0]   (EXTRA: that many more runs, then the idle RSS again)
 // Needs root, busybox-static, the docker CLI; Docker via /var/run/docker.sock and podman are optional.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compare, have, rssKb, sh } from './lib.mjs';
@@ -21,6 +21,14 @@ const berthCli = `DOCKER_HOST=unix://${sock} ${CLI}`;
 const berthRun = `${join(root, 'bin/berth')} -H unix://${sock}`;
 const dockerCli = '/usr/bin/docker -H unix:///var/run/docker.sock';
 const mb = (kb) => (kb / 1024).toFixed(1).padStart(6) + ' MB';
+
+// bin/berth runs the CLI from its bundle only when the bundle is at least as new as the compiled
+// modules: after a bare `tsc` the berth-cli column would time the slower ES-module fallback.
+{
+  const cli = join(root, 'dist/src/cli');
+  const age = (f) => { try { return statSync(join(cli, f)).mtimeMs; } catch { return -1; } };
+  if (age('main.cjs') < age('main.js')) console.warn('warning: dist/src/cli/main.cjs is missing or older than main.js (run `npm run build`): berth-cli measures the ES-module fallback');
+}
 
 /** Tiny image from the host's busybox-static. */
 function makeTar() {
