@@ -20,7 +20,9 @@ export function createContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     prog: 'berth',
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // On first use: node builds process.stdin when it is first read (~2 ms for a terminal), and
+    // most commands never read it.
+    get stdin() { return process.stdin; },
     env,
     host: g.host,
     configDir: configDirFrom(env, g.config),

@@ -259,8 +259,10 @@ async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: 
     return r.StatusCode ?? 0;
   } finally {
     if (raw) ctx.stdin.setRawMode(false);
-    ctx.stdin.pause();
-    ctx.stdin.unref?.();
+    if (o.stdin) {
+      ctx.stdin.pause();
+      ctx.stdin.unref?.();
+    }
   }
 }
 
@@ -469,7 +471,7 @@ export const exec: Command = {
     const raw = tty && stdin && ctx.stdin.isTTY;
     if (raw) ctx.stdin.setRawMode(true);
     if (stdin) { ctx.stdin.on('data', (d: Buffer) => sock.write(d)); ctx.stdin.once('end', () => sock.end()); }
-    try { await done; } finally { if (raw) ctx.stdin.setRawMode(false); ctx.stdin.pause(); }
+    try { await done; } finally { if (raw) ctx.stdin.setRawMode(false); if (stdin) ctx.stdin.pause(); }
     const r = await t(client).json<{ ExitCode: number | null }>({ path: `/exec/${Id}/json` });
     return r.ExitCode ?? 0;
   },
