@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { join } from 'node:path';
 import type http from 'node:http';
-import { log } from '../util/log.js';
+import { log, logEnabled } from '../util/log.js';
 import { fullCollector } from '../util/server-heap.js';
 import { packageRoot } from '../util/package-root.js';
 
@@ -83,13 +83,13 @@ export function trimWhenIdle(
     }
     trim?.();
     count++;
-    log.debug('idle heap trim', { ms: Math.round((performance.now() - t0) * 10) / 10, gcMs, ...memoryMiB() });
+    if (logEnabled('debug')) log.debug('idle heap trim', { ms: Math.round((performance.now() - t0) * 10) / 10, gcMs, ...memoryMiB() });
     if (gcMs !== undefined && trim) {
       (followUp = setTimeout(() => {
         followUp = undefined;
         trim();
         count++;
-        log.debug('idle heap trim after the collection settled', memoryMiB());
+        if (logEnabled('debug')) log.debug('idle heap trim after the collection settled', memoryMiB());
       }, settleMs)).unref();
     }
   };
