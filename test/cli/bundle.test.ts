@@ -5,11 +5,10 @@
 // succeeds proves which code ran.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliBuilt, repoRoot } from './helpers.js';
+import { berth, cliBuilt, repoRoot } from './helpers.js';
 
 const skip = cliBuilt() ? false : 'run `npm run build` first';
 const made: string[] = [];
@@ -32,18 +31,9 @@ async function install(): Promise<{ dir: string; cliDir: string; id: string }> {
   return { dir, cliDir, id };
 }
 
-function run(dir: string, args: string[], nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeFlags, join(dir, 'bin', 'berth'), ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d; });
-    p.stderr.on('data', (d: Buffer) => { stderr += d; });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+/** bin/berth of the copy in `dir`, with HOME there too. */
+function run(dir: string, args: string[], nodeArgs: string[] = [], env: Record<string, string> = {}) {
+  return berth(args, { bin: join(dir, 'bin', 'berth'), nodeArgs, env: { HOME: dir, ...env } });
 }
 
 const caches = async (cliDir: string) => (await readdir(cliDir)).filter((f) => f.includes('.cache')).sort();

@@ -27,11 +27,14 @@ export function cliBuilt(): boolean {
 
 export interface RunResult { code: number; stdout: string; stderr: string; out: Buffer }
 
-/** Run bin/berth with a clean environment plus `env`; stdin from `input` (or closed). */
-export function berth(args: string[], opts: { env?: Record<string, string>; input?: Buffer | string } = {}): Promise<RunResult> {
+/**
+ * Run bin/berth with a clean environment plus `env`; stdin from `input` (or closed). `bin`: another
+ * installation's bin/berth; `nodeArgs`: flags for node itself.
+ */
+export function berth(args: string[], opts: { env?: Record<string, string>; input?: Buffer | string; bin?: string; nodeArgs?: string[] } = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...opts.env };
-    const p = spawn(process.execPath, [BERTH(), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.bin ?? BERTH(), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     p.stdout.on('data', (d: Buffer) => out.push(d));
