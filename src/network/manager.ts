@@ -452,6 +452,11 @@ export class NetworkManager {
     ];
   }
 
+  /** The bridge's gateway address: what "host-gateway" in --add-host stands for. */
+  gateway(): string | undefined {
+    return this.state?.config.gateway;
+  }
+
   /** /etc/hosts, /etc/hostname and /etc/resolv.conf contents for a container on this network. */
   async etcFiles(o: { hostname: string; domainname?: string; ip?: string; extraHosts?: string[] } & ResolvOptions): Promise<{ hosts: string; hostname: string; resolvConf: string }> {
     const gw = this.state?.config.gateway;

@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { release } from 'node:os';
+import { cpus, release } from 'node:os';
 import { BerthError } from '../errors/index.js';
 
 /** Every capability the kernel knows, by number (index = capability number). */
@@ -26,6 +26,27 @@ export function hostCapabilities(): string[] {
     if (Number.isInteger(n) && n >= 0) last = Math.min(n, last);
   } catch { /* keep the full list */ }
   return ALL_CAPABILITY_NAMES.slice(0, last + 1);
+}
+
+let grantableCache: string[] | undefined;
+/**
+ * The capabilities a container can be given: the kernel's, less those outside this process's own
+ * bounding set (on some hosts root lacks one, e.g. CAP_SYS_RESOURCE in a sandbox, and runc then
+ * fails every --privileged start with "unable to apply caps").
+ */
+export function grantableCapabilities(): string[] {
+  if (grantableCache) return grantableCache;
+  let caps = hostCapabilities();
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) {
+      const bnd = BigInt(`0x${m[1]}`);
+      const names: readonly string[] = ALL_CAPABILITY_NAMES;
+      caps = caps.filter((c) => (bnd >> BigInt(names.indexOf(c))) & 1n);
+    }
+  } catch { /* no /proc: the kernel's list */ }
+  grantableCache = caps;
+  return caps;
 }
 
 /** Docker's default capability set (moby daemon/pkg/oci/caps/defaults.go). */
@@ -104,6 +125,35 @@ export function hostHardLimits(): Map<string, number> {
   } catch { /* no /proc: no clamping */ }
   hardLimitsCache = m;
   return m;
+}
+
+let cpusCache: { cpus: string; mems: string; count: number } | undefined;
+/** CPUs and memory nodes containers may use (the root cpuset, as Docker's sysinfo reads it). */
+export function hostCpus(): { cpus: string; mems: string; count: number } {
+  if (cpusCache) return cpusCache;
+  const read = (...files: string[]) => {
+    for (const f of files) { try { const v = readFileSync(f, 'utf8').trim(); if (v) return v; } catch { /* next */ } }
+    return undefined;
+  };
+  const n = cpus().length || 1;
+  const list = read('/sys/fs/cgroup/cpuset/cpuset.cpus', '/sys/fs/cgroup/cpuset.cpus.effective') ?? (n > 1 ? `0-${n - 1}` : '0');
+  const mems = read('/sys/fs/cgroup/cpuset/cpuset.mems', '/sys/fs/cgroup/cpuset.mems.effective') ?? '0';
+  cpusCache = { cpus: list, mems, count: n };
+  return cpusCache;
+}
+
+/** The numbers in a cpuset list ("0-3,8"); undefined if it does not parse. */
+export function cpusetMembers(list: string): Set<number> | undefined {
+  const out = new Set<number>();
+  for (const part of list.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return undefined;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b - a > 4096) return undefined;
+    for (let i = a; i <= b; i++) out.add(i);
+  }
+  return out;
 }
 
 export function hasCgroupNamespace(): boolean {

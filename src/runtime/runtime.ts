@@ -774,7 +774,9 @@ export class Runtime {
     // CVE-2024-21626: a cwd under /proc (e.g. /proc/self/fd/N) could reach a leaked host fd.
     if (!cwd.startsWith('/') || ncwd === '/proc' || ncwd.startsWith('/proc/')) throw errors.invalid(`invalid working directory ${cwd}`);
     const envMap = new Map<string, string>();
-    for (const e of [...(base.env ?? []), ...(proc.env ?? [])]) envMap.set(e.split('=')[0]!, e);
+    for (const e of base.env ?? []) envMap.set(e.split('=')[0]!, e);
+    // As Docker: NAME without "=" (`exec -e NAME` with NAME unset on the client) unsets it.
+    for (const e of proc.env ?? []) if (e.includes('=')) envMap.set(e.split('=')[0]!, e); else envMap.delete(e);
     const p: OciProcess = {
       ...base,
       ...proc,

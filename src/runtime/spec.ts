@@ -6,7 +6,7 @@ import { BerthError } from '../errors/index.js';
 import {
   DEFAULT_CAPABILITIES, DEFAULT_DEVICES, DEFAULT_DEVICE_CGROUP, DEFAULT_PATH_ENV, DEFAULT_SECCOMP_PROFILE,
   DEFAULT_SHM_SIZE, DOCKER_NOFILE, MASKED_PATHS, READONLY_PATHS, dockerSeccompToOci, hasCgroupNamespace,
-  hostCapabilities, hostHardLimits, normalizeCap, type DockerSeccompProfile, type OciDevice, type OciDeviceCgroup,
+  hostCapabilities, grantableCapabilities, hostCpus, cpusetMembers, hostHardLimits, normalizeCap, type DockerSeccompProfile, type OciDevice, type OciDeviceCgroup,
   type OciSeccomp,
 } from './defaults.js';
 
@@ -100,6 +100,9 @@ export interface SpecOptions {
   hostname?: string;
   domainname?: string;
   privileged?: boolean;
+  /** /proc and /sys paths masked and made read-only; Docker's lists when not given. Not with privileged. */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   capAdd?: string[];
   capDrop?: string[];
   noNewPrivileges?: boolean;
@@ -142,13 +145,13 @@ function badArg(msg: string): BerthError {
 
 /** Capability sets after --privileged / --cap-add / --cap-drop (Docker's TweakCapabilities). */
 export function computeCapabilities(opts: { privileged?: boolean; capAdd?: string[]; capDrop?: string[] }): string[] {
-  const all = hostCapabilities();
+  const all = grantableCapabilities();
   if (opts.privileged) return all;
-  const known = new Set<string>(all);
+  const known = new Set<string>(hostCapabilities());
   const add = (opts.capAdd ?? []).map(normalizeCap);
   const drop = (opts.capDrop ?? []).map(normalizeCap);
-  for (const c of [...add, ...drop]) {
-    if (c !== 'CAP_ALL' && !known.has(c)) throw badArg(`invalid capability: ${c.replace(/^CAP_/, '')}`);
+  for (const [list, field] of [[add, 'CapAdd'], [drop, 'CapDrop']] as const) {
+    for (const c of list) if (c !== 'CAP_ALL' && !known.has(c)) throw badArg(`invalid ${field}: unknown capability: "${c}"`);
   }
   let caps: string[];
   if (add.includes('CAP_ALL')) caps = [...all];
@@ -214,6 +217,24 @@ export function parseBind(spec: string): OciMount {
   }
   const propagation = [...opts].find((o) => /^(r?private|r?shared|r?slave)$/.test(o)) ?? 'rprivate';
   return { destination: posix.normalize(dst), type: 'bind', source: src, options: ['rbind', propagation, opts.has('ro') ? 'ro' : 'rw'] };
+}
+
+/** A `--mount` (HostConfig.Mounts entry) as Docker validates it at create, in Docker's wording. */
+export function validateMount(m: { Type?: string; Source?: string; Target?: string }, sourceExists: (p: string) => boolean): void {
+  const fail = (why: string) => badArg(`invalid mount config for type "${m.Type ?? ''}": ${why}`);
+  const absolute = (p: string) => { if (!posix.isAbsolute(p)) throw fail(`invalid mount path: '${p}' mount path must be absolute`); };
+  if (!m.Target) throw fail('field Target must not be empty');
+  if (posix.normalize(m.Target) === '/') throw fail("invalid specification: destination can't be '/'");
+  absolute(m.Target);
+  if (m.Type === 'bind') {
+    if (!m.Source) throw fail('field Source must not be empty');
+    absolute(m.Source);
+    if (!sourceExists(m.Source)) throw fail(`bind source path does not exist: ${m.Source}`);
+  } else if (m.Type === 'tmpfs') {
+    if (m.Source) throw fail('field Source must not be specified');
+  } else if (m.Type !== 'volume') {
+    throw fail('mount type unknown');
+  }
 }
 
 function validateDestination(dst: string, spec: string): void {
@@ -408,7 +429,8 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     if (r.cpuQuota || r.cpuPeriod) throw badArg('Conflicting options: Nano CPUs and CPU Period cannot both be set');
     cpu.period = 100000;
     cpu.quota = Math.round((r.nanoCpus * cpu.period) / 1e9);
-    if (cpu.quota < 1000) throw badArg('Range of CPUs is from 0.01 to the number of CPUs available');
+    const n = hostCpus().count;
+    if (r.nanoCpus < 1e7 || r.nanoCpus > n * 1e9) throw badArg(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
   }
   if (r.cpuQuota && r.cpuQuota > 0) cpu.quota = r.cpuQuota;
   if (r.cpuPeriod && r.cpuPeriod > 0) cpu.period = r.cpuPeriod;
@@ -416,10 +438,16 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   const cpuset = /^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/;
   if (r.cpusetCpus) {
     if (!cpuset.test(r.cpusetCpus) || r.cpusetCpus.length > 256) throw badArg(`Invalid value ${r.cpusetCpus} for cpuset cpus`);
+    const want = cpusetMembers(r.cpusetCpus);
+    const have = cpusetMembers(hostCpus().cpus);
+    if (!want || (have && [...want].some((x) => !have.has(x)))) throw badArg(`Requested CPUs are not available - requested ${r.cpusetCpus}, available: ${hostCpus().cpus}`);
     cpu.cpus = r.cpusetCpus;
   }
   if (r.cpusetMems) {
     if (!cpuset.test(r.cpusetMems) || r.cpusetMems.length > 256 || /\d{6,}/.test(r.cpusetMems)) throw badArg(`Invalid value ${r.cpusetMems} for cpuset mems`);
+    const want = cpusetMembers(r.cpusetMems);
+    const have = cpusetMembers(hostCpus().mems);
+    if (!want || (have && [...want].some((x) => !have.has(x)))) throw badArg(`Requested memory nodes are not available - requested ${r.cpusetMems}, available: ${hostCpus().mems}`);
     cpu.mems = r.cpusetMems;
   }
   if (Object.keys(cpu).length > 0) resources.cpu = cpu;
@@ -449,10 +477,14 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   if (!privileged) {
     const seccomp = parseSeccomp(opts.seccomp, caps);
     if (seccomp) spec.linux.seccomp = seccomp;
-    spec.linux.maskedPaths = [...MASKED_PATHS];
+    for (const p of [...(opts.maskedPaths ?? []), ...(opts.readonlyPaths ?? [])]) {
+      if (!posix.isAbsolute(p) || posix.normalize(p).split('/').includes('..')) throw badArg(`invalid masked or read-only path: ${JSON.stringify(p)}`);
+    }
+    spec.linux.maskedPaths = [...(opts.maskedPaths ?? MASKED_PATHS)];
     // runc on cgroup v1 leaves the tmpfs holding the per-controller mounts writable even with
-    // "ro" on the cgroup mount; re-binding it read-only makes all of /sys/fs/cgroup read-only.
-    spec.linux.readonlyPaths = [...READONLY_PATHS, '/sys/fs/cgroup'];
+    // "ro" on the cgroup mount; re-binding it read-only makes all of /sys/fs/cgroup read-only
+    // (kept with `systempaths=unconfined` too, which is about /proc).
+    spec.linux.readonlyPaths = [...(opts.readonlyPaths ?? READONLY_PATHS), '/sys/fs/cgroup'];
   } else if (opts.seccomp !== undefined && opts.seccomp !== 'unconfined' && opts.seccomp !== 'default') {
     // An explicit profile still applies to a privileged container (as in Docker).
     const seccomp = parseSeccomp(opts.seccomp, caps);

@@ -158,10 +158,12 @@ export async function resolveUser(rootfsDir: string, userSpec: string | undefine
       gid = ge.gid;
     }
   }
-  const additional = new Set<number>();
+  // The primary group comes first among the supplementary ones, as Docker sets it since
+  // CVE-2022-36109: a process that changes its gid keeps the primary group's (deny) permissions.
+  const additional = new Set<number>([gid]);
   // Only a named user gets supplementary groups from the file; an explicit group replaces them.
   if (name !== undefined && groupPart === undefined) {
-    for (const g of groups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
+    for (const g of groups) if (g.members.includes(name)) additional.add(g.gid);
   }
   for (const eg of extraGroups) {
     const n = parseId(eg, 'gid');
@@ -173,7 +175,5 @@ export async function resolveUser(rootfsDir: string, userSpec: string | undefine
     }
   }
   for (const g of additional) if (g > MAX_ID) throw new BerthError('ERR_INVALID_ARGUMENT', `gid ${g} is out of range`);
-  const user: OciUser = { uid, gid };
-  if (additional.size > 0) user.additionalGids = [...additional];
-  return user;
+  return { uid, gid, additionalGids: [...additional] };
 }

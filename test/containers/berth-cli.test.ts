@@ -258,7 +258,7 @@ test('berth run resource and security flags reach the container', { skip }, asyn
   assert.match(lines[2]!, /^shm\s+16384\s/);
   assert.equal(lines[3], '1');
   assert.equal(lines[4], '1.2.3.4\tfoo');
-  assert.match(lines[5]!, /^Groups:\s+10\s*$/);
+  assert.match(lines[5]!, /^Groups:\s+0 10\s*$/); // the primary group first, as Docker
   const name = uniq('res');
   const c = await berth(['create', '--name', name, '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', env.image, 'true']);
   assert.equal(c.code, 0, c.stderr);

@@ -2,7 +2,8 @@
 // cp, stop/start, wait, rm -f, duplicate names, export.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fsp, existsSync } from 'node:fs';
+import { promises as fsp, existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -163,8 +164,129 @@ test('cp both ways, export, diff', { skip }, async () => {
       c.stdout.on('data', (d: Buffer) => { s += d.toString(); });
       c.on('close', () => resolve(s));
     });
-    assert.match(list, /\.\/bin\/busybox/);
-    assert.match(list, /\.\/tmp\/out\.txt/);
+    // Named as in Docker's export: no "./" prefix, no entry for the root itself.
+    const names = list.split('\n').filter(Boolean);
+    assert.ok(names.includes('bin/busybox'), list.slice(0, 300));
+    assert.ok(names.includes('tmp/out.txt'));
+    assert.ok(names.every((n) => !n.startsWith('./') && !n.startsWith('/')), names.find((n) => n.startsWith('.')));
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+// Each case here once differed from Docker 20.10 run side by side with the same commands.
+test('as Docker: supplementary groups, --entrypoint \'\', -v source made, --mount checked at create, systempaths=unconfined, paused exec, inspect', { skip }, async () => {
+  // The primary group leads the supplementary ones (Docker's process.user since CVE-2022-36109).
+  // (The kernel keeps the list sorted.)
+  const ids = await env.docker(['run', '--rm', '-u', '123:45', '--group-add', '77', env.image, 'id']);
+  assert.equal(ids.stdout, 'uid=123 gid=45 groups=45,77\n', ids.stderr);
+  const root = await env.docker(['run', '--rm', env.image, 'id']);
+  assert.equal(root.stdout, 'uid=0(root) gid=0(root) groups=0(root)\n', root.stderr);
+  const alice = await env.docker(['run', '--rm', '-u', 'alice', env.image, 'id', '-G']);
+  assert.equal(alice.stdout, '1000\n', alice.stderr);
+
+  // --entrypoint '' drops the image's entrypoint (and its Cmd): the arguments are the command.
+  const ep = await env.docker(['run', '--rm', '--entrypoint', '', env.image, 'echo', 'c']);
+  assert.equal(ep.code, 0, ep.stderr);
+  assert.equal(ep.stdout, 'c\n');
+  const none = await env.docker(['run', '--rm', '--entrypoint', '', env.image]);
+  assert.equal(none.code, 125);
+  assert.match(none.stderr, /Error response from daemon: No command specified/);
+
+  // A -v source that does not exist is created as a directory; a --mount source must exist.
+  const made = join(env.work, uniq('made'), 'sub');
+  const v = await env.docker(['run', '--rm', '-v', `${made}:/x`, env.image, 'sh', '-c', 'touch /x/f']);
+  assert.equal(v.code, 0, v.stderr);
+  assert.ok(existsSync(join(made, 'f')));
+  const refused: [string, string][] = [
+    [`type=bind,src=${join(env.work, 'no-such-dir')},dst=/x`, `invalid mount config for type "bind": bind source path does not exist: ${join(env.work, 'no-such-dir')}`],
+    ['type=bind,src=rel,dst=/x', `invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute`],
+    ['type=bind,src=/tmp,dst=rel', `invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute`],
+    ['type=tmpfs,src=/tmp,dst=/x', 'invalid mount config for type "tmpfs": field Source must not be specified'],
+  ];
+  for (const [m, msg] of refused) {
+    const r = await env.docker(['create', '--mount', m, env.image, 'true']);
+    assert.equal(r.code, 1, m); // docker create exits 1 where docker run exits 125
+    assert.equal(r.stderr.trim(), `Error response from daemon: ${msg}`);
+  }
+
+  // `--security-opt systempaths=unconfined` (sent as empty MaskedPaths/ReadonlyPaths) unmasks /proc.
+  const mi = (extra: string[]) => env.docker(['run', '--rm', ...extra, env.image, 'sh', '-c', 'grep -cE " /proc/(keys|sys) " /proc/self/mountinfo']);
+  assert.equal((await mi([])).stdout.trim(), '2');
+  const unconfined = await mi(['--security-opt', 'systempaths=unconfined']);
+  assert.equal(unconfined.stdout.trim(), '0', unconfined.stderr);
+
+  // exec into a paused container names it as the user did.
+  const name = uniq('paused');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    assert.equal((await env.docker(['pause', name])).code, 0);
+    const ex = await env.docker(['exec', name, 'true']);
+    assert.notEqual(ex.code, 0);
+    assert.equal(ex.stderr.trim(), `Error response from daemon: Container ${name} is paused, unpause the container before exec`);
+    // Inspect holds what the daemon applied, as Docker's does: its masked paths, and no pids limit as null.
+    const hc = await env.docker(['inspect', '-f', '{{json .HostConfig.MaskedPaths}} {{json .HostConfig.ReadonlyPaths}} {{json .HostConfig.PidsLimit}}', name]);
+    const [masked, ro, pids] = hc.stdout.trim().split(' ').map((x) => JSON.parse(x) as unknown);
+    assert.ok(Array.isArray(masked) && masked.includes('/proc/kcore'), hc.stdout);
+    assert.ok(Array.isArray(ro) && ro.includes('/proc/sys'), hc.stdout);
+    assert.equal(pids, null);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: checks at create, host names and gateway, exec -e/--privileged, logs --details, top errors, --platform', { skip }, async () => {
+  // Refused at create (docker create exits 1), in Docker's words, not at the first start.
+  const ncpu = (await env.docker(['info', '-f', '{{.NCPU}}'])).stdout.trim();
+  const refused: [string[], RegExp][] = [
+    [['--cpus', '1000'], new RegExp(`^Error response from daemon: Range of CPUs is from 0\\.01 to ${ncpu}\\.00, as there are only ${ncpu} CPUs available$`)],
+    [['--cpuset-cpus', '999'], /^Error response from daemon: Requested CPUs are not available - requested 999, available: [0-9,-]+$/],
+    [['--cap-add', 'BOGUS'], /^Error response from daemon: invalid CapAdd: unknown capability: "CAP_BOGUS"$/],
+    [['--cap-drop', 'BOGUS'], /^Error response from daemon: invalid CapDrop: unknown capability: "CAP_BOGUS"$/],
+    [['--memory', '1k'], /^Error response from daemon: Minimum memory limit allowed is 6MB$/],
+  ];
+  for (const [flags, msg] of refused) {
+    const r = await env.docker(['create', ...flags, env.image, 'true']);
+    assert.equal(r.code, 1, flags.join(' '));
+    assert.match(r.stderr.trim(), msg);
+  }
+  // Another platform than the image's: "not found" (so the CLI would pull), in Docker's words.
+  const plat = await env.docker(['create', '--pull', 'never', '--platform', 'linux/s390x', env.image, 'true']);
+  assert.equal(plat.code, 1);
+  assert.match(plat.stderr, /image with reference \S+ was found but does not match the specified platform: wanted linux\/s390x, actual: linux\//);
+
+  // On the host's network a container is named as the host; host-gateway is the bridge's gateway.
+  const hn = await env.docker(['run', '--rm', '--network', 'host', env.image, 'hostname']);
+  assert.equal(hn.stdout.trim(), hostname(), hn.stderr);
+  const gw = (await env.docker(['run', '--rm', env.image, 'sh', '-c', "ip route | awk '/^default/ {print $3}'"])).stdout.trim();
+  assert.match(gw, /^\d+\.\d+\.\d+\.\d+$/);
+  const hosts = await env.docker(['run', '--rm', '--add-host', 'gw.test:host-gateway', env.image, 'grep', 'gw.test', '/etc/hosts']);
+  assert.equal(hosts.stdout.trim(), `${gw}\tgw.test`, hosts.stderr);
+
+  // --privileged gives every capability this host can grant (root's own bounding set here).
+  const bnd = /^CapBnd:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
+  const priv = await env.docker(['run', '--rm', '--privileged', env.image, 'grep', 'CapEff', '/proc/self/status']);
+  assert.equal(priv.code, 0, priv.stderr);
+  assert.equal(priv.stdout.trim().split(/\s+/)[1], bnd);
+
+  const name = uniq('exec');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'echo one; sleep 100'])).code, 0);
+    // exec -e NAME with NAME unset on the client unsets it; --privileged gives this exec every capability.
+    const unset = await env.docker(['exec', '-e', 'BERTH_TEST_UNSET', '-e', 'HOME', name, 'sh', '-c', 'echo "[${BERTH_TEST_UNSET-none}]"']);
+    assert.equal(unset.code, 0, unset.stderr);
+    assert.equal(unset.stdout, '[none]\n');
+    const pe = await env.docker(['exec', '--privileged', name, 'grep', 'CapEff', '/proc/self/status']);
+    assert.equal(pe.stdout.trim().split(/\s+/)[1], bnd, pe.stderr);
+    const plain = await env.docker(['exec', name, 'grep', 'CapEff', '/proc/self/status']);
+    assert.equal(plain.stdout.trim().split(/\s+/)[1], '00000000a80425fb');
+    // logs --details: each line after its (empty) attributes.
+    const det = await env.docker(['logs', '--details', name]);
+    assert.equal(det.stdout, ' one\n');
+    // top: ps's own complaint, first line only.
+    const top = await env.docker(['top', name, '--no-such-ps-option']);
+    assert.notEqual(top.code, 0);
+    assert.match(top.stderr.trim(), /^Error response from daemon: ps: [^\n]+$/);
   } finally {
     await env.docker(['rm', '-f', name]);
   }

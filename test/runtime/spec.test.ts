@@ -182,24 +182,25 @@ test('binds, tmpfs, sysctls, resources, init, command rules', () => {
   }
 });
 
+// The primary group always leads the supplementary ones (Docker's process.user since CVE-2022-36109).
 test('resolveUser: names, numeric ids, groups, supplementary groups', async (t) => {
   const root = await tempDir('berth-user-');
   t.after(() => fsp.rm(root, { recursive: true, force: true }));
   await fsp.mkdir(join(root, 'etc'));
   await fsp.writeFile(join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n');
   await fsp.writeFile(join(root, 'etc/group'), 'root:x:0:\nalice:x:1000:\nstaff:x:50:alice,bob\n');
-  assert.deepEqual(await resolveUser(root, ''), { uid: 0, gid: 0 });
-  assert.deepEqual(await resolveUser(root, 'alice'), { uid: 1000, gid: 1000, additionalGids: [50] });
-  assert.deepEqual(await resolveUser(root, 'alice:staff'), { uid: 1000, gid: 50 });
-  assert.deepEqual(await resolveUser(root, '1000'), { uid: 1000, gid: 1000, additionalGids: [50] });
-  assert.deepEqual(await resolveUser(root, '4242:4343'), { uid: 4242, gid: 4343 });
+  assert.deepEqual(await resolveUser(root, ''), { uid: 0, gid: 0, additionalGids: [0] });
+  assert.deepEqual(await resolveUser(root, 'alice'), { uid: 1000, gid: 1000, additionalGids: [1000, 50] });
+  assert.deepEqual(await resolveUser(root, 'alice:staff'), { uid: 1000, gid: 50, additionalGids: [50] });
+  assert.deepEqual(await resolveUser(root, '1000'), { uid: 1000, gid: 1000, additionalGids: [1000, 50] });
+  assert.deepEqual(await resolveUser(root, '4242:4343'), { uid: 4242, gid: 4343, additionalGids: [4343] });
   await assert.rejects(resolveUser(root, 'bob'), /unable to find user bob: no matching entries in passwd file/);
-  assert.deepEqual(await resolveUser(root, '', ['staff', '77']), { uid: 0, gid: 0, additionalGids: [50, 77] });
+  assert.deepEqual(await resolveUser(root, '', ['staff', '77']), { uid: 0, gid: 0, additionalGids: [0, 50, 77] });
   // A scratch image without /etc/passwd: default root, and --group-add still applies (numeric only).
   const bare = await tempDir('berth-user-');
   t.after(() => fsp.rm(bare, { recursive: true, force: true }));
-  assert.deepEqual(await resolveUser(bare, ''), { uid: 0, gid: 0 });
-  assert.deepEqual(await resolveUser(bare, undefined, ['10']), { uid: 0, gid: 0, additionalGids: [10] });
+  assert.deepEqual(await resolveUser(bare, ''), { uid: 0, gid: 0, additionalGids: [0] });
+  assert.deepEqual(await resolveUser(bare, undefined, ['10']), { uid: 0, gid: 0, additionalGids: [0, 10] });
   await assert.rejects(resolveUser(bare, undefined, ['wheel']), /unable to find group wheel/);
   // CVE-2024-40635: ids past int32 never wrap to root.
   await assert.rejects(resolveUser(root, '2147483648:2147483648'), (e) => isBerthError(e, 'ERR_INVALID_ARGUMENT'));

@@ -196,7 +196,9 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       CapAdd: flag.list(f, 'cap-add'),
       CapDrop: flag.list(f, 'cap-drop'),
       Privileged: flag.bool(f, 'privileged'),
-      SecurityOpt: flag.list(f, 'security-opt'),
+      // As the docker CLI: `systempaths=unconfined` is not sent on; it empties the masked paths.
+      SecurityOpt: flag.list(f, 'security-opt').filter((o) => o !== 'systempaths=unconfined'),
+      ...(flag.list(f, 'security-opt').includes('systempaths=unconfined') ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
       ...(tty && process.stdout.isTTY ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] } : {}),
     },
   };
@@ -415,6 +417,7 @@ export const logs: Command = {
   flags: [
     { long: 'follow', short: 'f', type: 'bool', description: 'Follow log output' },
     { long: 'timestamps', short: 't', type: 'bool', description: 'Show timestamps' },
+    { long: 'details', type: 'bool', description: 'Show extra details provided to logs' },
     { long: 'since', type: 'string', valueName: 'string', description: 'Show logs since timestamp or relative (e.g. 42m)' },
     { long: 'until', type: 'string', valueName: 'string', description: 'Show logs before a timestamp or relative' },
     { long: 'tail', short: 'n', type: 'string', valueName: 'string', description: 'Number of lines to show from the end of the logs', default: 'all' },
@@ -430,7 +433,7 @@ export const logs: Command = {
       return Number.isNaN(ms) ? s : (ms / 1000).toFixed(9);
     };
     const res = await t(client).request({ path: `/containers/${enc(args[0]!)}/logs`, query: {
-      stdout: 1, stderr: 1, follow: flag.bool(f, 'follow') || undefined, timestamps: flag.bool(f, 'timestamps') || undefined,
+      stdout: 1, stderr: 1, follow: flag.bool(f, 'follow') || undefined, timestamps: flag.bool(f, 'timestamps') || undefined, details: flag.bool(f, 'details') || undefined,
       since: rel(flag.str(f, 'since')), until: rel(flag.str(f, 'until')), tail: flag.str(f, 'tail'),
     } });
     if (info.Config.Tty) res.on('data', (d: Buffer) => ctx.stdout.write(d));

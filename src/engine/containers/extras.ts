@@ -32,7 +32,8 @@ export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): P
   const pids = new Set(await containerPids(c.State.Pid));
   const args = psArgs.split(/\s+/).filter(Boolean);
   const r = await runCommand('ps', args);
-  if (r.code !== 0) throw errors.internal(`Error running ps: ${r.stderr.trim()}`);
+  // As Docker: the first line of ps's complaint (the rest is its usage text).
+  if (r.code !== 0) throw errors.internal(`ps: ${r.stderr.trim().split('\n')[0] || `exit status ${r.code}`}`);
   const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
   const titles = lines[0]!.trim().split(/\s+/);
   const pidCol = titles.indexOf('PID');
@@ -254,7 +255,12 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
 export async function exportFs(svc: ContainerService, ref: string, out: Writable): Promise<void> {
   const c = svc.get(ref);
   await withRootfs(svc, c, async (root) => {
-    const child = spawn('tar', ['--numeric-owner', '--xattrs', '-C', root, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Entries named as Docker names them ("bin/sh", no "./" and no entry for the root): tar gets
+    // the top-level names on stdin (NUL-separated, verbatim: a name may start with "-").
+    const top = (await fsp.readdir(root)).sort();
+    const child = spawn('tar', ['--numeric-owner', '--xattrs', '--sort=name', '-C', root, '--null', '--verbatim-files-from', '-T', '-', '-cf', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => { /* tar failed early: its exit status reports it */ });
+    child.stdin.end(top.map((n) => `${n}\0`).join(''));
     let err = '';
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     const exit = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));

@@ -81,6 +81,8 @@ export interface LogOptions {
   stderr: boolean;
   follow: boolean;
   timestamps: boolean;
+  /** `details`: each line led by its log attributes (Berth records none, so a space, as Docker prints). */
+  details?: boolean;
   /** Number of lines from the end; undefined = all. */
   tail?: number;
   sinceNanos?: bigint;
@@ -147,8 +149,9 @@ export async function readLogs(
 }
 
 /** Encode an entry for the wire (frames unless TTY; optional timestamp prefix). */
-export function encodeEntry(e: LogEntry, tty: boolean, timestamps: boolean): Buffer {
-  const data = timestamps ? Buffer.concat([Buffer.from(e.time + ' '), e.data]) : e.data;
+export function encodeEntry(e: LogEntry, tty: boolean, timestamps: boolean, details = false): Buffer {
+  const head = `${timestamps ? `${e.time} ` : ''}${details ? ' ' : ''}`;
+  const data = head ? Buffer.concat([Buffer.from(head), e.data]) : e.data;
   return tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data);
 }
 

@@ -2,6 +2,7 @@
 // conmon), state persisted per container as JSON (atomic writes) so a daemon killed with -9 finds
 // its containers again, and events published with Docker's action names.
 import { promises as fsp, mkdirSync, existsSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
 import { join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Duplex, type Writable } from 'node:stream';
@@ -12,8 +13,8 @@ import { stages, type Stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
 import type { Filters } from '../../api/query.js';
 import {
-  Runtime, namedRuntime, buildSpec, prepareRootfs, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind,
-  type OciMount, type ExitStatus, type AttachStreams, type SpecOptions,
+  Runtime, namedRuntime, buildSpec, prepareRootfs, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
+  type OciMount, type OciUser, type ExitStatus, type AttachStreams, type SpecOptions,
 } from '../../runtime/index.js';
 import type { ImageRecord } from '../../store/metadata/index.js';
 import type { EventBus } from '../events.js';
@@ -24,6 +25,7 @@ import { HealthMonitor } from './health.js';
 import { encodeEntry, frame, readLogs, type LogOptions } from './logs.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
 import type { NetworkManager } from '../../network/index.js';
+import { extraHostLine } from '../../network/etc.js';
 
 type NetworkModule = typeof import('../../network/index.js');
 
@@ -289,7 +291,25 @@ export class ContainerService {
       const ref = /^(sha256:)?[a-f0-9]{12,64}$/.test(imageName) ? undefined : tryParseReference(imageName);
       throw errors.noSuchImage(ref ? familiarTagged(ref) : imageName);
     }
+    if (platform) {
+      // As Docker: an image of another platform is "not found" (the docker CLI then tries a pull).
+      const { parsePlatform, platformMatches, formatPlatform } = await import('../../oci/platform.js');
+      const want = parsePlatform(platform);
+      const ic = img.config as { os?: string; architecture?: string; variant?: string };
+      const have = { os: ic.os ?? 'linux', architecture: ic.architecture ?? '', variant: ic.variant };
+      if (have.architecture && !platformMatches(want, have)) {
+        throw errors.notFound(`image with reference ${imageName} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+      }
+    }
     const hc: HostConfig = { ...(body.HostConfig ?? {}) };
+    // As Docker's daemon stores them: no limit is null, and the /proc paths it masks are filled in
+    // (a client's own lists, e.g. [] for `--security-opt systempaths=unconfined`, are kept).
+    if (typeof hc.PidsLimit === 'number' && hc.PidsLimit <= 0) hc.PidsLimit = null;
+    if (hc.MemorySwappiness === -1) hc.MemorySwappiness = null;
+    if (!hc.Privileged) {
+      hc.MaskedPaths ??= [...MASKED_PATHS];
+      hc.ReadonlyPaths ??= [...READONLY_PATHS];
+    }
     const cfg = this.mergeConfig(body, img);
     const id = randomBytes(32).toString('hex');
     if (!name) {
@@ -307,15 +327,26 @@ export class ContainerService {
       throw errors.invalid("can't create 'AutoRemove' container with restart policy");
     }
     for (const b of hc.Binds ?? []) parseBind(b); // validate early (400 at create, as Docker)
+    for (const h of hc.ExtraHosts ?? []) extraHostLine(h, '0.0.0.0'); // the syntax; host-gateway is resolved at start
+    for (const m of hc.Mounts ?? []) {
+      validateMount(m, existsSync);
+      if (m.Type === 'volume') throw errors.invalid('mount type volume is not supported');
+    }
     if (!hc.NetworkMode) hc.NetworkMode = 'bridge';
+    // On the host's network a container is named as the host (its UTS namespace stays its own).
+    if (hc.NetworkMode === 'host' && !cfg.Hostname) cfg.Hostname = osHostname();
     const argv = [...(asArray(cfg.Entrypoint) ?? []), ...(asArray(cfg.Cmd) ?? [])];
-    if (argv.length === 0) throw errors.invalid('no command specified');
+    if (argv.length === 0) throw errors.invalid('No command specified');
     const c: ContainerRecord = {
       Id: id, Name: name!, Created: nowIso(), ImageId: img.id, Config: cfg, HostConfig: hc,
       Path: argv[0]!, Args: argv.slice(1),
       State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, OOMKilled: false },
       RestartCount: 0, Platform: platform ?? 'linux',
     };
+    // What the spec checks (capabilities, limits, sysctls, mounts, seccomp...) is refused now with
+    // a 400, as Docker does at create, rather than at the first start; only what needs the
+    // prepared rootfs (the user's name, the files) waits for the start.
+    buildSpec(this.specOptions(c, { rootfs: '/', cwd: cfg.WorkingDir || '/', user: { uid: 0, gid: 0 }, hostname: cfg.Hostname || id.slice(0, 12), etc: {} }));
     // Reserve the name before any await so concurrent creates cannot both take it.
     this.names.set(c.Name, id);
     try {
@@ -396,7 +427,11 @@ export class ContainerService {
     cfg.Env = [...env.values()];
     const ep = asArray(body.Entrypoint);
     const cmd = asArray(body.Cmd);
-    if (ep !== undefined && ep.length > 0) {
+    if (ep?.length === 1 && ep[0] === '') {
+      // `--entrypoint ''`: no entrypoint at all, and the image's Cmd goes with its entrypoint.
+      cfg.Entrypoint = null;
+      cfg.Cmd = cmd && cmd.length ? cmd : null;
+    } else if (ep !== undefined && ep.length > 0) {
       cfg.Entrypoint = ep;
       cfg.Cmd = cmd && cmd.length ? cmd : null;
     } else {
@@ -486,42 +521,24 @@ export class ContainerService {
       const [etc, user] = await Promise.all([
         netMode === 'host'
           ? { hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' }
-          : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: (hc.ExtraHosts ?? []).map(extraHost), resolvConf: resolv }),
+          : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: (hc.ExtraHosts ?? []).map((h) => extraHostLine(h, this.network?.gateway())), resolvConf: resolv }),
         resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []),
       ]);
       t?.mark('etcUserMs');
       const cwd = cfg.WorkingDir || '/';
       if (cwd !== '/') await mkdirInRootfs(rootfs, cwd, user.uid, user.gid);
-      const mounts: OciMount[] = [];
-      for (const m of hc.Mounts ?? []) {
-        if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
-        else if (m.Type === 'tmpfs') {
-          const o = ['nosuid', 'nodev', 'noexec'];
-          if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
-          if (m.TmpfsOptions?.Mode) o.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
-          mounts.push({ destination: m.Target!, type: 'tmpfs', source: 'tmpfs', options: o });
-        } else throw errors.invalid(`mount type ${m.Type ?? ''} is not supported`);
+      // A -v source that does not exist yet is made (a directory, 0755), as Docker does; --mount
+      // sources must exist (checked at create).
+      for (const b of hc.Binds ?? []) {
+        const src = parseBind(b).source!;
+        if (!existsSync(src)) await fsp.mkdir(src, { recursive: true, mode: 0o755 });
       }
-      const sec = parseSecurityOpts(hc.SecurityOpt ?? []);
       const ownNetns = await netnsP;
       t?.mark('netnsMs');
-      const specOpts: SpecOptions = {
-        id, rootfs, cmd: [c.Path, ...c.Args], entrypoint: [], env: cfg.Env ?? [], cwd, user, tty: !!cfg.Tty, hostname: netMode === 'host' ? undefined : hostname,
-        domainname: cfg.Domainname || undefined,
-        privileged: !!hc.Privileged, capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], noNewPrivileges: sec.noNewPrivileges,
-        seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
-        shmSize: hc.ShmSize || undefined, sysctls: hc.Sysctls ?? undefined, binds: hc.Binds ?? [], mounts, tmpfs: hc.Tmpfs ?? undefined,
-        init: hc.Init ? true : undefined,
-        resources: {
-          memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
-          nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
-          cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
-        },
+      const spec = buildSpec(this.specOptions(c, {
+        rootfs, cwd, user, hostname, etc,
         networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNetns(netMode.slice(10)) : ownNetns,
-        hostsPath: etc.hostsPath, hostnamePath: etc.hostnamePath, resolvConfPath: etc.resolvConfPath,
-        consoleSize: cfg.Tty && hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] ?? 80 } : undefined,
-      };
-      const spec = buildSpec(specOpts);
+      }));
       const text = JSON.stringify(spec);
       t?.mark('specBuildMs');
       await fsp.writeFile(join(dir, 'config.json'), text);
@@ -533,6 +550,43 @@ export class ContainerService {
       await releaseRootfs(dir, helper).catch(() => {});
       throw e;
     }
+  }
+
+  /** The spec's options for `c`; `at` holds what only a prepared start knows (rootfs, user, files). */
+  private specOptions(c: ContainerRecord, at: {
+    rootfs: string; cwd: string; user: OciUser; hostname: string; networkNamespace?: string;
+    etc: { hostsPath?: string; hostnamePath?: string; resolvConfPath?: string };
+  }): SpecOptions {
+    const hc = c.HostConfig;
+    const cfg = c.Config;
+    const mounts: OciMount[] = [];
+    for (const m of hc.Mounts ?? []) {
+      if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
+      else if (m.Type === 'tmpfs') {
+        const o = ['nosuid', 'nodev', 'noexec'];
+        if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
+        if (m.TmpfsOptions?.Mode) o.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
+        mounts.push({ destination: m.Target!, type: 'tmpfs', source: 'tmpfs', options: o });
+      } else throw errors.invalid(`mount type ${m.Type ?? ''} is not supported`);
+    }
+    const sec = parseSecurityOpts(hc.SecurityOpt ?? []);
+    return {
+      id: c.Id, rootfs: at.rootfs, cmd: [c.Path, ...c.Args], entrypoint: [], env: cfg.Env ?? [], cwd: at.cwd, user: at.user, tty: !!cfg.Tty,
+      hostname: at.hostname, domainname: cfg.Domainname || undefined,
+      privileged: !!hc.Privileged, maskedPaths: hc.MaskedPaths ?? undefined, readonlyPaths: hc.ReadonlyPaths ?? undefined,
+      capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], noNewPrivileges: sec.noNewPrivileges,
+      seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+      shmSize: hc.ShmSize || undefined, sysctls: hc.Sysctls ?? undefined, binds: hc.Binds ?? [], mounts, tmpfs: hc.Tmpfs ?? undefined,
+      init: hc.Init ? true : undefined,
+      resources: {
+        memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
+        nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
+        cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
+      },
+      networkNamespace: at.networkNamespace,
+      hostsPath: at.etc.hostsPath, hostnamePath: at.etc.hostnamePath, resolvConfPath: at.etc.resolvConfPath,
+      consoleSize: cfg.Tty && hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] ?? 80 } : undefined,
+    };
   }
 
   private async startLocked(c: ContainerRecord): Promise<void> {
@@ -950,7 +1004,7 @@ export class ContainerService {
     const c = this.get(ref);
     const tty = !!c.Config.Tty;
     const stopped = opts.follow && this.isRunning(c) ? (this.L(c.Id).exited ?? Promise.resolve()) : undefined;
-    await readLogs(this.logPath(c.Id), opts, (e) => out.write(encodeEntry(e, tty, opts.timestamps)), stopped, signal);
+    await readLogs(this.logPath(c.Id), opts, (e) => out.write(encodeEntry(e, tty, opts.timestamps, opts.details)), stopped, signal);
   }
 
   /**
@@ -1056,16 +1110,6 @@ function closedStreams(): AttachStreams {
   const a = new PassThrough(); a.end();
   const b = new PassThrough(); b.end();
   return { stdin: null, stdout: a, stderr: b, done: Promise.resolve(), close: () => {} };
-}
-
-
-function extraHost(s: string): string {
-  const i = s.indexOf(':');
-  if (i < 0) throw errors.invalid(`invalid IP address in add-host: ""`);
-  const host = s.slice(0, i);
-  let ip = s.slice(i + 1);
-  if (ip === 'host-gateway') ip = '127.0.0.1';
-  return `${ip.replace(/^\[|\]$/g, '')}\t${host}`;
 }
 
 function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp?: string } {

@@ -60,6 +60,9 @@ export interface HostConfig {
   CpusetCpus?: string;
   CpusetMems?: string;
   PidsLimit?: number | null;
+  MemorySwappiness?: number | null;
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
   Runtime?: string;
   ExtraHosts?: string[] | null;
   Dns?: string[] | null;

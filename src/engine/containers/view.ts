@@ -82,8 +82,10 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
       BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '',
       Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null,
       OomKillDisable: null, PidsLimit: null, Ulimits: [], CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
-      MaskedPaths: [], ReadonlyPaths: [], Init: null,
+      MaskedPaths: null, ReadonlyPaths: null,
       ...c.HostConfig,
+      // Docker leaves Init out unless it was set.
+      Init: c.HostConfig.Init ?? undefined,
     },
     GraphDriver: { Name: 'overlay2', Data: { MergedDir: svc.rootfsPath(c.Id), UpperDir: `${svc.cdir(c.Id)}/upper`, WorkDir: `${svc.cdir(c.Id)}/work` } },
     Mounts: mounts(c),

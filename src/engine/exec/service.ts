@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { BerthError, errors, isBerthError } from '../../errors/index.js';
-import { resolveUser, type ExecSession } from '../../runtime/index.js';
+import { resolveUser, grantableCapabilities, type ExecSession } from '../../runtime/index.js';
 import { frame } from '../containers/logs.js';
 import type { ContainerService } from '../containers/service.js';
 
@@ -43,7 +43,7 @@ export class ExecService {
 
   create(ref: string, cfg: ExecConfig): { Id: string } {
     const c = this.containers.get(ref);
-    if (c.State.Status === 'paused') throw errors.conflict(`Container ${c.Id} is paused, unpause the container before exec`);
+    if (c.State.Status === 'paused') throw errors.conflict(`Container ${ref} is paused, unpause the container before exec`); // the name as given, as Docker
     if (c.State.Status !== 'running') throw errors.conflict(`container ${c.Id} is not running`);
     if (!cfg || !Array.isArray(cfg.Cmd) || cfg.Cmd.length === 0) throw errors.invalid('No exec command specified');
     const id = randomBytes(32).toString('hex');
@@ -91,10 +91,13 @@ export class ExecService {
     this.containers.publish(c, `exec_start: ${cmd.join(' ')}`, { execID: id });
     let session: ExecSession;
     try {
-      const user = cfg.User ? await resolveUser(this.containers.rootfsPath(c.Id), cfg.User) : undefined;
+      // As Docker: the user named here, with the container's --group-add.
+      const user = cfg.User ? await resolveUser(this.containers.rootfsPath(c.Id), cfg.User, c.HostConfig.GroupAdd ?? []) : undefined;
       const cs = opts.consoleSize ?? cfg.ConsoleSize;
       session = await this.containers.runtime.exec(c.Id, {
         args: cmd, ...(cfg.Env ? { env: cfg.Env } : {}), ...(cfg.WorkingDir ? { cwd: cfg.WorkingDir } : {}), ...(user ? { user } : {}),
+        // `exec --privileged`: every capability for this process, as Docker (seccomp stays the container's).
+        ...(cfg.Privileged ? { capabilities: privilegedCaps() } : {}),
       }, { tty, stdin: !!cfg.AttachStdin && !opts.detach, detach: opts.detach || !sock, consoleSize: tty && cs && cs[0] ? { height: cs[0], width: cs[1] ?? 80 } : undefined });
     } catch (err) {
       const msg = isBerthError(err) ? err.message : (err as Error).message;
@@ -137,4 +140,9 @@ export class ExecService {
     if (!e.session) throw errors.conflict(`Exec ${id} is not running`);
     await e.session.resize(h, w);
   }
+}
+
+function privilegedCaps(): { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] } {
+  const all = grantableCapabilities();
+  return { bounding: [...all], effective: [...all], permitted: [...all], inheritable: [], ambient: [] };
 }

@@ -177,7 +177,7 @@ async function logs(ctx: Ctx): Promise<void> {
   const since = ctx.q('since');
   const until = ctx.q('until');
   const opts = {
-    stdout, stderr, follow: ctx.bool('follow'), timestamps: ctx.bool('timestamps'), tail,
+    stdout, stderr, follow: ctx.bool('follow'), timestamps: ctx.bool('timestamps'), details: ctx.bool('details'), tail,
     sinceNanos: since && since !== '0' ? parseTimestamp(since) : undefined,
     untilNanos: until && until !== '0' ? parseTimestamp(until) : undefined,
   };
