@@ -150,6 +150,23 @@ test('cp both ways, export, diff', { skip }, async () => {
     const motd = await env.docker(['cp', `${name}:/etc/motd`, '-']);
     assert.equal(motd.code, 0, motd.stderr);
     assert.match(motd.stdout, /hello from the image/);
+    // As Docker: "dir/." copies the directory's contents, "file/" is not a directory, and
+    // directory entries in the archive end in "/".
+    const contents = join(dir, 'contents');
+    await fsp.mkdir(contents);
+    const dot = await env.docker(['cp', `${name}:/tmp/.`, contents]);
+    assert.equal(dot.code, 0, dot.stderr);
+    assert.deepEqual((await fsp.readdir(contents)).sort(), ['in.txt', 'out.txt']);
+    const slash = await env.docker(['cp', `${name}:/tmp/out.txt/`, join(dir, 'nope')]);
+    assert.notEqual(slash.code, 0);
+    assert.match(slash.stderr, /not a directory/);
+    const etcNames = await new Promise<string>((resolve) => {
+      const c = spawn('sh', ['-c', `/usr/local/bin/docker cp ${name}:/etc - | tar -t`], { env: { ...process.env, DOCKER_HOST: env.host } });
+      let s = '';
+      c.stdout.on('data', (d: Buffer) => { s += d.toString(); });
+      c.on('close', () => resolve(s));
+    });
+    assert.ok(etcNames.split('\n').includes('etc/'), etcNames);
 
     const diff = await env.docker(['diff', name]);
     assert.equal(diff.code, 0, diff.stderr);

@@ -108,6 +108,11 @@ export async function archiveStat(svc: ContainerService, ref: string, path: stri
     const full = await resolveInRoot(root, path, false);
     const st = await fsp.lstat(full).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
+    if (st.isSymbolicLink() && /\/\.?$/.test(path)) {
+      // "link/" stands for what the link names (resolved inside the container's root).
+      const target = await fsp.lstat(await resolveInRoot(root, path, true)).catch(() => undefined);
+      notDirectory(path, !!target?.isDirectory());
+    } else notDirectory(path, st.isDirectory());
     const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
     return { name: posix.basename(path) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget };
   });
@@ -121,10 +126,13 @@ export async function archiveGet(svc: ContainerService, ref: string, path: strin
     const full = await resolveInRoot(root, path, follow);
     const st = await fsp.lstat(full).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
+    notDirectory(path, st.isDirectory());
     const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
-    onStat({ name: posix.basename(path.replace(/\/\.?$/, '')) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget });
+    // "dir/." stands for the directory's contents: entries are named from "." (Docker's rebase).
+    const contents = path.endsWith('/.');
+    onStat({ name: contents ? '.' : posix.basename(path.replace(/\/$/, '')) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget });
     const pack = tar.pack();
-    const base = posix.basename(path.replace(/\/\.?$/, '')) || '.';
+    const base = contents ? '.' : posix.basename(path.replace(/\/$/, '')) || '.';
     const done = pipeline(pack, out);
     // A client that goes away mid-download ends the pipeline early: stop packing, never crash.
     done.catch(() => {});
@@ -138,12 +146,18 @@ export async function archiveGet(svc: ContainerService, ref: string, path: strin
   });
 }
 
+/** A path written with a trailing "/" (or "/.") must be a directory, as lstat(2) has it. */
+function notDirectory(path: string, isDirectory: boolean): void {
+  if (!isDirectory && (path.endsWith('/') || path.endsWith('/.'))) throw errors.internal(`lstat ${path}: not a directory`);
+}
+
 async function packTree(pack: tar.Pack, full: string, name: string): Promise<void> {
   if (pack.destroyed) throw new Error('archive stream closed');
   const st = await fsp.lstat(full);
   const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
   if (st.isDirectory()) {
-    addEntry(pack, { ...common, type: 'directory' });
+    // Directories end in "/", as in Docker's archives (and GNU tar's listings).
+    addEntry(pack, { ...common, name: `${name}/`, type: 'directory' });
     for (const e of (await fsp.readdir(full)).sort()) await packTree(pack, join(full, e), `${name}/${e}`);
   } else if (st.isSymbolicLink()) {
     addEntry(pack, { ...common, type: 'symlink', linkname: await fsp.readlink(full) });
