@@ -309,6 +309,30 @@ test('as Docker: checks at create, host names and gateway, exec -e/--privileged,
   }
 });
 
+test('rename: the new name takes over; conflicts, bad and unchanged names refused in Docker\'s words', { skip }, async () => {
+  const a = uniq('ren-a');
+  const b = uniq('ren-b');
+  const c = uniq('ren-c');
+  try {
+    const id = (await env.docker(['create', '--name', a, env.image, 'true'])).stdout.trim();
+    assert.equal((await env.docker(['create', '--name', b, env.image, 'true'])).code, 0);
+    const ok = await env.docker(['rename', a, c]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((await env.docker(['inspect', '-f', '{{.Name}} {{.Id}}', c])).stdout.trim(), `/${c} ${id}`);
+    assert.equal((await env.docker(['inspect', a])).code, 1); // the old name is free again
+    const taken = await env.docker(['rename', c, b]);
+    assert.match(taken.stderr, new RegExp(`^Error response from daemon: Error when allocating new name: Conflict\\. The container name "/${b}" is already in use by container "[0-9a-f]{64}"`));
+    const bad = await env.docker(['rename', c, 'bad name']);
+    assert.match(bad.stderr, /^Error response from daemon: Error when allocating new name: Invalid container name \(\/bad name\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+    const same = await env.docker(['rename', c, c]);
+    assert.match(same.stderr, /^Error response from daemon: Renaming a container with the same name as its current name/);
+    const none = await env.docker(['rename', 'berth-no-such-container', 'x']);
+    assert.match(none.stderr, /^Error response from daemon: No such container: berth-no-such-container/);
+  } finally {
+    await env.docker(['rm', '-f', a, b, c]);
+  }
+});
+
 test('commit and run the committed image', { skip }, async () => {
   const name = uniq('commit');
   const image = `berth-test/committed:${Date.now()}`;

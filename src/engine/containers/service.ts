@@ -949,11 +949,12 @@ export class ContainerService {
   async rename(ref: string, newName: string): Promise<void> {
     const c = this.get(ref);
     if (!newName) throw errors.invalid('Neither old nor new names may be empty');
-    if (!VALID_NAME.test(newName)) throw errors.invalid(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const n = newName.replace(/^\//, '');
+    // Docker's words: the name's own problem after "Error when allocating new name: ".
+    if (!VALID_NAME.test(newName)) throw errors.invalid(`Error when allocating new name: Invalid container name (/${n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (n === c.Name) throw errors.invalid(`Renaming a container with the same name as its current name`);
     const taken = this.names.get(n);
-    if (taken) throw new BerthError('ERR_NAME_IN_USE', `Conflict. The container name "/${n}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
+    if (taken) throw new BerthError('ERR_NAME_IN_USE', `Error when allocating new name: Conflict. The container name "/${n}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
     const old = c.Name;
     this.names.delete(old);
     this.names.set(n, c.Id);
