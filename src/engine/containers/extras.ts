@@ -48,7 +48,7 @@ export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): P
   return { Titles: titles, Processes: procs };
 }
 
-const prevCpu = new Map<string, { total: number; system: number; online: number; read: string }>();
+const prevCpu = new Map<string, { total: number; system: number; online: number; read: string; perCpu?: number[] }>();
 
 /** One stats sample in Docker's JSON shape. */
 export async function statsOnce(svc: ContainerService, c: ContainerRecord): Promise<Record<string, unknown>> {
@@ -66,10 +66,10 @@ export async function statsOnce(svc: ContainerService, c: ContainerRecord): Prom
     throttling_data: { periods: s.cpu.throttling.periods, throttled_periods: s.cpu.throttling.throttledPeriods, throttled_time: s.cpu.throttling.throttledTime },
   } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
   const precpu = prev ? {
-    cpu_usage: { total_usage: prev.total, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: prev.system, online_cpus: prev.online,
+    cpu_usage: { total_usage: prev.total, usage_in_kernelmode: 0, usage_in_usermode: 0, ...(prev.perCpu ? { percpu_usage: prev.perCpu } : {}) }, system_cpu_usage: prev.system, online_cpus: prev.online,
     throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
   } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
-  if (s) prevCpu.set(c.Id, { total: s.cpu.totalUsage, system: s.cpu.systemUsage, online: s.cpu.onlineCpus, read });
+  if (s) prevCpu.set(c.Id, { total: s.cpu.totalUsage, system: s.cpu.systemUsage, online: s.cpu.onlineCpus, read, perCpu: s.cpu.perCpuUsage });
   const blk = (e: { major: number; minor: number; op: string; value: number }[]) => e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value }));
   return {
     read, preread: prev?.read ?? '0001-01-01T00:00:00Z',

@@ -67,7 +67,7 @@ export class ExecService {
     const cmd = e.config.Cmd ?? [];
     return {
       ID: e.id, Running: e.running, ExitCode: e.exitCode, ProcessConfig: {
-        tty: !!e.config.Tty, entrypoint: cmd[0] ?? '', arguments: cmd.slice(1), privileged: !!e.config.Privileged, user: e.config.User ?? '',
+        tty: !!e.config.Tty, entrypoint: cmd[0] ?? '', arguments: cmd.slice(1), privileged: !!e.config.Privileged, ...(e.config.User ? { user: e.config.User } : {}),
       },
       OpenStdin: !!e.config.AttachStdin, OpenStderr: !!e.config.AttachStderr, OpenStdout: !!e.config.AttachStdout,
       CanRemove: false, ContainerID: e.containerId, DetachKeys: '', Pid: e.pid,
