@@ -104,8 +104,8 @@ export interface CreateOptions {
   stdin: boolean;
   /** Close the container's stdin when the first attached client detaches (Docker StdinOnce). Default true. */
   stdinOnce?: boolean;
-  /** k8s-file log written by conmon. */
-  logPath: string;
+  /** k8s-file log written by conmon; undefined: no log (`--log-driver none`). */
+  logPath: string | undefined;
   logSizeMax?: number;
   /** Where conmon writes `<id>` with the exit code; default <execRoot>/exits. */
   exitDir?: string;
@@ -151,7 +151,7 @@ interface ContainerRecord {
   runtime: string;
   runtimeRoot: string;
   exitDir: string;
-  logPath: string;
+  logPath?: string;
   tty: boolean;
   stdin: boolean;
   conmonPidFile: string;
@@ -365,7 +365,7 @@ export class Runtime {
 
     const args = [
       '--api-version', '1', '-c', id, '-u', id, '-n', opts.name ?? id, '-r', rt.path, '-b', opts.bundle,
-      '-p', rec.pidFile, '-P', rec.conmonPidFile, '-l', `k8s-file:${opts.logPath}`, '--exit-dir', exitDir,
+      '-p', rec.pidFile, '-P', rec.conmonPidFile, '-l', opts.logPath ? `k8s-file:${opts.logPath}` : 'none', '--exit-dir', exitDir,
       '--socket-dir-path', this.socketDir, '--runtime-arg', '--root', '--runtime-arg', runtimeRoot,
       '--no-sync-log', '--log-level', 'error', '--persist-dir', dir,
     ];

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { missing, setup, uniq, type Env } from './harness.js';
@@ -82,6 +83,44 @@ test('dockerode: createContainer, start, logs, exec, wait, remove', { skip }, as
     await c.remove({ force: true }).catch(() => {});
   }
   await assert.rejects(c.inspect(), (e: { statusCode?: number; message?: string }) => e.statusCode === 404);
+});
+
+// The docker CLI sometimes sends the start body in a packet of its own; reading it then paused the
+// socket, and the client's stdin (and its EOF) never reached the process: `exec -i … cat` hung.
+test('exec start: a body that arrives after the headers does not stall stdin', { skip }, async () => {
+  const name = uniq('exec-body');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    for (let round = 0; round < 3; round++) {
+      const created = await request('POST', `/containers/${name}/exec`, { Cmd: ['cat'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+      assert.equal(created.status, 201, created.body);
+      const id = (JSON.parse(created.body) as { Id: string }).Id;
+      const body = JSON.stringify({ Detach: false, Tty: false });
+      const sock = net.connect(env.host.replace(/^unix:\/\//, ''));
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      let got = Buffer.alloc(0);
+      sock.on('data', (d: Buffer) => { got = Buffer.concat([got, d]); });
+      const closed = new Promise<void>((r) => sock.once('close', () => r()));
+      sock.write(`POST /v1.47/exec/${id}/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${body.length}\r\n\r\n`);
+      await new Promise((r) => setTimeout(r, 50)); // the body in a later packet
+      sock.write(body);
+      while (!got.includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 10));
+      assert.match(got.toString('latin1'), /^HTTP\/1\.1 101 UPGRADED/);
+      sock.end('piped\n'); // stdin, then EOF: cat prints it and exits
+      const stalled = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 15_000))]);
+      if (stalled) sock.destroy();
+      assert.equal(stalled, false, `the exec never saw its stdin end (round ${round})`);
+      const head = got.indexOf('\r\n\r\n') + 4;
+      const frames = got.subarray(head);
+      assert.ok(frames.length >= 8, `no output frame (round ${round})`);
+      assert.equal(frames[0], 1);
+      assert.equal(frames.subarray(8, 8 + frames.readUInt32BE(4)).toString(), 'piped\n');
+      const ins = await request('GET', `/exec/${id}/json`);
+      assert.equal((JSON.parse(ins.body) as { ExitCode: number }).ExitCode, 0);
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
 });
 
 test('API: 404 texts, wait next-exit and removed, 304 on double start/stop', { skip }, async () => {

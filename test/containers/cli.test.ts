@@ -333,6 +333,36 @@ test('rename: the new name takes over; conflicts, bad and unchanged names refuse
   }
 });
 
+test('log drivers: json-file by default, none keeps nothing, max-size bounds the log, others refused', { skip }, async () => {
+  const none = uniq('nolog');
+  const capped = uniq('capped');
+  try {
+    // Attached output does not depend on the log.
+    const out = await env.docker(['run', '--rm', '--log-driver', 'none', env.image, 'echo', 'still shown']);
+    assert.equal(out.stdout, 'still shown\n', out.stderr);
+    assert.equal((await env.docker(['run', '--name', none, '--log-driver', 'none', env.image, 'echo', 'x'])).code, 0);
+    const logs = await env.docker(['logs', none]);
+    assert.equal(logs.code, 1);
+    assert.equal(logs.stderr.trim(), 'Error response from daemon: configured logging driver does not support reading');
+    assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.LogConfig.Type}}|{{.LogPath}}', none])).stdout.trim(), 'none|');
+
+    const refused = await env.docker(['create', '--log-driver', 'syslog', env.image, 'true']);
+    assert.equal(refused.stderr.trim(), "Error response from daemon: logger: no log driver named 'syslog' is registered");
+
+    // 300 lines of ~40 bytes against max-size=2k: the log is started over, the last line is kept.
+    const r = await env.docker(['run', '--name', capped, '--log-opt', 'max-size=2k', env.image, 'sh', '-c',
+      'i=0; while [ $i -lt 300 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split('\n').length, 301); // attached: every line
+    const kept = await env.docker(['logs', capped]);
+    assert.ok(kept.stdout.length > 0 && kept.stdout.length <= 2048, String(kept.stdout.length));
+    assert.match(kept.stdout, /line-299-x+\n$/);
+    assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', capped])).stdout.trim(), 'json-file');
+  } finally {
+    await env.docker(['rm', '-f', none, capped]);
+  }
+});
+
 test('commit and run the committed image', { skip }, async () => {
   const name = uniq('commit');
   const image = `berth-test/committed:${Date.now()}`;

@@ -113,6 +113,9 @@ export class ContainerService {
   private get dir() { return join(this.d.root, 'containers'); }
   cdir(id: string): string { return join(this.dir, id); }
   logPath(id: string): string { return join(this.cdir(id), 'container.log'); }
+
+  /** Whether the container's output is kept (`--log-driver none` keeps none). */
+  logged(c: ContainerRecord): boolean { return c.HostConfig.LogConfig?.Type !== 'none'; }
   rootfsPath(id: string): string { return join(this.cdir(id), 'rootfs'); }
 
   private L(id: string): Live {
@@ -306,6 +309,7 @@ export class ContainerService {
     // (a client's own lists, e.g. [] for `--security-opt systempaths=unconfined`, are kept).
     if (typeof hc.PidsLimit === 'number' && hc.PidsLimit <= 0) hc.PidsLimit = null;
     if (hc.MemorySwappiness === -1) hc.MemorySwappiness = null;
+    hc.LogConfig = checkLogConfig(hc.LogConfig);
     if (!hc.Privileged) {
       hc.MaskedPaths ??= [...MASKED_PATHS];
       hc.ReadonlyPaths ??= [...READONLY_PATHS];
@@ -621,7 +625,8 @@ export class ContainerService {
         }
       };
       const creating = this.runtime.create({
-        id, bundle: dir, tty: !!cfg.Tty, stdin: !!cfg.OpenStdin, stdinOnce: cfg.StdinOnce !== false, logPath: this.logPath(id), name: c.Name, onStarted,
+        id, bundle: dir, tty: !!cfg.Tty, stdin: !!cfg.OpenStdin, stdinOnce: cfg.StdinOnce !== false, name: c.Name, onStarted,
+        logPath: this.logged(c) ? this.logPath(id) : undefined, logSizeMax: logSizeMax(hc.LogConfig),
         runtime: hc.Runtime || undefined,
       });
       const ownNetns = prep.netns;
@@ -1003,6 +1008,7 @@ export class ContainerService {
   /** Stream logs into `out` (frames unless TTY). Resolves when done (or the client left). */
   async logs(ref: string, opts: LogOptions, out: Writable, signal: AbortSignal): Promise<void> {
     const c = this.get(ref);
+    if (!this.logged(c)) throw errors.notImplemented('configured logging driver does not support reading');
     const tty = !!c.Config.Tty;
     const stopped = opts.follow && this.isRunning(c) ? (this.L(c.Id).exited ?? Promise.resolve()) : undefined;
     await readLogs(this.logPath(c.Id), opts, (e) => out.write(encodeEntry(e, tty, opts.timestamps, opts.details)), stopped, signal);
@@ -1015,7 +1021,7 @@ export class ContainerService {
   async attach(ref: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean }, sock: Duplex): Promise<void> {
     const c = this.get(ref);
     const tty = !!c.Config.Tty;
-    if (opts.logs) {
+    if (opts.logs && this.logged(c)) {
       const ac = new AbortController();
       await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false }, (e) => sock.write(encodeEntry(e, tty, false)), undefined, ac.signal);
     }
@@ -1040,6 +1046,7 @@ export class ContainerService {
       const stdin = streams.stdin;
       sock.on('data', (d: Buffer) => stdin.write(d));
       sock.on('end', () => stdin.end());
+      sock.resume(); // flowing even if something paused the socket before (see exec/service.ts)
     }
     sock.on('close', () => streams.close());
     sock.on('error', () => streams.close());
@@ -1111,6 +1118,29 @@ function closedStreams(): AttachStreams {
   const a = new PassThrough(); a.end();
   const b = new PassThrough(); b.end();
   return { stdin: null, stdout: a, stderr: b, done: Promise.resolve(), close: () => {} };
+}
+
+// Drivers whose output Berth keeps in its own log file (read back by `logs`), and `none`.
+const FILE_LOG_DRIVERS = new Set(['json-file', 'local', 'k8s-file']);
+
+/** HostConfig.LogConfig as Docker stores it (json-file when unset); other drivers are refused. */
+function checkLogConfig(lc: HostConfig['LogConfig']): { Type: string; Config: Record<string, string> } {
+  const type = lc?.Type || 'json-file';
+  if (!FILE_LOG_DRIVERS.has(type) && type !== 'none') throw errors.invalid(`logger: no log driver named '${type}' is registered`);
+  const config = { ...(lc?.Config ?? {}) };
+  if (type === 'none' && Object.keys(config).length > 0) throw errors.invalid(`unknown log opt '${Object.keys(config)[0]}' for log driver none`);
+  if (config['max-size'] !== undefined && config['max-size'] !== '-1' && logSizeMax({ Config: config }) === undefined) throw errors.invalid(`invalid max-size: ${config['max-size']}`);
+  return { Type: type, Config: config };
+}
+
+/** `--log-opt max-size=10m`: the bytes conmon lets the log file reach (it then starts it over). */
+function logSizeMax(lc: HostConfig['LogConfig']): number | undefined {
+  const v = lc?.Config?.['max-size'];
+  if (v === undefined || v === '-1') return undefined;
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(v.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+  return n > 0 ? Math.floor(n) : undefined;
 }
 
 function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp?: string } {

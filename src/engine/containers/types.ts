@@ -61,6 +61,7 @@ export interface HostConfig {
   CpusetMems?: string;
   PidsLimit?: number | null;
   MemorySwappiness?: number | null;
+  LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
   MaskedPaths?: string[] | null;
   ReadonlyPaths?: string[] | null;
   Runtime?: string;

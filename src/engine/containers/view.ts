@@ -63,7 +63,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
     ResolvConfPath: mode === 'host' ? '/etc/resolv.conf' : `${svc.cdir(c.Id)}/resolv.conf`,
     HostnamePath: `${svc.cdir(c.Id)}/hostname`,
     HostsPath: mode === 'host' ? '/etc/hosts' : `${svc.cdir(c.Id)}/hosts`,
-    LogPath: svc.logPath(c.Id),
+    LogPath: svc.logged(c) ? svc.logPath(c.Id) : '',
     Name: `/${c.Name}`,
     RestartCount: c.RestartCount,
     Driver: 'overlay2',
@@ -73,7 +73,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: null, ContainerIDFile: '', LogConfig: { Type: 'k8s-file', Config: {} }, NetworkMode: mode, PortBindings: {},
+      Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: mode, PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '', VolumesFrom: null,
       ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'private', Dns: [], DnsOptions: [], DnsSearch: [],
       ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: 0, PidMode: '',

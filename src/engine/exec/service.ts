@@ -131,6 +131,10 @@ export class ExecService {
       sock.on('data', (d: Buffer) => stdin.write(d));
       sock.on('end', () => stdin.end());
       sock.on('error', () => stdin.end());
+      // Reading the start body may have paused the socket (when the body came in a packet of its
+      // own), and a 'data' listener does not resume a paused stream: the client's stdin and its
+      // EOF would then never arrive (seen as `exec -i … cat` hanging in ~3% of runs).
+      sock.resume();
     }
     await finish;
   }

@@ -171,6 +171,8 @@ async function logs(ctx: Ctx): Promise<void> {
   const stdout = ctx.bool('stdout');
   const stderr = ctx.bool('stderr');
   if (!stdout && !stderr) throw errors.invalid('Bad parameters: you must choose at least one stream');
+  // Before the 200 goes out: with `--log-driver none` there is nothing to read.
+  if (!s.logged(c)) throw errors.notImplemented('configured logging driver does not support reading');
   const tailRaw = ctx.q('tail');
   let tail: number | undefined;
   if (tailRaw !== undefined && /^-?\d+$/.test(tailRaw)) { const n = Number(tailRaw); if (n >= 0) tail = n; }
