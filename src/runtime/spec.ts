@@ -100,6 +100,8 @@ export interface SpecOptions {
   hostname?: string;
   domainname?: string;
   privileged?: boolean;
+  /** `--device`: host device nodes made in the container's /dev and allowed by its device cgroup. */
+  devices?: { path: string; type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number; access: string }[];
   /** /proc and /sys paths masked and made read-only; Docker's lists when not given. Not with privileged. */
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -472,6 +474,13 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     },
   };
   if (hostUts) delete spec.hostname;
+  for (const d of opts.devices ?? []) {
+    if (!posix.isAbsolute(d.path) || posix.normalize(d.path).split('/').includes('..')) throw badArg(`invalid device path in container: ${JSON.stringify(d.path)}`);
+    if (!/^[rwm]{1,3}$/.test(d.access)) throw badArg(`invalid device mode: ${d.access}`);
+    spec.linux.devices = [...(spec.linux.devices ?? []).filter((x) => x.path !== d.path),
+      { path: posix.normalize(d.path), type: d.type, major: d.major, minor: d.minor, fileMode: d.fileMode, uid: d.uid, gid: d.gid }];
+    if (!privileged) resources.devices = [...(resources.devices ?? []), { allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access }];
+  }
   if (Object.keys(sysctl).length > 0) spec.linux.sysctl = sysctl;
   if (opts.annotations) spec.annotations = { ...opts.annotations };
   if (!privileged) {

@@ -170,7 +170,8 @@ export async function resolveUser(rootfsDir: string, userSpec: string | undefine
     if (!Number.isNaN(n)) additional.add(n);
     else {
       const ge = groups.find((x) => x.name === eg);
-      if (!ge) throw new BerthError('ERR_INVALID_ARGUMENT', `unable to find group ${eg}: no matching entries in group file`);
+      // Docker's wording for --group-add (capitalised, unlike the user's own group above).
+      if (!ge) throw new BerthError('ERR_INVALID_ARGUMENT', `Unable to find group ${eg}: no matching entries in group file`);
       additional.add(ge.gid);
     }
   }

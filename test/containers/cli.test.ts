@@ -363,6 +363,57 @@ test('log drivers: json-file by default, none keeps nothing, max-size bounds the
   }
 });
 
+test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and their refusals', { skip }, async () => {
+  const donor = uniq('donor');
+  const shared = join(env.work, uniq('vf'));
+  await fsp.mkdir(shared);
+  await fsp.writeFile(join(shared, 'f'), 'shared\n');
+  try {
+    // The host's PID and UTS namespaces: the host's processes and name are seen.
+    const pidHost = await env.docker(['run', '--rm', '--pid', 'host', env.image, 'sh', '-c', `test -d /proc/${process.pid} && echo sees-host`]);
+    assert.equal(pidHost.stdout, 'sees-host\n', pidHost.stderr);
+    const utsHost = await env.docker(['run', '--rm', '--uts', 'host', env.image, 'hostname']);
+    assert.equal(utsHost.stdout.trim(), hostname());
+    const conflict = await env.docker(['create', '--uts', 'host', '--hostname', 'x', env.image, 'true']);
+    assert.match(conflict.stderr, /conflicting options: hostname and the UTS mode/);
+
+    // --pid/--ipc container:<donor>; IPC only from a shareable donor, as Docker.
+    assert.equal((await env.docker(['run', '-d', '--name', donor, '--ipc', 'shareable', '-v', `${shared}:/data`, env.image, 'sleep', '100'])).code, 0);
+    const joined = await env.docker(['run', '--rm', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, env.image, 'sh', '-c', 'ps -o comm | grep -c sleep']);
+    assert.equal(joined.stdout.trim(), '1', joined.stderr);
+    const missing = await env.docker(['create', '--pid', 'container:berth-no-such', env.image, 'true']);
+    assert.match(missing.stderr, /No such container: berth-no-such/);
+    const badIpc = await env.docker(['create', '--ipc', 'bogus', env.image, 'true']);
+    assert.match(badIpc.stderr, /Invalid IPC mode: bogus/);
+
+    // --device: the host's node under another name, with the cgroup permission asked for.
+    const dev = await env.docker(['run', '--rm', '--device', '/dev/null:/dev/mynull:rw', env.image, 'sh', '-c', 'ls -l /dev/mynull | cut -c1 && echo x > /dev/mynull && echo wrote']);
+    assert.equal(dev.stdout, 'c\nwrote\n', dev.stderr);
+    const noDev = await env.docker(['create', '--device', '/dev/berth-no-such', env.image, 'true']);
+    assert.match(noDev.stderr, /error gathering device information while adding custom device "\/dev\/berth-no-such": no such file or directory/);
+
+    // --link: "IP alias id name" in /etc/hosts and the alias answers; --volumes-from: the donor's binds.
+    const link = await env.docker(['run', '--rm', '--link', `${donor}:db`, env.image, 'sh', '-c', 'grep -w db /etc/hosts | cut -f2; ping -c1 -W2 db >/dev/null && echo reach']);
+    assert.match(link.stdout, new RegExp(`^db [0-9a-f]{12} ${donor}\nreach\n$`), link.stderr);
+    const vf = await env.docker(['run', '--rm', '--volumes-from', `${donor}:ro`, env.image, 'sh', '-c', 'cat /data/f; touch /data/x 2>/dev/null || echo read-only']);
+    assert.equal(vf.stdout, 'shared\nread-only\n', vf.stderr);
+    for (const [flags, msg] of [
+      [['--link', 'berth-no-such'], /could not get container for berth-no-such: No such container: berth-no-such/],
+      [['--volumes-from', 'berth-no-such'], /No such container: berth-no-such/],
+      [['--network', 'host', '--link', donor], /host type networking can't be used with links/],
+      [['--stop-signal', 'BOGUS'], /Invalid signal: BOGUS/],
+      [['--ip', '10.0.0.5'], /user specified IP address is supported on user defined networks only/],
+      [['--group-add', 'berth-no-group'], /Unable to find group berth-no-group: no matching entries in group file/],
+    ] as [string[], RegExp][]) {
+      const r = await env.docker(['run', '--rm', ...flags, env.image, 'true']);
+      assert.equal(r.code, 125, flags.join(' '));
+      assert.match(r.stderr, msg);
+    }
+  } finally {
+    await env.docker(['rm', '-f', donor]);
+  }
+});
+
 test('commit and run the committed image', { skip }, async () => {
   const name = uniq('commit');
   const image = `berth-test/committed:${Date.now()}`;

@@ -201,7 +201,7 @@ test('resolveUser: names, numeric ids, groups, supplementary groups', async (t) 
   t.after(() => fsp.rm(bare, { recursive: true, force: true }));
   assert.deepEqual(await resolveUser(bare, ''), { uid: 0, gid: 0, additionalGids: [0] });
   assert.deepEqual(await resolveUser(bare, undefined, ['10']), { uid: 0, gid: 0, additionalGids: [0, 10] });
-  await assert.rejects(resolveUser(bare, undefined, ['wheel']), /unable to find group wheel/);
+  await assert.rejects(resolveUser(bare, undefined, ['wheel']), /Unable to find group wheel/);
   // CVE-2024-40635: ids past int32 never wrap to root.
   await assert.rejects(resolveUser(root, '2147483648:2147483648'), (e) => isBerthError(e, 'ERR_INVALID_ARGUMENT'));
   await assert.rejects(resolveUser(root, '4294967296'), (e) => isBerthError(e, 'ERR_INVALID_ARGUMENT'));

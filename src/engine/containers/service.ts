@@ -1,7 +1,7 @@
 // The container side of the engine: create/start/stop/wait/remove over the runtime (runc/crun +
 // conmon), state persisted per container as JSON (atomic writes) so a daemon killed with -9 finds
 // its containers again, and events published with Docker's action names.
-import { promises as fsp, mkdirSync, existsSync } from 'node:fs';
+import { promises as fsp, mkdirSync, existsSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -337,6 +337,24 @@ export class ContainerService {
       if (m.Type === 'volume') throw errors.invalid('mount type volume is not supported');
     }
     if (!hc.NetworkMode) hc.NetworkMode = 'bridge';
+    checkNamespaceModes(hc, cfg, (ref) => this.find(ref));
+    for (const v of (hc.VolumesFrom as string[] | null | undefined) ?? []) {
+      const src = v.split(':')[0]!;
+      if (!this.find(src)) throw errors.invalid(`No such container: ${src}`);
+      if (v.includes(':') && !/^[^:]+:(ro|rw)$/.test(v)) throw errors.invalid(`invalid mode for volumes-from: ${v}`);
+    }
+    for (const l of (hc.Links as string[] | null | undefined) ?? []) {
+      const target = l.split(':')[0]!.replace(/^\//, '');
+      if (hc.NetworkMode === 'host') throw errors.invalid("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+      if (!this.find(target)) throw errors.invalid(`could not get container for ${target}: No such container: ${target}`);
+    }
+    if (cfg.StopSignal) signalNumber(cfg.StopSignal);
+    const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, { IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null }> } | undefined)?.EndpointsConfig ?? {};
+    for (const [net, ep] of Object.entries(endpoints)) {
+      if ((ep?.IPAMConfig?.IPv4Address || ep?.IPAMConfig?.IPv6Address) && ['bridge', 'default', 'host', 'none'].includes(net)) {
+        throw errors.invalid('user specified IP address is supported on user defined networks only');
+      }
+    }
     // On the host's network a container is named as the host (its UTS namespace stays its own).
     if (hc.NetworkMode === 'host' && !cfg.Hostname) cfg.Hostname = osHostname();
     const argv = [...(asArray(cfg.Entrypoint) ?? []), ...(asArray(cfg.Cmd) ?? [])];
@@ -525,7 +543,7 @@ export class ContainerService {
       const [etc, user] = await Promise.all([
         netMode === 'host'
           ? { hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' }
-          : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: (hc.ExtraHosts ?? []).map((h) => extraHostLine(h, this.network?.gateway())), resolvConf: resolv }),
+          : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: [...(hc.ExtraHosts ?? []).map((h) => extraHostLine(h, this.network?.gateway())), ...this.linkLines(c)], resolvConf: resolv }),
         resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []),
       ]);
       t?.mark('etcUserMs');
@@ -539,8 +557,9 @@ export class ContainerService {
       }
       const ownNetns = await netnsP;
       t?.mark('netnsMs');
+      const joinedNs = (mode: string | undefined, kind: 'pid' | 'ipc') => (mode?.startsWith('container:') ? this.joinedNs(mode.slice(10), kind) : undefined);
       const spec = buildSpec(this.specOptions(c, {
-        rootfs, cwd, user, hostname, etc,
+        rootfs, cwd, user, hostname, etc, joined: { pid: joinedNs(hc.PidMode, 'pid'), ipc: joinedNs(hc.IpcMode, 'ipc') },
         networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNetns(netMode.slice(10)) : ownNetns,
       }));
       const text = JSON.stringify(spec);
@@ -560,6 +579,8 @@ export class ContainerService {
   private specOptions(c: ContainerRecord, at: {
     rootfs: string; cwd: string; user: OciUser; hostname: string; networkNamespace?: string;
     etc: { hostsPath?: string; hostnamePath?: string; resolvConfPath?: string };
+    /** pid/ipc namespaces joined from another container (`container:<id>`), resolved at start. */
+    joined?: { pid?: string; ipc?: string };
   }): SpecOptions {
     const hc = c.HostConfig;
     const cfg = c.Config;
@@ -580,7 +601,7 @@ export class ContainerService {
       privileged: !!hc.Privileged, maskedPaths: hc.MaskedPaths ?? undefined, readonlyPaths: hc.ReadonlyPaths ?? undefined,
       capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], noNewPrivileges: sec.noNewPrivileges,
       seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
-      shmSize: hc.ShmSize || undefined, sysctls: hc.Sysctls ?? undefined, binds: hc.Binds ?? [], mounts, tmpfs: hc.Tmpfs ?? undefined,
+      shmSize: hc.ShmSize || undefined, sysctls: hc.Sysctls ?? undefined, binds: [...(hc.Binds ?? []), ...this.volumesFrom(c)], mounts, tmpfs: hc.Tmpfs ?? undefined,
       init: hc.Init ? true : undefined,
       resources: {
         memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
@@ -588,6 +609,10 @@ export class ContainerService {
         cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
       },
       networkNamespace: at.networkNamespace,
+      pidNamespace: hc.PidMode === 'host' ? 'host' : at.joined?.pid,
+      ipcNamespace: hc.IpcMode === 'host' ? 'host' : at.joined?.ipc,
+      utsNamespace: hc.UTSMode === 'host' ? 'host' : undefined,
+      devices: (hc.Devices ?? []).map(hostDevice),
       hostsPath: at.etc.hostsPath, hostnamePath: at.etc.hostnamePath, resolvConfPath: at.etc.resolvConfPath,
       consoleSize: cfg.Tty && hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] ?? 80 } : undefined,
     };
@@ -695,6 +720,56 @@ export class ContainerService {
   }
 
   /** container:<id> mode: the other container's network namespace. */
+  /**
+   * `--volumes-from ctr[:ro|rw]`: the other container's bind mounts, read-only or with their own
+   * mode (Berth has no named volumes yet, so binds are all there is to share).
+   */
+  private volumesFrom(c: ContainerRecord): string[] {
+    const out: string[] = [];
+    for (const v of (c.HostConfig.VolumesFrom as string[] | null | undefined) ?? []) {
+      const [ref = '', mode] = v.split(':');
+      const o = this.find(ref);
+      if (!o) throw errors.invalid(`No such container: ${ref}`);
+      for (const b of o.HostConfig.Binds ?? []) {
+        const m = parseBind(b);
+        out.push(`${m.source}:${m.destination}:${mode ?? (m.options?.includes('ro') ? 'ro' : 'rw')}`);
+      }
+      for (const m of o.HostConfig.Mounts ?? []) {
+        if (m.Type === 'bind' && m.Source && m.Target) out.push(`${m.Source}:${m.Target}:${mode ?? (m.ReadOnly ? 'ro' : 'rw')}`);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Legacy `--link name[:alias]` on the default bridge: "IP alias id name" lines in /etc/hosts, as
+   * Docker writes them (its link environment variables are not set). The target must be running.
+   */
+  private linkLines(c: ContainerRecord): string[] {
+    const out: string[] = [];
+    for (const l of (c.HostConfig.Links as string[] | null | undefined) ?? []) {
+      const [rawName = '', rawAlias] = l.split(':');
+      const name = rawName.replace(/^\//, '');
+      const alias = (rawAlias ?? name).split('/').pop()!;
+      const t = this.find(name);
+      if (!t || (t.State.Status !== 'running' && t.State.Status !== 'paused')) throw errors.invalid(`Cannot link to a non running container: /${name} AS /${c.Name}/${alias}`);
+      const ip = t.Network?.IPAddress;
+      if (!ip) throw errors.invalid(`Cannot link to /${name}, as it does not belong to the default network`);
+      out.push(`${ip}\t${[...new Set([alias, t.Id.slice(0, 12), t.Name])].join(' ')}`);
+    }
+    return out;
+  }
+
+  /** `--pid`/`--ipc container:<id>`: that container's namespace (it must run; IPC only if shareable, as Docker). */
+  private joinedNs(ref: string, kind: 'pid' | 'ipc'): string {
+    const o = this.get(ref);
+    if (o.State.Status !== 'running' && o.State.Status !== 'paused') throw errors.conflict(`cannot join ${kind.toUpperCase()} of a non running container: ${o.Id}`);
+    if (kind === 'ipc' && o.HostConfig.IpcMode !== 'shareable') {
+      throw errors.conflict(`can't join IPC of container ${o.Id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+    }
+    return `/proc/${o.State.Pid}/ns/${kind}`;
+  }
+
   private joinedNetns(ref: string): string {
     const o = this.get(ref);
     if (o.State.Status !== 'running' && o.State.Status !== 'paused') throw errors.conflict(`cannot join network of a non running container: ${o.Id}`);
@@ -1118,6 +1193,34 @@ function closedStreams(): AttachStreams {
   const a = new PassThrough(); a.end();
   const b = new PassThrough(); b.end();
   return { stdin: null, stdout: a, stderr: b, done: Promise.resolve(), close: () => {} };
+}
+
+/** --pid, --ipc and --uts as Docker accepts them (a container named in them must exist). */
+function checkNamespaceModes(hc: HostConfig, cfg: ContainerConfig, find: (ref: string) => ContainerRecord | undefined): void {
+  // A 400, not a 404: on a 404 from create the docker CLI goes to pull the image.
+  const joined = (mode: string | undefined) => { if (mode?.startsWith('container:') && !find(mode.slice(10))) throw errors.invalid(`No such container: ${mode.slice(10)}`); };
+  if (hc.PidMode && hc.PidMode !== 'host' && !/^container:./.test(hc.PidMode)) throw errors.invalid(`invalid PID mode: ${hc.PidMode}`);
+  if (hc.IpcMode && !['private', 'shareable', 'host', 'none'].includes(hc.IpcMode) && !/^container:./.test(hc.IpcMode)) throw errors.invalid(`Invalid IPC mode: ${hc.IpcMode}`);
+  if (hc.UTSMode && hc.UTSMode !== 'host') throw errors.invalid(`invalid UTS mode: ${hc.UTSMode}`);
+  if (hc.UTSMode === 'host' && cfg.Hostname) throw errors.invalid('conflicting options: hostname and the UTS mode');
+  joined(hc.PidMode);
+  joined(hc.IpcMode);
+}
+
+/** `--device /dev/x[:/dev/y][:rwm]`: the host node's type and numbers (stat follows symlinks, as Docker). */
+function hostDevice(d: { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }): NonNullable<SpecOptions['devices']>[number] {
+  const host = d.PathOnHost ?? '';
+  const fail = (why: string) => errors.invalid(`error gathering device information while adding custom device "${host}": ${why}`);
+  let st;
+  try { st = statSync(host); } catch (e) { throw fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message); }
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw fail('not a device node');
+  const rdev = st.rdev;
+  return {
+    path: d.PathInContainer || host, type: st.isCharacterDevice() ? 'c' : 'b',
+    major: Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn),
+    minor: Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn),
+    fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid, access: d.CgroupPermissions || 'rwm',
+  };
 }
 
 // Drivers whose output Berth keeps in its own log file (read back by `logs`), and `none`.

@@ -62,6 +62,10 @@ export interface HostConfig {
   PidsLimit?: number | null;
   MemorySwappiness?: number | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
+  Devices?: { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }[] | null;
   MaskedPaths?: string[] | null;
   ReadonlyPaths?: string[] | null;
   Runtime?: string;
