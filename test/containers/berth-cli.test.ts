@@ -269,3 +269,28 @@ test('berth run resource and security flags reach the container', { skip }, asyn
   assert.equal(bad.code, 125);
   assert.match(bad.stderr, /invalid argument "bogus" for "--ulimit" flag/);
 });
+
+test('berth run namespace, device, link, volumes-from and log flags reach the container', { skip }, async () => {
+  const donor = uniq('bdonor');
+  const shared = join(env.work, uniq('bvf'));
+  await fsp.mkdir(shared);
+  await fsp.writeFile(join(shared, 'f'), 'shared\n');
+  try {
+    assert.equal((await berth(['run', '-d', '--name', donor, '--ipc', 'shareable', '-v', `${shared}:/data`, env.image, 'sleep', '100'])).code, 0);
+    const r = await berth(['run', '--rm', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, '--device', '/dev/null:/dev/mynull:rw',
+      '--link', `${donor}:db`, '--volumes-from', `${donor}:ro`, '--log-driver', 'none', env.image, 'sh', '-c',
+      'ps -o comm | grep -c sleep; ls -l /dev/mynull | cut -c1; grep -w db /etc/hosts | cut -f2 | cut -d" " -f1; cat /data/f; touch /data/x 2>/dev/null || echo ro']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '1\nc\ndb\nshared\nro\n');
+    const uts = await berth(['run', '--rm', '--uts', 'host', env.image, 'hostname']);
+    assert.equal(uts.stdout.trim(), (await import('node:os')).hostname(), uts.stderr);
+    const badDev = await berth(['run', '--rm', '--device', '/dev/null:/x:rwz', env.image, 'true']);
+    assert.equal(badDev.code, 125);
+    assert.match(badDev.stderr, /bad mode specified: rwz/);
+    const badLog = await berth(['run', '--rm', '--log-driver', 'gelf', env.image, 'true']);
+    assert.equal(badLog.code, 125);
+    assert.match(badLog.stderr, /logger: no log driver named 'gelf' is registered/);
+  } finally {
+    await berth(['rm', '-f', donor]);
+  }
+});

@@ -58,6 +58,14 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
   { long: 'stop-signal', type: 'string', valueName: 'string', description: 'Signal to stop the container' },
   { long: 'stop-timeout', type: 'int', valueName: 'int', description: 'Timeout (in seconds) to stop a container' },
+  { long: 'pid', type: 'string', valueName: 'string', description: 'PID namespace to use' },
+  { long: 'ipc', type: 'string', valueName: 'string', description: 'IPC mode to use' },
+  { long: 'uts', type: 'string', valueName: 'string', description: 'UTS namespace to use' },
+  { long: 'device', type: 'list', valueName: 'list', description: 'Add a host device to the container' },
+  { long: 'link', type: 'list', valueName: 'list', description: 'Add link to another container' },
+  { long: 'volumes-from', type: 'list', valueName: 'list', description: 'Mount volumes from the specified container(s)' },
+  { long: 'log-driver', type: 'string', valueName: 'string', description: 'Logging driver for the container' },
+  { long: 'log-opt', type: 'list', valueName: 'list', description: 'Log driver options' },
   { long: 'platform', type: 'string', valueName: 'string', description: 'Set platform if server is multi-platform capable' },
   { long: 'pull', type: 'string', valueName: 'string', description: 'Pull image before creating ("always", "missing", "never")', default: 'missing' },
   { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
@@ -70,6 +78,19 @@ function parseBytes(s: string): number {
   if (!m) throw cliError(`invalid size: '${s}'`, 125);
   const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
   return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+/** `--device /dev/host[:/dev/ctr][:rwm]` as docker parses it. */
+function parseDevice(s: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const parts = s.split(':');
+  const host = parts[0] ?? '';
+  let ctr = host;
+  let perms = 'rwm';
+  if (parts.length === 2) { if (/^[rwm]+$/.test(parts[1]!)) perms = parts[1]!; else ctr = parts[1]!; }
+  else if (parts.length === 3) { ctr = parts[1]!; perms = parts[2]!; }
+  else if (parts.length > 3) throw cliError(`invalid argument "${s}" for "--device" flag: bad format for path: ${s}`, 125);
+  if (!/^[rwm]+$/.test(perms)) throw cliError(`invalid argument "${s}" for "--device" flag: bad mode specified: ${perms}`, 125);
+  return { PathOnHost: host, PathInContainer: ctr, CgroupPermissions: perms };
 }
 
 /** `--ulimit name=soft[:hard]` as docker parses it. */
@@ -192,6 +213,13 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       DnsSearch: flag.list(f, 'dns-search'),
       DnsOptions: flag.list(f, 'dns-option'),
       GroupAdd: flag.list(f, 'group-add'),
+      ...(flag.str(f, 'pid') ? { PidMode: flag.str(f, 'pid') } : {}),
+      ...(flag.str(f, 'ipc') ? { IpcMode: flag.str(f, 'ipc') } : {}),
+      ...(flag.str(f, 'uts') ? { UTSMode: flag.str(f, 'uts') } : {}),
+      Devices: flag.list(f, 'device').map(parseDevice),
+      Links: flag.list(f, 'link'),
+      VolumesFrom: flag.list(f, 'volumes-from'),
+      LogConfig: { Type: flag.str(f, 'log-driver') ?? '', Config: Object.fromEntries(flag.list(f, 'log-opt').map((o) => { const i = o.indexOf('='); return i < 0 ? [o, ''] : [o.slice(0, i), o.slice(i + 1)]; })) },
       ReadonlyRootfs: flag.bool(f, 'read-only'),
       CapAdd: flag.list(f, 'cap-add'),
       CapDrop: flag.list(f, 'cap-drop'),
