@@ -123,6 +123,27 @@ test('exec start: a body that arrives after the headers does not stall stdin', {
   }
 });
 
+test('stats: network counters come from the container\'s own interfaces', { skip }, async () => {
+  const name = uniq('netstats');
+  try {
+    // Some traffic on eth0 first: pings to the bridge's gateway.
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c',
+      "ping -c 3 -W 1 $(ip route | awk '/^default/ {print $3}') >/dev/null; sleep 100"])).code, 0);
+    const inCtr = async () => Number((await env.docker(['exec', name, 'cat', '/sys/class/net/eth0/statistics/tx_bytes'])).stdout.trim());
+    for (let i = 0; i < 50 && (await inCtr()) < 200; i++) await new Promise((r) => setTimeout(r, 100));
+    const r = await request('GET', `/containers/${name}/stats?stream=0`);
+    assert.equal(r.status, 200);
+    const nets = (JSON.parse(r.body) as { networks?: Record<string, { rx_bytes: number; tx_bytes: number }> }).networks;
+    assert.ok(nets?.eth0, r.body.slice(0, 300));
+    assert.ok(!('lo' in nets), 'loopback is left out');
+    assert.ok(nets.eth0.tx_bytes >= 200 && nets.eth0.tx_bytes <= await inCtr(), JSON.stringify(nets.eth0));
+    const cli = await env.docker(['stats', '--no-stream', '--format', '{{.NetIO}}', name]);
+    assert.doesNotMatch(cli.stdout, /^0B \/ 0B/, cli.stdout);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('API: 404 texts, wait next-exit and removed, 304 on double start/stop', { skip }, async () => {
   const nf = await request('GET', '/containers/does-not-exist/json');
   assert.equal(nf.status, 404);

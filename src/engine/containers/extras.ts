@@ -55,6 +55,11 @@ export async function statsOnce(svc: ContainerService, c: ContainerRecord): Prom
   const running = c.State.Status === 'running' || c.State.Status === 'paused';
   let s: ContainerStats | undefined;
   if (running) s = await svc.runtime.stats(c.Id).catch(() => undefined);
+  // Interface counters from the container's own network namespace (none on the host's network).
+  const mode = c.HostConfig.NetworkMode ?? 'bridge';
+  const networks = running && c.State.Pid > 0 && mode !== 'host' && !mode.startsWith('container:')
+    ? await fsp.readFile(`/proc/${c.State.Pid}/net/dev`, 'utf8').then(parseNetDev, () => ({}))
+    : {};
   const read = new Date().toISOString();
   const prev = prevCpu.get(c.Id);
   const cpu = s ? {
@@ -78,8 +83,23 @@ export async function statsOnce(svc: ContainerService, c: ContainerRecord): Prom
     num_procs: 0, storage_stats: {}, cpu_stats: cpu, precpu_stats: precpu,
     memory_stats: s ? { usage: s.memory.usage, ...(s.memory.maxUsage !== undefined ? { max_usage: s.memory.maxUsage } : {}), stats: s.memory.stats, limit: s.memory.limit } : {},
     name: `/${c.Name}`, id: c.Id,
-    networks: { eth0: { rx_bytes: 0, rx_packets: 0, rx_errors: 0, rx_dropped: 0, tx_bytes: 0, tx_packets: 0, tx_errors: 0, tx_dropped: 0 } },
+    ...(Object.keys(networks).length > 0 ? { networks } : {}),
   };
+}
+
+type NetCounters = Record<'rx_bytes' | 'rx_packets' | 'rx_errors' | 'rx_dropped' | 'tx_bytes' | 'tx_packets' | 'tx_errors' | 'tx_dropped', number>;
+
+/** /proc/<pid>/net/dev → Docker's per-interface counters, loopback left out (as Docker does). */
+export function parseNetDev(text: string): Record<string, NetCounters> {
+  const out: Record<string, NetCounters> = {};
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    if (f.length < 16 || f.some((x) => !Number.isFinite(x))) continue;
+    out[m[1]!] = { rx_bytes: f[0]!, rx_packets: f[1]!, rx_errors: f[2]!, rx_dropped: f[3]!, tx_bytes: f[8]!, tx_packets: f[9]!, tx_errors: f[10]!, tx_dropped: f[11]! };
+  }
+  return out;
 }
 
 // ---- filesystem: export / changes / archive / commit ----------------------------------------------
