@@ -518,7 +518,7 @@ export class Runtime {
    * Docker's stop: `signal` (the image's StopSignal, default SIGTERM), then SIGKILL after
    * `timeoutSeconds` (negative: wait forever). Resolves with the exit status.
    */
-  async stop(id: string, opts: { signal?: string | number; timeoutSeconds?: number } = {}): Promise<ExitStatus> {
+  async stop(id: string, opts: { signal?: string | number; timeoutSeconds?: number; onKill?: () => void } = {}): Promise<ExitStatus> {
     const done = await this.exitStatus(id);
     if (done) return done;
     const exit = this.waitExit(id);
@@ -531,6 +531,7 @@ export class Runtime {
     const first = await Promise.race([exit, expired]);
     clearTimeout(timer);
     if (first) return first;
+    opts.onKill?.(); // the caller's event for the escalation, before the exit it causes
     await this.kill(id, 'SIGKILL').catch(ignoreNotRunning);
     return exit;
   }

@@ -414,6 +414,24 @@ test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and 
   }
 });
 
+test('events as Docker: exec actions, and a stop that runs out of time sends kill 15 then kill 9', { skip }, async () => {
+  const name = uniq('ev');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'trap "" TERM; while true; do sleep 0.2; done'])).code, 0);
+    assert.equal((await env.docker(['exec', name, 'true'])).code, 0);
+    assert.equal((await env.docker(['stop', '-t', '1', name])).code, 0);
+    const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1),
+      '--filter', `container=${name}`, '--format', '{{.Action}}|{{index .Actor.Attributes "signal"}}{{index .Actor.Attributes "exitCode"}}']);
+    const lines = ev.stdout.trim().split('\n');
+    assert.deepEqual(lines.filter((l) => !l.startsWith('exec_die')), [
+      'create|', 'start|', 'exec_create: true |', 'exec_start: true |', 'kill|15', 'kill|9', 'die|137', 'stop|',
+    ], ev.stdout);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('commit and run the committed image', { skip }, async () => {
   const name = uniq('commit');
   const image = `berth-test/committed:${Date.now()}`;

@@ -927,7 +927,8 @@ export class ContainerService {
     const signal = opts.signal || c.Config.StopSignal || 'SIGTERM';
     this.publish(c, 'kill', { signal: String(signalNumber(signal)) });
     if (c.State.Status === 'paused') await this.runtime.resume(c.Id).catch(() => {});
-    await this.runtime.stop(c.Id, { signal, timeoutSeconds: timeout });
+    // As Docker: a second "kill" event (signal 9) when the timeout runs out.
+    await this.runtime.stop(c.Id, { signal, timeoutSeconds: timeout, onKill: () => this.publish(c, 'kill', { signal: '9' }) });
     await l.exited;
     this.publish(c, 'stop');
   }

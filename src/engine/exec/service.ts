@@ -52,7 +52,7 @@ export class ExecService {
     if (this.execs.size > MAX_EXECS) {
       for (const [k, e] of this.execs) { if (!e.running) { this.execs.delete(k); if (this.execs.size <= MAX_EXECS) break; } }
     }
-    this.containers.publish(c, `exec_create: ${cfg.Cmd.join(' ')}`, { execID: id });
+    this.containers.publish(c, `exec_create: ${execLine(cfg.Cmd)}`, { execID: id });
     return { Id: id };
   }
 
@@ -88,7 +88,7 @@ export class ExecService {
     const tty = opts.tty ?? !!e.config.Tty;
     const cfg = e.config;
     const cmd = cfg.Cmd!;
-    this.containers.publish(c, `exec_start: ${cmd.join(' ')}`, { execID: id });
+    this.containers.publish(c, `exec_start: ${execLine(cmd)}`, { execID: id });
     let session: ExecSession;
     try {
       // As Docker: the user named here, with the container's --group-add.
@@ -149,4 +149,9 @@ export class ExecService {
 function privilegedCaps(): { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] } {
   const all = grantableCapabilities();
   return { bounding: [...all], effective: [...all], permitted: [...all], inheritable: [], ambient: [] };
+}
+
+/** Docker's "entrypoint args…" in exec event actions (a trailing space when there are no args). */
+function execLine(cmd: string[]): string {
+  return `${cmd[0] ?? ''} ${cmd.slice(1).join(' ')}`;
 }
