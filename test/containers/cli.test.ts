@@ -445,6 +445,10 @@ test('commit and run the committed image', { skip }, async () => {
     assert.equal(run.stdout, 'layered\n');
     const motd = await env.docker(['run', '--rm', image, 'ls', '/etc']);
     assert.doesNotMatch(motd.stdout, /motd/);
+    // A change Docker does not take is refused in its words (the instruction lower-cased).
+    const bad = await env.docker(['commit', '-c', 'RUN echo', name, `${image}-bad`]);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr.trim(), 'Error response from daemon: run is not a valid change command');
   } finally {
     await env.docker(['rm', '-f', name]);
     await env.docker(['rmi', image]);

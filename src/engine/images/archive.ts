@@ -172,7 +172,7 @@ export function applyChanges(base: Record<string, unknown>, changes: string[]): 
         break;
       }
       default:
-        throw new BerthError('ERR_INVALID_ARGUMENT', `${kw} is not a valid change command`);
+        throw new BerthError('ERR_INVALID_ARGUMENT', `${kw.toLowerCase()} is not a valid change command`); // lower-case, as Docker words it
     }
   }
   return c;
