@@ -8,13 +8,13 @@
 //   streams = await runtime.attach(id); await runtime.start(id); await runtime.waitExit(id)
 //   await runtime.delete(id); await releaseRootfs(<ctr>)
 export {
-  buildSpec, computeCapabilities, parseBind, validateMount, findInitBinary,
+  buildSpec, computeCapabilities, processCapabilities, parseBind, validateMount, findInitBinary,
   type OciSpec, type OciProcess, type OciMount, type OciUser, type OciRlimit, type OciNamespace, type OciResources,
   type SpecOptions, type SpecResources, type ImageRuntimeConfig, type Ulimit,
 } from './spec.js';
 export {
   DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, DEFAULT_DEVICES, DEFAULT_DEVICE_CGROUP, DEFAULT_SHM_SIZE,
-  DEFAULT_SECCOMP_PROFILE, dockerSeccompToOci, hostCapabilities, grantableCapabilities, hostHardLimits, normalizeCap,
+  DEFAULT_SECCOMP_PROFILE, dockerSeccompToOci, hostCapabilities, hostHardLimits, normalizeCap,
   type DockerSeccompProfile, type OciSeccomp,
 } from './defaults.js';
 export { resolveUser, readConfinedFile } from './user.js';

@@ -145,6 +145,11 @@ function badArg(msg: string): BerthError {
   return new BerthError('ERR_INVALID_ARGUMENT', msg);
 }
 
+/** A process's capability sets from one list, as Docker sets them (nothing inheritable or ambient). */
+export function processCapabilities(caps: string[]): NonNullable<OciProcess['capabilities']> {
+  return { bounding: [...caps], effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] };
+}
+
 /** Capability sets after --privileged / --cap-add / --cap-drop (Docker's TweakCapabilities). */
 export function computeCapabilities(opts: { privileged?: boolean; capAdd?: string[]; capDrop?: string[] }): string[] {
   const all = grantableCapabilities();
@@ -380,7 +385,7 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     args,
     env,
     cwd: posix.normalize(cwd),
-    capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] },
+    capabilities: processCapabilities(caps),
     rlimits: computeRlimits(opts.ulimits),
     noNewPrivileges: opts.noNewPrivileges ?? false,
   };

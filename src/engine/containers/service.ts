@@ -560,7 +560,7 @@ export class ContainerService {
       const joinedNs = (mode: string | undefined, kind: 'pid' | 'ipc') => (mode?.startsWith('container:') ? this.joinedNs(mode.slice(10), kind) : undefined);
       const spec = buildSpec(this.specOptions(c, {
         rootfs, cwd, user, hostname, etc, joined: { pid: joinedNs(hc.PidMode, 'pid'), ipc: joinedNs(hc.IpcMode, 'ipc') },
-        networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNetns(netMode.slice(10)) : ownNetns,
+        networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNs(netMode.slice(10), 'net') : ownNetns,
       }));
       const text = JSON.stringify(spec);
       t?.mark('specBuildMs');
@@ -760,20 +760,15 @@ export class ContainerService {
     return out;
   }
 
-  /** `--pid`/`--ipc container:<id>`: that container's namespace (it must run; IPC only if shareable, as Docker). */
-  private joinedNs(ref: string, kind: 'pid' | 'ipc'): string {
+  /** `--network`/`--pid`/`--ipc container:<id>`: that container's namespace (it must run; IPC only from a shareable one, as Docker). */
+  private joinedNs(ref: string, kind: 'net' | 'pid' | 'ipc'): string {
     const o = this.get(ref);
-    if (o.State.Status !== 'running' && o.State.Status !== 'paused') throw errors.conflict(`cannot join ${kind.toUpperCase()} of a non running container: ${o.Id}`);
+    const what = { net: 'network', pid: 'PID', ipc: 'IPC' }[kind];
+    if (o.State.Status !== 'running' && o.State.Status !== 'paused') throw errors.conflict(`cannot join ${what} of a non running container: ${o.Id}`);
     if (kind === 'ipc' && o.HostConfig.IpcMode !== 'shareable') {
       throw errors.conflict(`can't join IPC of container ${o.Id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
     }
     return `/proc/${o.State.Pid}/ns/${kind}`;
-  }
-
-  private joinedNetns(ref: string): string {
-    const o = this.get(ref);
-    if (o.State.Status !== 'running' && o.State.Status !== 'paused') throw errors.conflict(`cannot join network of a non running container: ${o.Id}`);
-    return `/proc/${o.State.Pid}/ns/net`;
   }
 
   /** Plumb the container's network namespace (before its process starts). */

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { BerthError, errors, isBerthError } from '../../errors/index.js';
-import { resolveUser, grantableCapabilities, type ExecSession } from '../../runtime/index.js';
+import { resolveUser, computeCapabilities, processCapabilities, type ExecSession } from '../../runtime/index.js';
 import { frame } from '../containers/logs.js';
 import type { ContainerService } from '../containers/service.js';
 
@@ -97,7 +97,7 @@ export class ExecService {
       session = await this.containers.runtime.exec(c.Id, {
         args: cmd, ...(cfg.Env ? { env: cfg.Env } : {}), ...(cfg.WorkingDir ? { cwd: cfg.WorkingDir } : {}), ...(user ? { user } : {}),
         // `exec --privileged`: every capability for this process, as Docker (seccomp stays the container's).
-        ...(cfg.Privileged ? { capabilities: privilegedCaps() } : {}),
+        ...(cfg.Privileged ? { capabilities: processCapabilities(computeCapabilities({ privileged: true })) } : {}),
       }, { tty, stdin: !!cfg.AttachStdin && !opts.detach, detach: opts.detach || !sock, consoleSize: tty && cs && cs[0] ? { height: cs[0], width: cs[1] ?? 80 } : undefined });
     } catch (err) {
       const msg = isBerthError(err) ? err.message : (err as Error).message;
@@ -144,11 +144,6 @@ export class ExecService {
     if (!e.session) throw errors.conflict(`Exec ${id} is not running`);
     await e.session.resize(h, w);
   }
-}
-
-function privilegedCaps(): { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] } {
-  const all = grantableCapabilities();
-  return { bounding: [...all], effective: [...all], permitted: [...all], inheritable: [], ambient: [] };
 }
 
 /** Docker's "entrypoint args…" in exec event actions (a trailing space when there are no args). */
