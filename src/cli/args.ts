@@ -26,6 +26,17 @@ export function cliError(message: string, exitCode = 1, usage = false): BerthErr
   return new BerthError('ERR_INVALID_ARGUMENT', message, { cause: info });
 }
 
+/** `--filter name=value` flags as the filters map the API takes (values of one name add up). */
+export function filterFlags(list: string[]): Record<string, string[]> {
+  const filters: Record<string, string[]> = {};
+  for (const x of list) {
+    const i = x.indexOf('=');
+    if (i <= 0) throw cliError('bad format of filter (expected name=value)');
+    (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1));
+  }
+  return filters;
+}
+
 export function cliErrorInfo(e: unknown): CliErrorInfo | undefined {
   const c = (e as { cause?: unknown } | null)?.cause as Partial<CliErrorInfo> | undefined;
   return c && typeof c === 'object' && c.cli === true ? (c as CliErrorInfo) : undefined;

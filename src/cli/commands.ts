@@ -20,6 +20,7 @@ export const GROUPS: Record<string, string> = {
   system: 'Manage Berth',
   registry: 'Run and maintain an OCI distribution registry',
   container: 'Manage containers',
+  network: 'Manage networks',
 };
 
 const images = () => import('./commands/images.js');
@@ -45,6 +46,7 @@ const ctrIo = () => import('./commands/container-io.js');
 const ctrExtra = () => import('./commands/container-extra.js');
 const cp = () => import('./commands/cp.js');
 const stats = () => import('./commands/stats.js');
+const network = () => import('./commands/network.js');
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'images', summary: 'List images', load: images, common: true },
@@ -79,6 +81,12 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'events', summary: 'Get real time events from the server', load: events },
   { name: 'system events', summary: 'Get real time events from the server', load: events },
   { name: 'daemon', summary: 'Run the Berth daemon', load: daemon },
+  { name: 'network ls', summary: 'List networks', load: network, export: 'ls' },
+  { name: 'network list', summary: 'List networks', load: network, export: 'ls', hidden: true },
+  { name: 'network inspect', summary: 'Display detailed information on one or more networks', load: network, export: 'inspect' },
+  { name: 'network rm', summary: 'Remove one or more networks', load: network, export: 'rm' },
+  { name: 'network remove', summary: 'Remove one or more networks', load: network, export: 'rm', hidden: true },
+  { name: 'network prune', summary: 'Remove all unused networks', load: network, export: 'prune' },
   { name: 'run', summary: 'Create and run a new container from an image', load: ctr, export: 'run', common: true },
   { name: 'container run', summary: 'Create and run a new container from an image', load: ctr, export: 'run' },
   { name: 'create', summary: 'Create a new container', load: ctr, export: 'create' },

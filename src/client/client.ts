@@ -6,7 +6,7 @@ import { ProgressStream } from './progress.js';
 import { Transport, resolveHost, encodeFilters, encodeRegistryAuth, nameSegment, jsonValues, type HostSource } from './transport.js';
 import type {
   AuthConfig, AuthResponse, CommitOptions, ContainerChange, ContainerPathStat, ContainerStatsSample, ContainerUpdate, DiskUsage, DistributionInspect, EventMessage, EventsOptions, FiltersInput, HistoryItem,
-  ImageDeleteItem, ImageInspect, ImagePruneResponse, ImageSummary, ImportOptions, ListImagesOptions, LoadOptions,
+  ImageDeleteItem, ImageInspect, ImagePruneResponse, NetworkPruneResponse, NetworkResource, ImageSummary, ImportOptions, ListImagesOptions, LoadOptions,
   PingResult, PullOptions, PushOptions, RemoveImageOptions, SystemInfo, SystemVersion,
 } from './types.js';
 
@@ -190,6 +190,23 @@ export class Client {
 
   pruneImages(filters?: FiltersInput): Promise<ImagePruneResponse> {
     return this.transport.json({ method: 'POST', path: '/images/prune', query: { filters: encodeFilters(filters) } });
+  }
+
+  listNetworks(filters?: FiltersInput): Promise<NetworkResource[]> {
+    return this.transport.json({ path: '/networks', query: { filters: encodeFilters(filters) } });
+  }
+
+  /** A network by name, ID or ID prefix. */
+  inspectNetwork(ref: string): Promise<NetworkResource> {
+    return this.transport.json({ path: `/networks/${encodeURIComponent(ref)}` });
+  }
+
+  async removeNetwork(ref: string): Promise<void> {
+    await this.transport.empty({ method: 'DELETE', path: `/networks/${encodeURIComponent(ref)}` });
+  }
+
+  pruneNetworks(filters?: FiltersInput): Promise<NetworkPruneResponse> {
+    return this.transport.json({ method: 'POST', path: '/networks/prune', query: { filters: encodeFilters(filters) } });
   }
 
   /** Registry-side descriptor and platforms of an image, via the daemon. */

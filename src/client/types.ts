@@ -366,3 +366,25 @@ export interface CommitOptions {
   changes?: string[];
   pause?: boolean;
 }
+
+/** GET /networks, /networks/{id}: a network as the daemon describes it. */
+export interface NetworkResource {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: string;
+  Driver: string;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: { Subnet?: string; Gateway?: string }[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+  [k: string]: unknown;
+}
+
+export interface NetworkPruneResponse {
+  NetworksDeleted: string[] | null;
+}

@@ -18,6 +18,7 @@ import type { ImportOptions } from './images/archive.js';
 import { loadParts } from './parts.js';
 import { familiarString, parseReference } from '../oci/reference.js';
 import { ContainerService } from './containers/service.js';
+import { NetworkService } from './networks.js';
 import { ExecService } from './exec/service.js';
 import { installedRuntimes } from '../runtime/index.js';
 import { backingFilesystem, cgroupVersion, openFds } from './system.js';
@@ -53,6 +54,8 @@ export class Engine {
   /** Containers and exec instances (src/engine/containers, src/engine/exec); set up by createEngine. */
   containers!: ContainerService;
   execs!: ExecService;
+  /** The networks API over the built-in networks (src/engine/networks.ts). */
+  networks!: NetworkService;
 
   constructor(opts: EngineOptions, meta: MetadataStore, content: ContentStoreLike, snapshots: SnapshotterLike, registry: RegistryFactory) {
     this.root = opts.root;
@@ -266,6 +269,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   await sweep(engine);
   engine.containers = new ContainerService({ root: opts.root, execRoot: opts.execRoot, images: engine.images, snapshots, events: engine.events });
   engine.execs = new ExecService(engine.containers);
+  engine.networks = new NetworkService(engine.containers);
   await engine.containers.init();
   return engine;
 }

@@ -106,7 +106,7 @@ interface StateFile {
 export interface NetworkInfo { name: 'bridge'; id: string; subnet: string; gateway: string; bridge: string; mtu: number; created: string }
 
 /** The built-in networks as Docker lists them (bridge, host, none). */
-export interface BuiltinNetwork { name: 'bridge' | 'host' | 'none'; id: string; driver: 'bridge' | 'host' | 'null'; subnet?: string; gateway?: string; created: string; containers: Record<string, { endpointId: string; ipAddress: string; macAddress: string; prefixLen: number }> }
+export interface BuiltinNetwork { name: 'bridge' | 'host' | 'none'; id: string; driver: 'bridge' | 'host' | 'null'; subnet?: string; gateway?: string; bridge?: string; mtu?: number; created: string; containers: Record<string, { endpointId: string; ipAddress: string; macAddress: string; prefixLen: number }> }
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -446,7 +446,7 @@ export class NetworkManager {
     const containers: BuiltinNetwork['containers'] = {};
     for (const e of Object.values(this.st.endpoints)) containers[e.containerId] = { endpointId: e.endpointId, ipAddress: e.ip, macAddress: e.mac, prefixLen: c.prefixLen };
     return [
-      { name: 'bridge', id: c.id, driver: 'bridge', subnet: c.subnet, gateway: c.gateway, created: c.created, containers },
+      { name: 'bridge', id: c.id, driver: 'bridge', subnet: c.subnet, gateway: c.gateway, bridge: c.bridge, mtu: c.mtu, created: c.created, containers },
       { name: 'host', id: c.hostId, driver: 'host', created: c.created, containers: {} },
       { name: 'none', id: c.noneId, driver: 'null', created: c.created, containers: {} },
     ];

@@ -11,6 +11,7 @@ import { registerSystemRoutes } from './routes/system.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerContainerRoutes } from './routes/containers.js';
 import { registerExecRoutes } from './routes/exec.js';
+import { registerNetworkRoutes } from './routes/networks.js';
 
 export type RouteModule = (r: Router) => void;
 
@@ -34,6 +35,7 @@ export function createApiServer(engine: Engine, extraRoutes: RouteModule[] = [])
   registerImageRoutes(router);
   registerContainerRoutes(router);
   registerExecRoutes(router);
+  registerNetworkRoutes(router);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }) => {
     res.setHeader('Api-Version', API_VERSION);

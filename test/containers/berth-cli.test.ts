@@ -294,3 +294,29 @@ test('berth run namespace, device, link, volumes-from and log flags reach the co
     await berth(['rm', '-f', donor]);
   }
 });
+
+test('berth network ls, inspect, rm and prune over the built-in networks', { skip }, async () => {
+  const name = uniq('bnet');
+  try {
+    const ls = await berth(['network', 'ls']);
+    assert.equal(ls.code, 0, ls.stderr);
+    const lines = ls.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$/);
+    assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/).slice(1).join(' ')), ['bridge bridge local', 'host host local', 'none null local']);
+    assert.equal((await berth(['network', 'ls', '-q', '-f', 'driver=null'])).stdout.trim().length, 12);
+    assert.equal((await berth(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    const ip = (await berth(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', name])).stdout.trim();
+    const ins = await berth(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}', 'bridge']);
+    assert.equal(ins.stdout.trim().replace(/\/\d+$/, ''), `${name} ${ip}`, ins.stderr);
+    const missing = await berth(['network', 'inspect', 'berth-no-such']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Error response from daemon: network berth-no-such not found/);
+    const rm = await berth(['network', 'rm', 'host']);
+    assert.equal(rm.code, 1);
+    assert.match(rm.stderr, /host is a pre-defined network and cannot be removed/);
+    assert.equal((await berth(['network', 'rm', '-f', 'berth-no-such'])).code, 0);
+    assert.equal((await berth(['network', 'prune', '-f'])).code, 0);
+  } finally {
+    await berth(['rm', '-f', name]);
+  }
+});

@@ -561,3 +561,86 @@ test('--runtime picks the OCI runtime per container (unknown names refused); --d
   assert.ok(lines.includes('options ndots:2'), dns.stdout);
   assert.equal(lines.filter((l) => l.startsWith('nameserver')).length, 1, dns.stdout);
 });
+
+test('networks as Docker: ls, inspect with endpoints, filters, ps --filter network, pre-defined ones kept', { skip }, async () => {
+  const name = uniq('netls');
+  const hostCtr = uniq('nethost');
+  try {
+    const ls = await env.docker(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['bridge bridge local', 'host host local', 'none null local']);
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    assert.equal((await env.docker(['run', '-d', '--name', hostCtr, '--network', 'host', env.image, 'sleep', '100'])).code, 0);
+    const ins = await env.docker(['network', 'inspect', 'bridge']);
+    assert.equal(ins.code, 0, ins.stderr);
+    const [br] = JSON.parse(ins.stdout) as { Id: string; Driver: string; IPAM: { Config: { Subnet: string; Gateway: string }[] }; Containers: Record<string, { Name: string; IPv4Address: string }> }[];
+    const ip = (await env.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Networks.bridge.NetworkID}} {{.Id}}', name])).stdout.trim().split(' ');
+    assert.equal(br!.Driver, 'bridge');
+    assert.equal(br!.Id, ip[1], 'the container\'s NetworkID is the network\'s');
+    assert.equal(br!.Containers[ip[2]!]?.Name, name);
+    assert.match(br!.Containers[ip[2]!]!.IPv4Address, new RegExp(`^${ip[0]!.replace(/\./g, '\\.')}/\\d+$`));
+    assert.match(br!.IPAM.Config[0]!.Gateway, /^\d+\.\d+\.\d+\.1$/);
+    // By ID prefix; regular-expression name and id filters; driver and type filters.
+    assert.equal((await env.docker(['network', 'inspect', '-f', '{{.Name}}', br!.Id.slice(0, 6)])).stdout.trim(), 'bridge');
+    assert.equal((await env.docker(['network', 'ls', '-q', '--no-trunc', '-f', 'name=^bri'])).stdout.trim(), br!.Id);
+    assert.equal((await env.docker(['network', 'ls', '--format', '{{.Name}}', '-f', 'driver=null'])).stdout.trim(), 'none');
+    assert.equal((await env.docker(['network', 'ls', '-q', '-f', 'type=custom'])).stdout.trim(), '');
+    const hostId = (await env.docker(['network', 'inspect', '-f', '{{.Id}}', 'host'])).stdout.trim();
+    assert.equal((await env.docker(['inspect', '-f', '{{.NetworkSettings.Networks.host.NetworkID}}', hostCtr])).stdout.trim(), hostId);
+    // ps --filter network: by name or by an ID prefix.
+    const byName = await env.docker(['ps', '--format', '{{.Names}}', '--filter', 'network=bridge', '--filter', `name=${name}`]);
+    assert.equal(byName.stdout.trim(), name);
+    const byId = await env.docker(['ps', '--format', '{{.Names}}', '--filter', `network=${hostId.slice(0, 8)}`]);
+    assert.equal(byId.stdout.trim(), hostCtr);
+    // Errors in Docker's words; prune leaves the built-in networks.
+    for (const [args, msg] of [
+      [['network', 'inspect', 'berth-no-such'], /network berth-no-such not found/],
+      [['network', 'rm', 'bridge'], /bridge is a pre-defined network and cannot be removed/],
+      [['network', 'ls', '-f', 'dangling=maybe'], /invalid value for filter 'dangling'/],
+      [['network', 'ls', '-f', 'bogus=1'], /invalid filter 'bogus'/],
+    ] as [string[], RegExp][]) {
+      const r = await env.docker(args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, msg);
+    }
+    assert.equal((await env.docker(['network', 'prune', '-f'])).code, 0);
+    assert.equal((await env.docker(['network', 'ls', '-q'])).stdout.trim().split('\n').length, 3);
+  } finally {
+    await env.docker(['rm', '-f', name, hostCtr]);
+  }
+});
+
+test('as Docker: --network container:<id> shares the other\'s hostname and /etc files; conflicting options refused', { skip }, async () => {
+  const donor = uniq('netdonor');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', donor, env.image, 'sleep', '100'])).code, 0);
+    const [donorId, donorIp] = (await env.docker(['inspect', '-f', '{{.Id}} {{.NetworkSettings.IPAddress}}', donor])).stdout.trim().split(' ');
+    const r = await env.docker(['run', '--rm', '--network', `container:${donor}`, env.image, 'sh', '-c', 'hostname; hostname -i']);
+    assert.equal(r.stdout, `${donorId!.slice(0, 12)}\n${donorIp}\n`, r.stderr);
+    // Kept by the other container's full ID, as Docker stores it; Networks is empty.
+    const c = await env.docker(['create', '--network', `container:${donor}`, env.image, 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    const ins = await env.docker(['inspect', '-f', '{{.HostConfig.NetworkMode}} {{json .NetworkSettings.Networks}} {{.HostsPath}}', c.stdout.trim()]);
+    assert.equal(ins.stdout.trim().split(' ').slice(0, 2).join(' '), `container:${donorId} {}`);
+    assert.ok(ins.stdout.trim().endsWith(`${donorId}/hosts`), ins.stdout);
+    await env.docker(['rm', c.stdout.trim()]);
+    for (const [flags, msg] of [
+      [['--hostname', 'x'], /conflicting options: hostname and the network mode/],
+      [['--add-host', 'a:1.2.3.4'], /conflicting options: custom host-to-IP mapping and the network mode/],
+      [['--dns', '1.1.1.1'], /conflicting options: dns and the network mode/],
+      [['-p', '80'], /conflicting options: port publishing and the container type network mode/],
+      [['--expose', '80'], /conflicting options: port exposing and the container type network mode/],
+      [['--link', donor], /conflicting options: container type network can't be used with links/],
+    ] as [string[], RegExp][]) {
+      const x = await env.docker(['create', '--network', `container:${donor}`, ...flags, env.image, 'true']);
+      assert.equal(x.code, 1, flags.join(' '));
+      assert.match(x.stderr, msg);
+    }
+    // Host networking: published ports are dropped with Docker's warning.
+    const h = await env.docker(['run', '--rm', '--network', 'host', '-p', '80:80', env.image, 'true']);
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stderr, /WARNING: Published ports are discarded when using host network mode/);
+  } finally {
+    await env.docker(['rm', '-f', donor]);
+  }
+});

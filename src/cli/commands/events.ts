@@ -1,6 +1,6 @@
 // berth events / system events
 import type { EventMessage } from '../../client/types.js';
-import { cliError } from '../args.js';
+import { filterFlags } from '../args.js';
 import { flag, type Command } from '../command.js';
 import { goJson, parseTemplate } from '../format/template.js';
 
@@ -36,12 +36,7 @@ const command: Command = {
     { long: 'until', type: 'string', valueName: 'string', description: 'Stream events until this timestamp' },
   ],
   async run(ctx, _args, f) {
-    const filters: Record<string, string[]> = {};
-    for (const x of flag.list(f, 'filter')) {
-      const i = x.indexOf('=');
-      if (i <= 0) throw cliError('bad format of filter (expected name=value)');
-      (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1));
-    }
+    const filters = filterFlags(flag.list(f, 'filter'));
     const format = flag.str(f, 'format');
     const tpl = format && format !== 'json' ? parseTemplate(format) : undefined;
     const client = await ctx.client();

@@ -1,17 +1,8 @@
 // berth image prune
-import { createInterface } from 'node:readline';
-import { cliError } from '../args.js';
-import { flag, type Command, type Context } from '../command.js';
+import { filterFlags } from '../args.js';
+import { flag, type Command } from '../command.js';
+import { confirm } from '../confirm.js';
 import { humanSize } from '../format/human.js';
-
-async function confirm(ctx: Context, warning: string): Promise<boolean> {
-  ctx.out(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const rl = createInterface({ input: ctx.stdin, terminal: false });
-  try {
-    for await (const line of rl) return /^y(es)?$/i.test(line.trim());
-    return false;
-  } finally { rl.close(); }
-}
 
 const command: Command = {
   usage: 'image prune [OPTIONS]',
@@ -24,12 +15,7 @@ const command: Command = {
   ],
   async run(ctx, _args, f) {
     const all = flag.bool(f, 'all');
-    const filters: Record<string, string[]> = {};
-    for (const x of flag.list(f, 'filter')) {
-      const i = x.indexOf('=');
-      if (i <= 0) throw cliError('bad format of filter (expected name=value)');
-      (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1));
-    }
+    const filters = filterFlags(flag.list(f, 'filter'));
     filters.dangling = [all ? 'false' : 'true'];
     const warning = all
       ? 'WARNING! This will remove all images without at least one container associated to them.'

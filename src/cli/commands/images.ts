@@ -1,6 +1,6 @@
 // berth images / image ls
 import type { ImageSummary } from '../../client/types.js';
-import { cliError } from '../args.js';
+import { filterFlags } from '../args.js';
 import { flag, type Command } from '../command.js';
 import { goTimeString, humanSize, shortId, since } from '../format/human.js';
 import { renderRows, splitRepo, type Row } from '../format/output.js';
@@ -71,12 +71,7 @@ const command: Command = {
     { long: 'quiet', short: 'q', type: 'bool', description: 'Only show image IDs' },
   ],
   async run(ctx, args, f) {
-    const filters: Record<string, string[]> = {};
-    for (const x of flag.list(f, 'filter')) {
-      const i = x.indexOf('=');
-      if (i <= 0) throw cliError('bad format of filter (expected name=value)');
-      (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1));
-    }
+    const filters = filterFlags(flag.list(f, 'filter'));
     if (args[0]) (filters.reference ??= []).push(args[0]);
     const client = await ctx.client();
     const format = flag.str(f, 'format');

@@ -337,12 +337,18 @@ export class ContainerService {
       if (m.Type === 'volume') throw errors.invalid('mount type volume is not supported');
     }
     if (!hc.NetworkMode) hc.NetworkMode = 'bridge';
+    // Docker keeps the container joined by its full ID: a later rename does not change what it joins.
+    if (hc.NetworkMode.startsWith('container:')) {
+      const o = this.find(hc.NetworkMode.slice(10));
+      if (o) hc.NetworkMode = `container:${o.Id}`;
+    }
     checkNamespaceModes(hc, cfg, (ref) => this.find(ref));
     for (const v of (hc.VolumesFrom as string[] | null | undefined) ?? []) {
       const src = v.split(':')[0]!;
       if (!this.find(src)) throw errors.invalid(`No such container: ${src}`);
       if (v.includes(':') && !/^[^:]+:(ro|rw)$/.test(v)) throw errors.invalid(`invalid mode for volumes-from: ${v}`);
     }
+    checkNetworkModeConflicts(body, hc);
     for (const l of (hc.Links as string[] | null | undefined) ?? []) {
       const target = l.split(':')[0]!.replace(/^\//, '');
       if (hc.NetworkMode === 'host') throw errors.invalid("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
@@ -383,7 +389,8 @@ export class ContainerService {
     this.byId.set(id, c);
     this.publish(c, 'create');
     this.prepareAhead(c);
-    return { Id: id, Warnings: [] };
+    const warnings = hc.NetworkMode === 'host' && Object.keys(hc.PortBindings ?? {}).length ? ['Published ports are discarded when using host network mode'] : [];
+    return { Id: id, Warnings: warnings };
   }
 
   /**
@@ -512,6 +519,20 @@ export class ContainerService {
   }
 
   /**
+   * The hostname and /etc files a container's network gives it: the host's on the host network,
+   * those of the container it joined with `--network container:<id>` (followed, as Docker does).
+   */
+  etcOf(c: ContainerRecord, depth = 0): { hostname: string; hostsPath: string; hostnamePath: string | undefined; resolvConfPath: string } {
+    const mode = c.HostConfig.NetworkMode ?? 'bridge';
+    const donor = mode.startsWith('container:') && depth < 8 ? this.find(mode.slice(10)) : undefined;
+    if (donor) return this.etcOf(donor, depth + 1);
+    const hostname = c.Config.Hostname || c.Id.slice(0, 12);
+    if (mode === 'host') return { hostname, hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' };
+    const dir = this.cdir(c.Id);
+    return { hostname, hostsPath: join(dir, 'hosts'), hostnamePath: join(dir, 'hostname'), resolvConfPath: join(dir, 'resolv.conf') };
+  }
+
+  /**
    * Everything a start needs before the runtime runs. Cleans up what it made if it fails. Reads only
    * the container's configuration, so it can run ahead of the start (prepareAhead).
    */
@@ -535,14 +556,16 @@ export class ContainerService {
       // A --rm container's writable layer never outlives its run: no sync at unmount (volatile).
       const { rootfs } = await prepareRootfs({ layers, initLayer: this.initLayer(dir), containerDir: dir, helper, volatile: !!hc.AutoRemove });
       t?.mark('rootfsMs');
-      const hostname = cfg.Hostname || id.slice(0, 12);
+      // `--network container:<id>`: the other container's hostname and /etc files, as Docker.
+      const donor = netMode.startsWith('container:') ? this.find(netMode.slice(10)) : undefined;
+      const hostname = donor ? this.etcOf(donor).hostname : cfg.Hostname || id.slice(0, 12);
       const dnsAsked = !!(hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length);
       const resolv = dnsAsked && this.net
         ? this.net.resolvConf(await this.net.readHostResolvConf(), { dns: hc.Dns ?? undefined, dnsSearch: hc.DnsSearch ?? undefined, dnsOptions: hc.DnsOptions ?? undefined })
         : undefined;
       const [etc, user] = await Promise.all([
-        netMode === 'host'
-          ? { hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' }
+        netMode === 'host' || donor
+          ? this.etcOf(donor ?? c)
           : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: [...(hc.ExtraHosts ?? []).map((h) => extraHostLine(h, this.network?.gateway())), ...this.linkLines(c)], resolvConf: resolv }),
         resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []),
       ]);
@@ -1189,6 +1212,18 @@ function closedStreams(): AttachStreams {
   const a = new PassThrough(); a.end();
   const b = new PassThrough(); b.end();
   return { stdin: null, stdout: a, stderr: b, done: Promise.resolve(), close: () => {} };
+}
+
+/** What Docker refuses alongside `--network container:<id>` (the request's own config, not the image's). */
+function checkNetworkModeConflicts(body: ContainerConfig, hc: HostConfig): void {
+  if (!(hc.NetworkMode ?? '').startsWith('container:')) return;
+  if (hc.NetworkMode === 'container:') throw errors.invalid('Invalid network mode: invalid container format container:<name|id>');
+  if (body.Hostname) throw errors.invalid('conflicting options: hostname and the network mode');
+  if ((hc.Links as string[] | null | undefined)?.length) throw errors.invalid("conflicting options: container type network can't be used with links. This would result in undefined behavior");
+  if (hc.Dns?.length) throw errors.invalid('conflicting options: dns and the network mode');
+  if (hc.ExtraHosts?.length) throw errors.invalid('conflicting options: custom host-to-IP mapping and the network mode');
+  if (Object.keys(hc.PortBindings ?? {}).length || hc.PublishAllPorts) throw errors.invalid('conflicting options: port publishing and the container type network mode');
+  if (Object.keys(body.ExposedPorts ?? {}).length) throw errors.invalid('conflicting options: port exposing and the container type network mode');
 }
 
 /** --pid, --ipc and --uts as Docker accepts them (a container named in them must exist). */

@@ -30,6 +30,19 @@ function mounts(c: ContainerRecord): Record<string, unknown>[] {
 }
 
 function networkMode(c: ContainerRecord): string { return c.HostConfig.NetworkMode || 'bridge'; }
+/** The network a container is on, by name: the docker CLI sends "default" for the bridge. */
+function netName(c: ContainerRecord): string { const m = networkMode(c); return m === 'default' ? 'bridge' : m; }
+
+/**
+ * NetworkSettings.Networks as Docker fills it: none for `container:<id>` (the other container's),
+ * the built-in network's ID for host and none.
+ */
+function networksOf(svc: ContainerService, c: ContainerRecord, ep: Record<string, unknown>): Record<string, unknown> {
+  const name = netName(c);
+  if (name.startsWith('container:')) return {};
+  if (name === 'host' || name === 'none') return { [name]: { ...ep, NetworkID: svc.network?.networks().find((n) => n.name === name)?.id ?? '' } };
+  return { [name]: ep };
+}
 
 function endpoint(c: ContainerRecord): Record<string, unknown> {
   const n = c.Network;
@@ -47,6 +60,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
   const running = s.Status === 'running' || s.Status === 'paused';
   const ep = endpoint(c);
   const mode = networkMode(c);
+  const etc = svc.etcOf(c);
   const state: Record<string, unknown> = {
     Status: s.Status, Running: running, Paused: s.Status === 'paused', Restarting: s.Status === 'restarting',
     OOMKilled: s.OOMKilled, Dead: s.Status === 'dead', Pid: running ? s.Pid : 0, ExitCode: s.ExitCode, Error: s.Error,
@@ -60,9 +74,9 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
     Args: c.Args,
     State: state,
     Image: c.ImageId,
-    ResolvConfPath: mode === 'host' ? '/etc/resolv.conf' : `${svc.cdir(c.Id)}/resolv.conf`,
-    HostnamePath: `${svc.cdir(c.Id)}/hostname`,
-    HostsPath: mode === 'host' ? '/etc/hosts' : `${svc.cdir(c.Id)}/hosts`,
+    ResolvConfPath: etc.resolvConfPath,
+    HostnamePath: etc.hostnamePath ?? `${svc.cdir(c.Id)}/hostname`,
+    HostsPath: etc.hostsPath,
     LogPath: svc.logged(c) ? svc.logPath(c.Id) : '',
     Name: `/${c.Name}`,
     RestartCount: c.RestartCount,
@@ -90,7 +104,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
     GraphDriver: { Name: 'overlay2', Data: { MergedDir: svc.rootfsPath(c.Id), UpperDir: `${svc.cdir(c.Id)}/upper`, WorkDir: `${svc.cdir(c.Id)}/work` } },
     Mounts: mounts(c),
     Config: {
-      Hostname: c.Config.Hostname || c.Id.slice(0, 12), Domainname: c.Config.Domainname ?? '', User: c.Config.User ?? '',
+      Hostname: etc.hostname, Domainname: c.Config.Domainname ?? '', User: c.Config.User ?? '',
       AttachStdin: !!c.Config.AttachStdin, AttachStdout: !!c.Config.AttachStdout, AttachStderr: !!c.Config.AttachStderr,
       ...(c.Config.ExposedPorts && Object.keys(c.Config.ExposedPorts).length ? { ExposedPorts: c.Config.ExposedPorts } : {}),
       Tty: !!c.Config.Tty, OpenStdin: !!c.Config.OpenStdin, StdinOnce: !!c.Config.StdinOnce, Env: c.Config.Env ?? [],
@@ -106,7 +120,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
       SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
       EndpointID: ep.EndpointID, Gateway: ep.Gateway, GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
       IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, IPv6Gateway: '', MacAddress: ep.MacAddress,
-      Networks: mode === 'none' || mode === 'host' || mode.startsWith('container:') ? { [mode.startsWith('container:') ? 'none' : mode]: ep } : { [mode === 'default' ? 'bridge' : mode]: ep },
+      Networks: networksOf(svc, c, ep),
     },
   };
 }
@@ -168,7 +182,7 @@ export function listEntry(svc: ContainerService, c: ContainerRecord): Record<str
     Id: c.Id, Names: [`/${c.Name}`], Image: c.Config.Image, ImageID: c.ImageId, Command: cmd,
     Created: Math.floor(Date.parse(c.Created) / 1000), Ports: listPorts(c), Labels: c.Config.Labels ?? {},
     State: c.State.Status, Status: statusText(c), HostConfig: { NetworkMode: mode },
-    NetworkSettings: { Networks: { [mode === 'default' ? 'bridge' : mode]: ep } }, Mounts: mounts(c),
+    NetworkSettings: { Networks: networksOf(svc, c, ep) }, Mounts: mounts(c),
   };
 }
 
@@ -196,6 +210,7 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     const i = list.indexOf(s);
     list = list.slice(0, Math.max(i, 0));
   }
+  const netIds = new Map((svc.network?.networks() ?? []).map((n) => [n.name as string, n.id]));
   list = list.filter((c) => {
     if (!all && !(c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting')) return false;
     const any = (k: string, pred: (v: string) => boolean) => !f.has(k) || f.get(k)!.size === 0 || [...f.get(k)!].some(pred);
@@ -204,7 +219,8 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     if (!any('status', (v) => v === (c.State.Status === 'exited' && c.State.FinishedAt === '0001-01-01T00:00:00Z' ? 'created' : c.State.Status))) return false;
     if (!any('exited', (v) => c.State.Status === 'exited' && c.State.ExitCode === Number(v))) return false;
     if (!any('ancestor', (v) => c.Config.Image === v || c.ImageId === v || c.ImageId.slice(7).startsWith(v.replace(/^sha256:/, '')) || (svc.d.images.find(v)?.id === c.ImageId))) return false;
-    if (!any('network', (v) => networkMode(c) === v)) return false;
+    // A network's name, or a prefix of its ID (as moby matches it).
+    if (!any('network', (v) => netName(c) === v || (!!v && !!netIds.get(netName(c))?.startsWith(v)))) return false;
     if (!any('health', (v) => (c.State.Health?.Status ?? 'none') === v)) return false;
     if (f.has('label') && !matchLabels(f.get('label'), c.Config.Labels ?? {})) return false;
     return true;
