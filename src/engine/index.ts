@@ -19,6 +19,7 @@ import { loadParts } from './parts.js';
 import { familiarString, parseReference } from '../oci/reference.js';
 import { ContainerService } from './containers/service.js';
 import { NetworkService } from './networks.js';
+import { VolumeService } from './volumes.js';
 import { ExecService } from './exec/service.js';
 import { installedRuntimes } from '../runtime/index.js';
 import { backingFilesystem, cgroupVersion, openFds } from './system.js';
@@ -56,6 +57,8 @@ export class Engine {
   execs!: ExecService;
   /** The networks API over the built-in networks (src/engine/networks.ts). */
   networks!: NetworkService;
+  /** The volumes API; no named volumes yet (src/engine/volumes.ts). */
+  readonly volumes = new VolumeService();
 
   constructor(opts: EngineOptions, meta: MetadataStore, content: ContentStoreLike, snapshots: SnapshotterLike, registry: RegistryFactory) {
     this.root = opts.root;

@@ -12,6 +12,7 @@ import { registerImageRoutes } from './routes/images.js';
 import { registerContainerRoutes } from './routes/containers.js';
 import { registerExecRoutes } from './routes/exec.js';
 import { registerNetworkRoutes } from './routes/networks.js';
+import { registerVolumeRoutes } from './routes/volumes.js';
 
 export type RouteModule = (r: Router) => void;
 
@@ -36,6 +37,7 @@ export function createApiServer(engine: Engine, extraRoutes: RouteModule[] = [])
   registerContainerRoutes(router);
   registerExecRoutes(router);
   registerNetworkRoutes(router);
+  registerVolumeRoutes(router);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }) => {
     res.setHeader('Api-Version', API_VERSION);

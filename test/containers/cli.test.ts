@@ -644,3 +644,39 @@ test('as Docker: --network container:<id> shares the other\'s hostname and /etc 
     await env.docker(['rm', '-f', donor]);
   }
 });
+
+test('update as Docker: swap defaults to twice the memory, a memory above it needs --memory-swap, CPU period vs --cpus', { skip }, async () => {
+  const name = uniq('upd');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, '-m', '64m', env.image, 'sleep', '100'])).code, 0);
+    const mem = async () => (await env.docker(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}', name])).stdout.trim();
+    const cg = async () => (await env.docker(['exec', name, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'])).stdout.trim().split('\n').join(' ');
+    assert.equal(await mem(), '67108864 134217728');
+    assert.equal((await env.docker(['update', '-m', '100m', name])).code, 0);
+    const over = await env.docker(['update', '-m', '200m', name]);
+    assert.equal(over.code, 1);
+    assert.match(over.stderr, /Cannot update container [0-9a-f]{64}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
+    assert.equal(await mem(), '104857600 134217728', 'a refused update changes nothing');
+    assert.equal((await env.docker(['update', '-m', '200m', '--memory-swap', '300m', name])).code, 0);
+    assert.equal(await mem(), '209715200 314572800');
+    if (existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')) assert.equal(await cg(), '209715200 314572800');
+    assert.equal((await env.docker(['update', '--cpus', '1', name])).code, 0);
+    const period = await env.docker(['update', '--cpu-period', '50000', name]);
+    assert.match(period.stderr, /Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set/);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('volumes API while there are no named volumes: empty list, Docker\'s not-found, prune, create refused', { skip }, async () => {
+  const ls = await env.docker(['volume', 'ls', '-q']);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.equal(ls.stdout, '');
+  const ins = await env.docker(['volume', 'inspect', 'berth-no-such']);
+  assert.equal(ins.code, 1);
+  assert.match(ins.stderr, /get berth-no-such: no such volume/);
+  assert.equal((await env.docker(['volume', 'prune', '-f'])).code, 0);
+  const create = await env.docker(['volume', 'create', 'v1']);
+  assert.equal(create.code, 1);
+  assert.match(create.stderr, /named volumes are not supported yet/);
+});

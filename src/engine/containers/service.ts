@@ -309,6 +309,8 @@ export class ContainerService {
     // (a client's own lists, e.g. [] for `--security-opt systempaths=unconfined`, are kept).
     if (typeof hc.PidsLimit === 'number' && hc.PidsLimit <= 0) hc.PidsLimit = null;
     if (hc.MemorySwappiness === -1) hc.MemorySwappiness = null;
+    // Docker's default swap limit: as much again as the memory limit (what the spec gives runc too).
+    if (hc.Memory && hc.Memory > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
     hc.LogConfig = checkLogConfig(hc.LogConfig);
     if (!hc.Privileged) {
       hc.MaskedPaths ??= [...MASKED_PATHS];
@@ -1068,16 +1070,25 @@ export class ContainerService {
    */
   async update(ref: string, body: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
     const c = this.get(ref);
-    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
-    const hc = c.HostConfig as Record<string, unknown>;
-    for (const k of keys) if (body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '') hc[k] = body[k];
-    if (body.RestartPolicy?.Name !== undefined) {
-      if (c.HostConfig.AutoRemove && !['', 'no'].includes(body.RestartPolicy.Name)) throw errors.invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
-      c.HostConfig.RestartPolicy = body.RestartPolicy;
+    const cur = c.HostConfig;
+    // What Docker refuses (a 409 naming the container), checked before anything changes.
+    const refuse = (m: string) => errors.conflict(`Cannot update container ${c.Id}: ${m}`);
+    if (body.NanoCpus && cur.CpuPeriod) throw refuse('Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set');
+    if (body.NanoCpus && cur.CpuQuota) throw refuse('Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set');
+    if (body.CpuPeriod && cur.NanoCpus) throw refuse('Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set');
+    if (body.CpuQuota && cur.NanoCpus) throw refuse('Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set');
+    if (body.Memory && body.Memory > (cur.MemorySwap ?? 0) && !body.MemorySwap) {
+      throw refuse('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+    }
+    if (body.RestartPolicy?.Name !== undefined && cur.AutoRemove && !['', 'no'].includes(body.RestartPolicy.Name)) {
+      throw errors.invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
     }
     if (this.isRunning(c) && c.State.Status !== 'restarting') {
       const r: Record<string, unknown> = {};
-      if (body.Memory) r.memory = { limit: body.Memory, ...(body.MemorySwap ? { swap: body.MemorySwap } : {}) };
+      // The swap limit goes along (the one stored, unless this update sets one): the kernel keeps
+      // memory+swap at or above memory, so runc must write both in the right order.
+      const swap = body.MemorySwap || cur.MemorySwap;
+      if (body.Memory || body.MemorySwap) r.memory = { limit: body.Memory || cur.Memory, ...(swap ? { swap } : {}) };
       const cpu: Record<string, unknown> = {};
       if (body.NanoCpus) { cpu.period = 100000; cpu.quota = Math.round(body.NanoCpus / 1e4); }
       if (body.CpuShares) cpu.shares = body.CpuShares;
@@ -1088,6 +1099,10 @@ export class ContainerService {
       if (body.PidsLimit) r.pids = { limit: body.PidsLimit };
       if (Object.keys(r).length) await this.runtimeUpdate(c, r);
     }
+    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
+    const hc = cur as Record<string, unknown>;
+    for (const k of keys) if (body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '') hc[k] = body[k];
+    if (body.RestartPolicy?.Name !== undefined) cur.RestartPolicy = body.RestartPolicy;
     await this.save(c);
     this.publish(c, 'update');
     return { Warnings: [] };
