@@ -12,9 +12,10 @@ fi
 
 # Runtime: runc/crun + conmon; networking: CNI plugins, iptables, iproute2; zstd for zstd layers;
 # busybox-static for the offline demo image; tini for --init; docker-registry (CNCF distribution)
-# for the tests; gcc, zlib1g-dev and libssl-dev for the native extractor (static zlib + SHA-256).
+# for the tests, and python3-docker (docker-py, a client the tests drive); gcc, zlib1g-dev and
+# libssl-dev for the native extractor (static zlib + SHA-256).
 want=(runc crun conmon containernetworking-plugins iptables iproute2 zstd busybox-static tini
-      docker-registry gcc libc6-dev zlib1g-dev libssl-dev make curl ca-certificates)
+      docker-registry python3-docker gcc libc6-dev zlib1g-dev libssl-dev make curl ca-certificates)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
