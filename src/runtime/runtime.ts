@@ -17,6 +17,7 @@ import { ensureHelper, runHelper } from './helper.js';
 import { findOwnCgroupProcs, WARM_MS } from './cgroup-warm.js';
 import { isAlive, runCommand, runtimeErrorText } from './exec-util.js';
 import { readStats, type ContainerStats } from './stats.js';
+import { parseLogLine } from './logs.js';
 
 export type { ContainerStats } from './stats.js';
 
@@ -825,20 +826,44 @@ export class Runtime {
         streams?.close();
         throw errors.internal(`OCI runtime exec failed: ${runtimeErrorText(res.message ?? stderr)}`);
       }
+      // The output goes through streams of our own, so that what conmon's log holds can be added
+      // when the attach connection brought nothing (below).
+      const out = new PassThrough();
+      const err = new PassThrough();
+      let delivered = 0;
+      if (streams) {
+        for (const [from, to] of [[streams.stdout, out], [streams.stderr, err]] as const) {
+          from.on('data', (d: Buffer) => { delivered += d.length; });
+          from.pipe(to, { end: false });
+        }
+      } else {
+        // Detached: nobody reads them, and they must still end.
+        out.resume();
+        err.resume();
+      }
       // conmon names the exec's exit file after the container (-c), in the exec's own exit dir.
       const exit = this.waitExitFile(exitDir, id, join(dir, 'conmon.pid')).then(async (x) => {
-        if (streams) await streams.done;
+        if (streams) {
+          await streams.done;
+          // conmon 2.1 can see a short exec end before it has accepted our attach connection
+          // (`docker exec -it ctr echo hi` with a byte on the client's stdin lost its output in
+          // ~1% of runs): the relay then ends empty, but conmon wrote the output to the exec's log.
+          if (delivered === 0) await replayLog(join(dir, 'log'), out, err);
+        }
+        out.end();
+        err.end();
+        // Resolve once the consumer has had every byte (the caller closes the client's stream then).
+        await Promise.all([ended(out), ended(err)]);
         await fsp.rm(join(this.socketDir, execId), { force: true });
         await cleanupDir();
         return x;
       });
-      const empty = () => { const s = new PassThrough(); s.end(); return s; };
       return {
         id: execId,
         pid: res.data,
         stdin: streams?.stdin ?? null,
-        stdout: streams?.stdout ?? empty(),
-        stderr: streams?.stderr ?? empty(),
+        stdout: out,
+        stderr: err,
         exit,
         resize: (h, w) => writeResize(dir, h, w),
       };
@@ -853,6 +878,23 @@ export class Runtime {
       child.unref();
     }
   }
+}
+
+/** Write what conmon's k8s-file log holds (bytes as logged) to the two streams. */
+async function replayLog(path: string, stdout: Writable, stderr: Writable): Promise<void> {
+  let buf: Buffer;
+  try { buf = await fsp.readFile(path); } catch { return; }
+  for (const line of buf.toString('latin1').split('\n')) {
+    const e = parseLogLine(line);
+    if (!e) continue;
+    (e.stream === 'stderr' ? stderr : stdout).write(Buffer.from(e.partial ? e.text : `${e.text}\n`, 'latin1'));
+  }
+}
+
+/** Resolves when a readable has ended (or was destroyed); at once if it already has. */
+function ended(s: Readable): Promise<void> {
+  if (s.readableEnded || s.destroyed) return Promise.resolve();
+  return new Promise((resolve) => { s.once('end', resolve); s.once('close', resolve); });
 }
 
 // The exec root lives on tmpfs (/run) and is rebuilt at boot, so records skip fsync; the rename
