@@ -852,8 +852,9 @@ export class Runtime {
         }
         out.end();
         err.end();
-        // Resolve once the consumer has had every byte (the caller closes the client's stream then).
-        await Promise.all([ended(out), ended(err)]);
+        // Resolve once a consumer has had every byte (the API closes the client's stream then); a
+        // stream nobody reads (stderr of a TTY exec, say) is not waited for.
+        await Promise.all([out, err].map((s) => (s.readableFlowing ? ended(s) : undefined)));
         await fsp.rm(join(this.socketDir, execId), { force: true });
         await cleanupDir();
         return x;

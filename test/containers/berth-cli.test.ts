@@ -181,7 +181,11 @@ test('berth update, stats --no-stream, ps -s, inspect -s', { skip }, async () =>
   const name = uniq('bupd');
   try {
     assert.equal((await berth(['run', '-d', '--name', name, env.image, 'sleep', '600'])).code, 0);
-    const up = await berth(['update', '--memory', '64m', '--pids-limit', '77', '--restart', 'on-failure:3', name]);
+    // As Docker: with no memory limit yet, the swap limit must come along.
+    const alone = await berth(['update', '--memory', '64m', name]);
+    assert.equal(alone.code, 1);
+    assert.match(alone.stderr, /Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
+    const up = await berth(['update', '--memory', '64m', '--memory-swap', '128m', '--pids-limit', '77', '--restart', 'on-failure:3', name]);
     assert.equal(up.code, 0, up.stderr);
     assert.equal(up.stdout, `${name}\n`);
     const insp = await berth(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', name]);
