@@ -847,7 +847,7 @@ export class Runtime {
           await streams.done;
           // conmon 2.1 can see a short exec end before it has accepted our attach connection
           // (`docker exec -it ctr echo hi` with a byte on the client's stdin lost its output in
-          // ~1% of runs): the relay then ends empty, but conmon wrote the output to the exec's log.
+          // 1-5% of runs): the relay then ends empty, but conmon wrote the output to the exec's log.
           if (delivered === 0) await replayLog(join(dir, 'log'), out, err);
         }
         out.end();
