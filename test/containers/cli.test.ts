@@ -680,3 +680,15 @@ test('volumes API while there are no named volumes: empty list, Docker\'s not-fo
   assert.equal(create.code, 1);
   assert.match(create.stderr, /named volumes are not supported yet/);
 });
+
+test('as Docker: IPv6 is off in a container\'s own network namespace (bridge, none) unless --sysctl turns it on', { skip: skip ?? (existsSync('/proc/sys/net/ipv6/conf/all/disable_ipv6') ? undefined : 'the kernel has no IPv6') }, async () => {
+  const addrs = 'busybox ip -o addr | busybox awk \'{print $2, $4}\'; cat /proc/sys/net/ipv6/conf/all/disable_ipv6';
+  const bridge = await env.docker(['run', '--rm', env.image, 'sh', '-c', addrs]);
+  assert.equal(bridge.code, 0, bridge.stderr);
+  assert.doesNotMatch(bridge.stdout, /::1|fe80::/);
+  assert.match(bridge.stdout, /^lo 127\.0\.0\.1\/8\neth0 \d+\.\d+\.\d+\.\d+\/\d+\n1\n$/);
+  const none = await env.docker(['run', '--rm', '--network', 'none', env.image, 'sh', '-c', addrs]);
+  assert.equal(none.stdout, 'lo 127.0.0.1/8\n1\n', none.stderr);
+  const on = await env.docker(['run', '--rm', '--sysctl', 'net.ipv6.conf.all.disable_ipv6=0', env.image, 'cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6']);
+  assert.equal(on.stdout, '0\n', on.stderr);
+});

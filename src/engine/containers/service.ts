@@ -626,7 +626,7 @@ export class ContainerService {
       privileged: !!hc.Privileged, maskedPaths: hc.MaskedPaths ?? undefined, readonlyPaths: hc.ReadonlyPaths ?? undefined,
       capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], noNewPrivileges: sec.noNewPrivileges,
       seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
-      shmSize: hc.ShmSize || undefined, sysctls: hc.Sysctls ?? undefined, binds: [...(hc.Binds ?? []), ...this.volumesFrom(c)], mounts, tmpfs: hc.Tmpfs ?? undefined,
+      shmSize: hc.ShmSize || undefined, sysctls: networkSysctls(hc), binds: [...(hc.Binds ?? []), ...this.volumesFrom(c)], mounts, tmpfs: hc.Tmpfs ?? undefined,
       init: hc.Init ? true : undefined,
       resources: {
         memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
@@ -1227,6 +1227,22 @@ function closedStreams(): AttachStreams {
   const a = new PassThrough(); a.end();
   const b = new PassThrough(); b.end();
   return { stdin: null, stdout: a, stderr: b, done: Promise.resolve(), close: () => {} };
+}
+
+let hostHasIpv6: boolean | undefined;
+
+/**
+ * The container's sysctls. As Docker, a container with a network namespace of its own (bridge,
+ * none) gets IPv6 turned off there, since its network has no IPv6 (Berth's bridge is IPv4 only): no
+ * `::1` on lo and no link-local address on eth0. The client's own `--sysctl` values win.
+ */
+function networkSysctls(hc: HostConfig): Record<string, string> | undefined {
+  const mode = hc.NetworkMode || 'bridge';
+  if (!['bridge', 'default', 'none'].includes(mode)) return hc.Sysctls ?? undefined;
+  // A kernel booted without IPv6 has no such files, and runc would fail to write them.
+  hostHasIpv6 ??= existsSync('/proc/sys/net/ipv6/conf/all/disable_ipv6');
+  if (!hostHasIpv6) return hc.Sysctls ?? undefined;
+  return { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1', ...(hc.Sysctls ?? {}) };
 }
 
 /** What Docker refuses alongside `--network container:<id>` (the request's own config, not the image's). */
