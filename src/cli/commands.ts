@@ -83,7 +83,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'daemon', summary: 'Run the Berth daemon', load: daemon },
   { name: 'network ls', summary: 'List networks', load: network, export: 'ls' },
   { name: 'network list', summary: 'List networks', load: network, export: 'ls', hidden: true },
-  { name: 'network inspect', summary: 'Display detailed information on one or more networks', load: network, export: 'inspect' },
+  { name: 'network inspect', summary: 'Display detailed information on one or more networks', load: inspect, export: 'networkInspect' },
   { name: 'network rm', summary: 'Remove one or more networks', load: network, export: 'rm' },
   { name: 'network remove', summary: 'Remove one or more networks', load: network, export: 'rm', hidden: true },
   { name: 'network prune', summary: 'Remove all unused networks', load: network, export: 'prune' },

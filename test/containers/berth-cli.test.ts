@@ -312,6 +312,8 @@ test('berth network ls, inspect, rm and prune over the built-in networks', { ski
     const ip = (await berth(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', name])).stdout.trim();
     const ins = await berth(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}', 'bridge']);
     assert.equal(ins.stdout.trim().replace(/\/\d+$/, ''), `${name} ${ip}`, ins.stderr);
+    // `berth inspect` finds networks too, as `docker inspect` does.
+    assert.equal((await berth(['inspect', '-f', '{{.Driver}}', 'none'])).stdout, 'null\n');
     const missing = await berth(['network', 'inspect', 'berth-no-such']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /Error response from daemon: network berth-no-such not found/);

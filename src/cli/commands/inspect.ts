@@ -5,7 +5,7 @@ import { flag, type Command, type Context } from '../command.js';
 import { goJson, parseTemplate } from '../format/template.js';
 import type { FlagValues } from '../args.js';
 
-/** Object kinds `berth inspect` tries in order; container/network/volume kinds are added here later. */
+/** Object kinds `berth inspect` tries in order (volumes come with named volumes). */
 export interface Inspector {
   type: string;
   inspect(client: Client, name: string, opts: { size: boolean }): Promise<unknown>;
@@ -14,6 +14,7 @@ export interface Inspector {
 export const INSPECTORS: Inspector[] = [
   { type: 'container', inspect: (c, name, o) => c.transport.json({ path: `/containers/${encodeURIComponent(name)}/json`, query: { size: o.size || undefined } }) },
   { type: 'image', inspect: (c, name) => c.inspectImage(name) },
+  { type: 'network', inspect: (c, name) => c.inspectNetwork(name) },
 ];
 
 function escapeIndented(s: string): string {
@@ -94,6 +95,14 @@ export const containerInspect: Command = {
   minArgs: 1,
   flags: [formatFlag, { long: 'size', short: 's', type: 'bool', description: 'Display total file sizes' }],
   run: (ctx, args, f) => runInspect(ctx, args, f, 'container'),
+};
+
+export const networkInspect: Command = {
+  usage: 'network inspect [OPTIONS] NETWORK [NETWORK...]',
+  description: 'Display detailed information on one or more networks',
+  minArgs: 1,
+  flags: [formatFlag, { long: 'verbose', short: 'v', type: 'bool', description: 'Verbose output for diagnostics' }],
+  run: (ctx, args, f) => runInspect(ctx, args, f, 'network'),
 };
 
 export default command;

@@ -1,11 +1,10 @@
-// berth network ls / inspect / rm / prune (the built-in networks: bridge, host, none).
+// berth network ls / rm / prune (the built-in networks: bridge, host, none); `network inspect` is
+// inspect.ts's networkInspect.
 import { isBerthError } from '../../errors/index.js';
 import { filterFlags } from '../args.js';
 import { flag, type Command } from '../command.js';
 import { confirm } from '../confirm.js';
 import { renderRows, type Row } from '../format/output.js';
-import { parseTemplate } from '../format/template.js';
-import { indentJson } from './inspect.js';
 
 const HEADERS: Row = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
 
@@ -36,30 +35,6 @@ export const ls: Command = {
     }));
     const quiet = flag.bool(f, 'quiet');
     ctx.out(renderRows(quiet ? undefined : flag.str(f, 'format'), quiet ? '{{.ID}}' : 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', HEADERS, rows));
-  },
-};
-
-export const inspect: Command = {
-  usage: 'network inspect [OPTIONS] NETWORK [NETWORK...]',
-  description: 'Display detailed information on one or more networks',
-  minArgs: 1,
-  flags: [
-    { long: 'format', short: 'f', type: 'string', valueName: 'string', description: 'Format output using a custom template:\n      \'json\':             Print in JSON format\n      \'TEMPLATE\':         Print output using the given Go template' },
-    { long: 'verbose', short: 'v', type: 'bool', description: 'Verbose output for diagnostics' },
-  ],
-  async run(ctx, args, f) {
-    const format = flag.str(f, 'format');
-    const tpl = format && format !== 'json' ? parseTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n')) : undefined;
-    const client = await ctx.client();
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const name of args) {
-      try { found.push(await client.inspectNetwork(name)); } catch (e) { errors.push(`Error response from daemon: ${(e as Error).message}`); }
-    }
-    if (tpl) for (const v of found) ctx.out(tpl.execute(v) + '\n');
-    else ctx.out(indentJson(found) + '\n');
-    for (const e of errors) ctx.err(e + '\n');
-    return errors.length ? 1 : 0;
   },
 };
 
