@@ -59,7 +59,7 @@ export class EventBus {
   }
 }
 
-/** Docker's /events filters: type, event/action, image, container, label, plus generic actor match. */
+/** Docker's /events filters: type, event/action, image, container, network, label. */
 export function matchEvent(e: EngineEvent, f: Filters): boolean {
   const has = (k: string) => f.has(k) && f.get(k)!.size > 0;
   if (has('type') && !f.get('type')!.has(e.Type)) return false;
@@ -79,6 +79,12 @@ export function matchEvent(e: EngineEvent, f: Filters): boolean {
     if (e.Type !== 'container') return false;
     const want = f.get('container')!;
     if (![...want].some((w) => e.Actor.ID.startsWith(w) || e.Actor.Attributes.name === w)) return false;
+  }
+  if (has('network')) {
+    // As moby: the network's ID or name, in full or as a prefix (a network event's Actor is the network).
+    const want = [...f.get('network')!];
+    const cand = [e.Actor.ID, e.Actor.Attributes.name].filter((x): x is string => !!x);
+    if (!want.some((w) => cand.some((c) => c.startsWith(w)))) return false;
   }
   if (has('label')) {
     for (const v of f.get('label')!) {

@@ -432,6 +432,48 @@ test('events as Docker: exec actions, and a stop that runs out of time sends kil
   }
 });
 
+test('events as Docker: network connect before start and disconnect after die, per built-in network', { skip }, async () => {
+  const name = uniq('netev');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  try {
+    const ids: Record<string, string> = {};
+    for (const mode of ['bridge', 'none', 'host']) {
+      const r = await env.docker(['run', '-d', '--network', mode, env.image, 'true']);
+      assert.equal(r.code, 0, r.stderr);
+      ids[mode] = r.stdout.trim();
+    }
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '30'])).code, 0);
+    const longId = (await env.docker(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+    const joined = (await env.docker(['run', '-d', '--network', `container:${name}`, env.image, 'true'])).stdout.trim();
+    for (const id of [...Object.values(ids), joined]) assert.equal((await env.docker(['wait', id])).code, 0);
+    assert.equal((await env.docker(['rm', '-f', name])).code, 0);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const fmt = '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}';
+    const ev = await env.docker(['events', '--since', String(since), '--until', until, '--format', fmt]);
+    const lines = ev.stdout.trim().split('\n').map((l) => l.split(' '));
+    const nets = (await env.docker(['network', 'ls', '--no-trunc', '--format', '{{json .}}'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { ID: string; Name: string });
+    const netId = (n: string) => nets.find((x) => x.Name === n)!.ID;
+    for (const [mode, id] of Object.entries(ids)) {
+      const mine = lines.filter((l) => l[2] === id || l[5] === id).map((l) => l.slice(0, 2).join(' '));
+      assert.deepEqual(mine, ['container create', 'network connect', 'container start', 'container die', 'network disconnect'], `${mode}: ${ev.stdout}`);
+      const conn = lines.find((l) => l[0] === 'network' && l[5] === id)!;
+      assert.deepEqual(conn.slice(2, 5), [netId(mode), mode, mode === 'none' ? 'null' : mode]);
+    }
+    // `container:<id>` joins no network of its own.
+    assert.equal(lines.filter((l) => l[0] === 'network' && l[5] === joined).length, 0, ev.stdout);
+    // The removed container: disconnect comes after its die, before its destroy.
+    const full = lines.filter((l) => l[2] === longId || l[5] === longId).map((l) => l.slice(0, 2).join(' '));
+    assert.deepEqual(full.slice(-3), ['container die', 'network disconnect', 'container destroy'], ev.stdout);
+    // --filter network= matches the network by name or ID prefix, as moby's.
+    const byNet = await env.docker(['events', '--since', String(since), '--until', until, '--filter', 'network=none', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.container}}']);
+    assert.deepEqual(byNet.stdout.trim().split('\n'), [`network connect ${ids.none}`, `network disconnect ${ids.none}`]);
+    const byId = await env.docker(['events', '--since', String(since), '--until', until, '--filter', `network=${netId('host').slice(0, 12)}`, '--format', '{{.Actor.Attributes.container}}']);
+    assert.deepEqual(byId.stdout.trim().split('\n'), [ids.host, ids.host]);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('commit and run the committed image', { skip }, async () => {
   const name = uniq('commit');
   const image = `berth-test/committed:${Date.now()}`;

@@ -277,6 +277,20 @@ export class ContainerService {
     this.d.events.publish('container', action, c.Id, this.attrs(c, extra));
   }
 
+  /**
+   * Docker's `network connect` / `network disconnect` events for a container joining or leaving
+   * its built-in network at start and exit (bridge, host, none; nothing for `container:<id>`,
+   * which joins no network of its own). Returns whether one was published.
+   */
+  private publishNetwork(c: ContainerRecord, action: 'connect' | 'disconnect'): boolean {
+    const mode = c.HostConfig.NetworkMode || 'bridge';
+    const name = mode === 'default' ? 'bridge' : mode;
+    const n = this.network?.networks().find((x) => x.name === name);
+    if (!n) return false;
+    this.d.events.publish('network', action, n.id, { container: c.Id, name: n.name, type: n.driver });
+    return true;
+  }
+
   // ---- create -----------------------------------------------------------------------------------
 
   async create(body: ContainerConfig & { HostConfig?: HostConfig; NetworkingConfig?: unknown }, name?: string, platform?: string): Promise<{ Id: string; Warnings: string[] }> {
@@ -649,6 +663,7 @@ export class ContainerService {
     const hc = c.HostConfig;
     const cfg = c.Config;
     let created = false;
+    let connected = false;
     const t = stages('container start stages');
     const early = new Map<PendingAttach, Promise<{ go(): Promise<AttachStreams>; cancel(): void }>>();
     const cancelRelays = () => {
@@ -701,6 +716,7 @@ export class ContainerService {
       if (net.status === 'rejected') throw net.reason;
       cancelRelays(); // clients that left meanwhile
       t.mark('networkAttachMs');
+      connected = this.publishNetwork(c, 'connect');
       c.State = { ...c.State, Status: 'running', Pid: r.pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME, OOMKilled: false };
       if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
       c.HasBeenStarted = true;
@@ -722,6 +738,7 @@ export class ContainerService {
       cancelRelays();
       if (created) await this.runtime.delete(id, { force: true }).catch(() => {});
       await this.network?.detach(id).catch(() => {});
+      if (connected) this.publishNetwork(c, 'disconnect');
       // A failed prepare() has cleaned up after itself; what a prepared start made goes back here.
       if (prep) await this.unprepare(id, prep);
       // The state as it was before this start (it is set to running just before the runtime's start).
@@ -860,6 +877,7 @@ export class ContainerService {
     // A --rm container is deleted right below: skip persisting a state nobody will read.
     if (this.byId.has(id) && !c.HostConfig.AutoRemove) await this.save(c).catch((e) => log.warn('saving container state failed', { err: String(e) }));
     this.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: '0' });
+    this.publishNetwork(c, 'disconnect');
     this.notify(c, 'next-exit');
     t.mark('stateMs');
     if (c.HostConfig.AutoRemove && this.byId.has(id)) {
