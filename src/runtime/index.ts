@@ -14,7 +14,7 @@ export {
 } from './spec.js';
 export {
   DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, DEFAULT_DEVICES, DEFAULT_DEVICE_CGROUP, DEFAULT_SHM_SIZE,
-  DEFAULT_SECCOMP_PROFILE, dockerSeccompToOci, hostCapabilities, hostHardLimits, normalizeCap,
+  DEFAULT_SECCOMP_PROFILE, dockerSeccompToOci, hasCgroupNamespace, hostCapabilities, hostHardLimits, normalizeCap,
   type DockerSeccompProfile, type OciSeccomp,
 } from './defaults.js';
 export { resolveUser, readConfinedFile } from './user.js';

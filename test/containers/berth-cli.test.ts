@@ -288,6 +288,11 @@ test('berth run namespace, device, link, volumes-from and log flags reach the co
     assert.equal(r.stdout, '1\nc\ndb\nshared\nro\n');
     const uts = await berth(['run', '--rm', '--uts', 'host', env.image, 'hostname']);
     assert.equal(uts.stdout.trim(), (await import('node:os')).hostname(), uts.stderr);
+    const cgHost = await berth(['run', '--rm', '--cgroupns', 'host', env.image, 'sh', '-c', 'grep -m1 :pids: /proc/self/cgroup']);
+    assert.match(cgHost.stdout, /:pids:\/.+\/[0-9a-f]{64}\n$/, cgHost.stderr);
+    const badCg = await berth(['run', '--rm', '--cgroupns', 'both', env.image, 'true']);
+    assert.equal(badCg.code, 125);
+    assert.equal(badCg.stderr, '--cgroupns: invalid CGROUP mode\n');
     const badDev = await berth(['run', '--rm', '--device', '/dev/null:/x:rwz', env.image, 'true']);
     assert.equal(badDev.code, 125);
     assert.match(badDev.stderr, /bad mode specified: rwz/);

@@ -376,6 +376,31 @@ test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and 
     assert.equal(utsHost.stdout.trim(), hostname());
     const conflict = await env.docker(['create', '--uts', 'host', '--hostname', 'x', env.image, 'true']);
     assert.match(conflict.stderr, /conflicting options: hostname and the UTS mode/);
+    // --cgroupns: the host's cgroup namespace shows the container's own cgroup path; the default
+    // (a namespace of its own, where the kernel has them) shows "/". Inspect says which, and fills
+    // the IPC mode and /dev/shm size the daemon chose, as Docker's does.
+    const cgHost = await env.docker(['run', '--rm', '--cgroupns', 'host', env.image, 'sh', '-c', 'grep -m1 :pids: /proc/self/cgroup']);
+    assert.match(cgHost.stdout, /:pids:\/.+\/[0-9a-f]{64}\n$/, cgHost.stderr);
+    const cgOwn = await env.docker(['run', '--rm', env.image, 'sh', '-c', 'grep -m1 :pids: /proc/self/cgroup']);
+    const ownNs = existsSync('/proc/self/ns/cgroup');
+    assert.match(cgOwn.stdout, ownNs ? /:pids:\/\n$/ : /:pids:\/.+\/[0-9a-f]{64}\n$/, cgOwn.stderr);
+    for (const [flags, want] of [[[], `${ownNs ? 'private' : 'host'} private 67108864`], [['--cgroupns', 'host', '--ipc', 'shareable', '--shm-size', '1m'], 'host shareable 1048576']] as [string[], string][]) {
+      const id = (await env.docker(['create', ...flags, env.image, 'true'])).stdout.trim();
+      const seen = await env.docker(['inspect', '-f', '{{.HostConfig.CgroupnsMode}} {{.HostConfig.IpcMode}} {{.HostConfig.ShmSize}}', id]);
+      await env.docker(['rm', id]);
+      assert.equal(seen.stdout.trim(), want, flags.join(' '));
+    }
+    // The docker CLI checks --cgroupns itself; the API refuses a bad mode in the daemon's words.
+    const bad = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = http.request({ socketPath: env.host.replace(/^unix:\/\//, ''), method: 'POST', path: '/containers/create', headers: { 'Content-Type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ Image: env.image, Cmd: ['true'], HostConfig: { CgroupnsMode: 'both' } }));
+    });
+    assert.deepEqual([bad.status, JSON.parse(bad.body).message], [400, 'invalid cgroup namespace mode: both']);
 
     // --pid/--ipc container:<donor>; IPC only from a shareable donor, as Docker.
     assert.equal((await env.docker(['run', '-d', '--name', donor, '--ipc', 'shareable', '-v', `${shared}:/data`, env.image, 'sleep', '100'])).code, 0);

@@ -61,6 +61,7 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'pid', type: 'string', valueName: 'string', description: 'PID namespace to use' },
   { long: 'ipc', type: 'string', valueName: 'string', description: 'IPC mode to use' },
   { long: 'uts', type: 'string', valueName: 'string', description: 'UTS namespace to use' },
+  { long: 'cgroupns', type: 'string', valueName: 'string', description: 'Cgroup namespace to use (host|private)' },
   { long: 'device', type: 'list', valueName: 'list', description: 'Add a host device to the container' },
   { long: 'link', type: 'list', valueName: 'list', description: 'Add link to another container' },
   { long: 'volumes-from', type: 'list', valueName: 'list', description: 'Mount volumes from the specified container(s)' },
@@ -91,6 +92,12 @@ function parseDevice(s: string): { PathOnHost: string; PathInContainer: string; 
   else if (parts.length > 3) throw cliError(`invalid argument "${s}" for "--device" flag: bad format for path: ${s}`, 125);
   if (!/^[rwm]+$/.test(perms)) throw cliError(`invalid argument "${s}" for "--device" flag: bad mode specified: ${perms}`, 125);
   return { PathOnHost: host, PathInContainer: ctr, CgroupPermissions: perms };
+}
+
+/** `--cgroupns`: the docker CLI checks the mode itself. */
+function cgroupnsMode(s: string): string {
+  if (s !== 'host' && s !== 'private') throw cliError('--cgroupns: invalid CGROUP mode', 125);
+  return s;
 }
 
 /** `--ulimit name=soft[:hard]` as docker parses it. */
@@ -216,6 +223,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       ...(flag.str(f, 'pid') ? { PidMode: flag.str(f, 'pid') } : {}),
       ...(flag.str(f, 'ipc') ? { IpcMode: flag.str(f, 'ipc') } : {}),
       ...(flag.str(f, 'uts') ? { UTSMode: flag.str(f, 'uts') } : {}),
+      ...(flag.str(f, 'cgroupns') ? { CgroupnsMode: cgroupnsMode(flag.str(f, 'cgroupns')!) } : {}),
       Devices: flag.list(f, 'device').map(parseDevice),
       Links: flag.list(f, 'link'),
       VolumesFrom: flag.list(f, 'volumes-from'),

@@ -651,6 +651,7 @@ export class ContainerService {
       pidNamespace: hc.PidMode === 'host' ? 'host' : at.joined?.pid,
       ipcNamespace: hc.IpcMode === 'host' ? 'host' : at.joined?.ipc,
       utsNamespace: hc.UTSMode === 'host' ? 'host' : undefined,
+      cgroupNamespace: hc.CgroupnsMode === 'host' || hc.CgroupnsMode === 'private' ? hc.CgroupnsMode : undefined,
       devices: (hc.Devices ?? []).map(hostDevice),
       hostsPath: at.etc.hostsPath, hostnamePath: at.etc.hostnamePath, resolvConfPath: at.etc.resolvConfPath,
       consoleSize: cfg.Tty && hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] ?? 80 } : undefined,
@@ -1282,6 +1283,7 @@ function checkNamespaceModes(hc: HostConfig, cfg: ContainerConfig, find: (ref: s
   if (hc.PidMode && hc.PidMode !== 'host' && !/^container:./.test(hc.PidMode)) throw errors.invalid(`invalid PID mode: ${hc.PidMode}`);
   if (hc.IpcMode && !['private', 'shareable', 'host', 'none'].includes(hc.IpcMode) && !/^container:./.test(hc.IpcMode)) throw errors.invalid(`Invalid IPC mode: ${hc.IpcMode}`);
   if (hc.UTSMode && hc.UTSMode !== 'host') throw errors.invalid(`invalid UTS mode: ${hc.UTSMode}`);
+  if (hc.CgroupnsMode && hc.CgroupnsMode !== 'host' && hc.CgroupnsMode !== 'private') throw errors.invalid(`invalid cgroup namespace mode: ${hc.CgroupnsMode}`);
   if (hc.UTSMode === 'host' && cfg.Hostname) throw errors.invalid('conflicting options: hostname and the UTS mode');
   joined(hc.PidMode);
   joined(hc.IpcMode);

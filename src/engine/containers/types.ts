@@ -65,6 +65,8 @@ export interface HostConfig {
   PidMode?: string;
   IpcMode?: string;
   UTSMode?: string;
+  /** `--cgroupns`: '' (the daemon's default), 'host' or 'private'. */
+  CgroupnsMode?: string;
   Devices?: { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }[] | null;
   MaskedPaths?: string[] | null;
   ReadonlyPaths?: string[] | null;

@@ -4,6 +4,7 @@ import { matchLabels } from '../../api/query.js';
 import { join } from 'node:path';
 import { errors } from '../../errors/index.js';
 import { dirSize } from '../../util/fs.js';
+import { DEFAULT_SHM_SIZE, hasCgroupNamespace } from '../../runtime/index.js';
 import type { ContainerRecord } from './types.js';
 import type { ContainerService } from './service.js';
 
@@ -89,15 +90,19 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
     HostConfig: {
       Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: mode, PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '', VolumesFrom: null,
-      ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'private', Dns: [], DnsOptions: [], DnsSearch: [],
-      ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: 0, PidMode: '',
+      ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, Dns: [], DnsOptions: [], DnsSearch: [],
+      ExtraHosts: null, GroupAdd: null, Cgroup: '', Links: null, OomScoreAdj: 0, PidMode: '',
       Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false, SecurityOpt: null, UTSMode: '', UsernsMode: '',
-      ShmSize: 67108864, Runtime: 'runc', Isolation: '', CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '',
+      Runtime: 'runc', Isolation: '', CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '',
       BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '',
       Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null,
       OomKillDisable: null, PidsLimit: null, Ulimits: [], CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
       MaskedPaths: null, ReadonlyPaths: null,
       ...c.HostConfig,
+      // What the daemon decides when the client leaves them empty, as Docker's inspect shows them.
+      CgroupnsMode: c.HostConfig.CgroupnsMode || (hasCgroupNamespace() && !c.HostConfig.Privileged ? 'private' : 'host'),
+      IpcMode: c.HostConfig.IpcMode || 'private',
+      ShmSize: c.HostConfig.ShmSize || DEFAULT_SHM_SIZE,
       // Docker leaves Init out unless it was set.
       Init: c.HostConfig.Init ?? undefined,
     },
