@@ -28,11 +28,18 @@ export function hostsFile(o: HostsOptions): string {
   ];
   for (const h of o.extraHosts ?? []) lines.push(extraHostLine(h, o.hostGateway));
   lines.push(...(o.lines ?? []));
-  if (o.ip) {
-    const names = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
-    lines.push(`${o.ip}\t${names}`);
-  }
+  if (o.ip) lines.push(ownHostsLine(o.ip, o.hostname, o.domainname));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The container's own line, as Docker writes it: the full name (hostname, plus the domain name if
+ * one was given), then the bare host name when the full name has a dot (`-h a.b` gives "IP a.b a").
+ */
+export function ownHostsLine(ip: string, hostname: string, domainname?: string): string {
+  const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
+  const dot = fqdn.indexOf('.');
+  return `${ip}\t${dot > 0 ? `${fqdn} ${fqdn.slice(0, dot)}` : fqdn}`;
 }
 
 /** "name:ip" (or "name=ip", Docker 27+) → "ip\tname". */

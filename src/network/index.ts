@@ -8,7 +8,7 @@ export type { PortRequest, PortBinding, Protocol, DockerPortMap } from './ports.
 export { parseNetworkMode } from './mode.js';
 export { setToolRunner, type ToolRunner, type ToolResult } from './exec.js';
 export type { NetworkMode } from './mode.js';
-export { hostsFile, hostnameFile, resolvConf, readHostResolvConf, extraHostLine, DEFAULT_NAMESERVERS } from './etc.js';
+export { hostsFile, hostnameFile, ownHostsLine, resolvConf, readHostResolvConf, extraHostLine, DEFAULT_NAMESERVERS } from './etc.js';
 export type { HostsOptions, ResolvOptions } from './etc.js';
 export { allocateIp, releaseIps, parseSubnet, formatSubnet, ipToInt, intToIp, macForIp, newIpamState } from './ipam.js';
 export type { IpamState, Subnet } from './ipam.js';

@@ -44,6 +44,9 @@ test('env, workdir, user, hostname, entrypoint', { skip }, async () => {
   assert.equal(ep.stdout, 'a b\n');
   const num = await env.docker(['run', '--rm', '-u', '123:45', env.image, 'id']);
   assert.match(num.stdout, /uid=123 gid=45/);
+  // --domainname: the kernel's domain name, and the full name in /etc/hosts, so `hostname -d` finds it.
+  const dn = await env.docker(['run', '--rm', '-h', 'box2', '--domainname', 'example.org', env.image, 'sh', '-c', 'cat /proc/sys/kernel/domainname; hostname -d; grep -c "\tbox2.example.org box2$" /etc/hosts']);
+  assert.equal(dn.stdout, 'example.org\nexample.org\n1\n', dn.stderr);
 });
 
 test('stdin with -i; TTY with -t', { skip }, async () => {
@@ -106,6 +109,9 @@ test('-d, logs, ps, exec, top, stats, wait, stop/start, rm -f, duplicate name', 
     const dup = await env.docker(['run', '-d', '--name', name, env.image, 'true']);
     assert.equal(dup.code, 125);
     assert.match(dup.stderr, /Conflict\. The container name "\/.*" is already in use by container/);
+    // As Docker, the name is checked last: what else is wrong with the create is reported first.
+    const dupBad = await env.docker(['create', '--name', name, '--restart', 'bogus', env.image, 'true']);
+    assert.equal(dupBad.stderr, "Error response from daemon: invalid restart policy 'bogus'\n");
 
     const rmRunning = await env.docker(['rm', name]);
     assert.notEqual(rmRunning.code, 0);

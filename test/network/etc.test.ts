@@ -1,7 +1,7 @@
 // Per-container /etc/hosts, /etc/hostname and /etc/resolv.conf contents.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostsFile, hostnameFile, resolvConf } from '../../src/network/index.js';
+import { hostsFile, hostnameFile, ownHostsLine, resolvConf } from '../../src/network/index.js';
 import { isBerthError } from '../../src/errors/index.js';
 
 test('hostsFile: defaults, --add-host, own address last', () => {
@@ -20,6 +20,10 @@ test('hostsFile: defaults, --add-host, own address last', () => {
     '',
   ].join('\n'));
   assert.match(hostsFile({ hostname: 'web', domainname: 'example.org', ip: '10.213.0.3' }), /\n10\.213\.0\.3\tweb\.example\.org web\n$/);
+  // A dotted hostname alone: the full name, then its first label (Docker's libnetwork does the same).
+  assert.equal(ownHostsLine('10.213.0.3', 'db.internal'), '10.213.0.3\tdb.internal db');
+  assert.equal(ownHostsLine('10.213.0.3', 'db.internal', 'corp'), '10.213.0.3\tdb.internal.corp db');
+  assert.equal(ownHostsLine('10.213.0.3', 'plain'), '10.213.0.3\tplain');
   // No own line without an address (network none).
   assert.doesNotMatch(hostsFile({ hostname: 'x' }), /\tx\n/);
   assert.throws(() => hostsFile({ hostname: 'x', extraHosts: ['bad:notanip'] }), (e: unknown) => isBerthError(e, 'ERR_INVALID_ARGUMENT'));

@@ -25,7 +25,7 @@ import { HealthMonitor } from './health.js';
 import { encodeEntry, frame, readLogs, type LogOptions } from './logs.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
 import type { NetworkManager } from '../../network/index.js';
-import { extraHostLine } from '../../network/etc.js';
+import { extraHostLine, ownHostsLine } from '../../network/etc.js';
 
 type NetworkModule = typeof import('../../network/index.js');
 
@@ -335,10 +335,6 @@ export class ContainerService {
     if (!name) {
       for (let i = 0; ; i++) { const n = generateName(i); if (!this.names.has(n)) { name = n; break; } }
     }
-    const taken = this.names.get(name!);
-    if (taken) {
-      throw new BerthError('ERR_NAME_IN_USE', `Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
-    }
     if (hc.Runtime) namedRuntime(hc.Runtime); // refuse an unknown runtime at create, as Docker does
     if (hc.RestartPolicy?.Name && !['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(hc.RestartPolicy.Name)) {
       throw errors.invalid(`invalid restart policy '${hc.RestartPolicy.Name}'`);
@@ -391,6 +387,11 @@ export class ContainerService {
     // a 400, as Docker does at create, rather than at the first start; only what needs the
     // prepared rootfs (the user's name, the files) waits for the start.
     buildSpec(this.specOptions(c, { rootfs: '/', cwd: cfg.WorkingDir || '/', user: { uid: 0, gid: 0 }, hostname: cfg.Hostname || id.slice(0, 12), etc: {} }));
+    // The name last, as Docker: a create that is wrong in any other way says so, whatever its name.
+    const taken = this.names.get(c.Name);
+    if (taken) {
+      throw new BerthError('ERR_NAME_IN_USE', `Conflict. The container name "/${c.Name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
     // Reserve the name before any await so concurrent creates cannot both take it.
     this.names.set(c.Name, id);
     try {
@@ -834,7 +835,7 @@ export class ContainerService {
       const text = await fsp.readFile(hostsPath, 'utf8');
       const fh = await fsp.open(hostsPath, 'r+');
       try {
-        const data = `${text}${a.ipAddress}\t${hostname}\n`;
+        const data = `${text}${ownHostsLine(a.ipAddress, hostname, c.Config.Domainname || undefined)}\n`;
         await fh.truncate(0);
         await fh.write(data, 0);
       } finally { await fh.close(); }
