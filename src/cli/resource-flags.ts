@@ -2,10 +2,14 @@
 import type { FlagSpec } from './args.js';
 
 export const RESOURCE_FLAGS: FlagSpec[] = [
+  { long: 'cpu-period', type: 'int', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { long: 'cpu-quota', type: 'int', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
   { long: 'cpu-shares', short: 'c', type: 'int', valueName: 'int', description: 'CPU shares (relative weight)' },
   { long: 'cpus', type: 'string', valueName: 'decimal', description: 'Number of CPUs' },
   { long: 'cpuset-cpus', type: 'string', valueName: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { long: 'cpuset-mems', type: 'string', valueName: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)' },
   { long: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: 'Memory limit' },
+  { long: 'memory-reservation', type: 'string', valueName: 'bytes', description: 'Memory soft limit' },
   { long: 'memory-swap', type: 'string', valueName: 'bytes', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
   { long: 'pids-limit', type: 'int', valueName: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
 ];

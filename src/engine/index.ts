@@ -200,7 +200,8 @@ export class Engine {
       DriverStatus: [['Backing Filesystem', backingFilesystem(this.root)]],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true,
-      PidsLimit: true, IPv4Forwarding: true, Debug: false, NFd: openFds(), OomKillDisable: false, NGoroutines: 0,
+      // OomKillDisable: cgroup v1's memory.oom_control; v2 has no such switch.
+      PidsLimit: true, IPv4Forwarding: true, Debug: false, NFd: openFds(), OomKillDisable: cgroupVersion() === '1', NGoroutines: 0,
       SystemTime: new Date().toISOString(), LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: cgroupVersion(),
       NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: 'Berth', OSVersion: '', OSType: 'linux',
       Architecture: os.machine(), IndexServerAddress: 'https://index.docker.io/v1/',

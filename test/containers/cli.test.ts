@@ -741,6 +741,19 @@ test('update as Docker: swap defaults to twice the memory, a memory above it nee
   }
 });
 
+test('memory and CPU options reach the cgroup as in Docker: --oom-kill-disable (with its warning), --memory-swappiness, --memory-reservation, --cpu-period/--cpu-quota', { skip: skip ?? (existsSync('/sys/fs/cgroup/memory/memory.oom_control') ? undefined : 'needs cgroup v1 (memory.oom_control)') }, async () => {
+  const r = await env.docker(['run', '--rm', '--oom-kill-disable', '-m', '20m', '--memory-swappiness', '10', '--memory-reservation', '10m', '--cpu-period', '50000', '--cpu-quota', '25000', env.image, 'sh', '-c',
+    'head -1 /sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/memory/memory.swappiness /sys/fs/cgroup/memory/memory.soft_limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'oom_kill_disable 1\n10\n10485760\n50000\n25000\n');
+  assert.equal(r.stderr, '');
+  // Without a memory limit Docker's daemon warns, and the docker CLI prints it.
+  const w = await env.docker(['run', '--rm', '--oom-kill-disable', env.image, 'true']);
+  assert.equal(w.code, 0);
+  assert.equal(w.stderr, 'WARNING: OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.\n');
+  assert.equal((await env.docker(['info', '-f', '{{.OomKillDisable}}'])).stdout.trim(), 'true');
+});
+
 test('volumes API while there are no named volumes: empty list, Docker\'s not-found, prune, create refused', { skip }, async () => {
   const ls = await env.docker(['volume', 'ls', '-q']);
   assert.equal(ls.code, 0, ls.stderr);

@@ -96,10 +96,6 @@ export const update: Command = {
   minArgs: 1,
   flags: ([
     { long: 'blkio-weight', type: 'int', valueName: 'uint16', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
-    { long: 'cpu-period', type: 'int', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-    { long: 'cpu-quota', type: 'int', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-    { long: 'cpuset-mems', type: 'string', valueName: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)' },
-    { long: 'memory-reservation', type: 'string', valueName: 'bytes', description: 'Memory soft limit' },
     { long: 'restart', type: 'string', valueName: 'string', description: 'Restart policy to apply when a container exits' },
     ...RESOURCE_FLAGS,
   ] as FlagSpec[]).sort((a, b) => a.long.localeCompare(b.long)),

@@ -34,6 +34,8 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'network', type: 'string', valueName: 'network', description: 'Connect a container to a network' },
   { long: 'restart', type: 'string', valueName: 'string', description: 'Restart policy to apply when a container exits', default: 'no' },
   { long: 'init', type: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
+  { long: 'memory-swappiness', type: 'int', valueName: 'int', description: 'Tune container memory swappiness (0 to 100)', default: '-1' },
+  { long: 'oom-kill-disable', type: 'bool', description: 'Disable OOM Killer' },
   { long: 'label', short: 'l', type: 'list', valueName: 'list', description: 'Set meta data on a container' },
   ...RESOURCE_FLAGS,
   { long: 'ulimit', type: 'list', valueName: 'ulimit', description: 'Ulimit options' },
@@ -210,6 +212,13 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       PidsLimit: flag.int(f, 'pids-limit') ?? null,
       ...(flag.str(f, 'memory-swap') ? { MemorySwap: flag.str(f, 'memory-swap') === '-1' ? -1 : parseBytes(flag.str(f, 'memory-swap')!) } : {}),
       ...(flag.int(f, 'cpu-shares') !== undefined ? { CpuShares: flag.int(f, 'cpu-shares') } : {}),
+      ...(flag.int(f, 'cpu-period') !== undefined ? { CpuPeriod: flag.int(f, 'cpu-period') } : {}),
+      ...(flag.int(f, 'cpu-quota') !== undefined ? { CpuQuota: flag.int(f, 'cpu-quota') } : {}),
+      ...(flag.str(f, 'cpuset-mems') ? { CpusetMems: flag.str(f, 'cpuset-mems') } : {}),
+      ...(flag.str(f, 'memory-reservation') ? { MemoryReservation: parseBytes(flag.str(f, 'memory-reservation')!) } : {}),
+      // As the docker CLI: -1 (the default) is left out, so the daemon keeps the kernel's value.
+      ...((flag.int(f, 'memory-swappiness') ?? -1) !== -1 ? { MemorySwappiness: flag.int(f, 'memory-swappiness') } : {}),
+      ...(flag.bool(f, 'oom-kill-disable') ? { OomKillDisable: true } : {}),
       ...(flag.str(f, 'cpuset-cpus') ? { CpusetCpus: flag.str(f, 'cpuset-cpus') } : {}),
       Ulimits: flag.list(f, 'ulimit').map(parseUlimit),
       ...(flag.str(f, 'shm-size') ? { ShmSize: parseBytes(flag.str(f, 'shm-size')!) } : {}),
@@ -250,14 +259,18 @@ async function createContainer(ctx: Context, client: Client, image: string, cmd:
     for await (const _m of s as unknown as AsyncIterable<unknown>) { /* progress is not shown */ }
   };
   if (pull === 'always') await doPull();
-  const go = () => t(client).json<{ Id: string }>({ method: 'POST', path: '/containers/create', query: { name, platform }, json: body });
+  const go = async () => {
+    const r = await t(client).json<{ Id: string; Warnings?: string[] | null }>({ method: 'POST', path: '/containers/create', query: { name, platform }, json: body });
+    for (const w of r.Warnings ?? []) ctx.err(`WARNING: ${w}\n`);
+    return r.Id;
+  };
   try {
-    return (await go()).Id;
+    return await go();
   } catch (e) {
     if (pull !== 'missing' || !isBerthError(e) || !/No such image/.test(e.message)) throw e;
     ctx.err(`Unable to find image '${image}' locally\n`);
     await doPull();
-    return (await go()).Id;
+    return await go();
   }
 }
 

@@ -406,7 +406,9 @@ export class ContainerService {
     this.byId.set(id, c);
     this.publish(c, 'create');
     this.prepareAhead(c);
-    const warnings = hc.NetworkMode === 'host' && Object.keys(hc.PortBindings ?? {}).length ? ['Published ports are discarded when using host network mode'] : [];
+    const warnings: string[] = [];
+    if (hc.NetworkMode === 'host' && Object.keys(hc.PortBindings ?? {}).length) warnings.push('Published ports are discarded when using host network mode');
+    if (hc.OomKillDisable && !hc.Memory) warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
     return { Id: id, Warnings: warnings };
   }
 
@@ -647,6 +649,7 @@ export class ContainerService {
         memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
         nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
         cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
+        memorySwappiness: hc.MemorySwappiness ?? undefined, oomKillDisable: hc.OomKillDisable || undefined,
       },
       networkNamespace: at.networkNamespace,
       pidNamespace: hc.PidMode === 'host' ? 'host' : at.joined?.pid,

@@ -61,6 +61,7 @@ export interface HostConfig {
   CpusetMems?: string;
   PidsLimit?: number | null;
   MemorySwappiness?: number | null;
+  OomKillDisable?: boolean | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
   PidMode?: string;
   IpcMode?: string;
