@@ -6,6 +6,11 @@ export function cgroupVersion(): '1' | '2' {
   return existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1';
 }
 
+/** Whether a block I/O weight can be set: cgroup v1's blkio controller with CFQ's or BFQ's weight file. */
+export function blkioWeightSupported(): boolean {
+  return existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
+}
+
 // statfs f_type magic numbers (linux/magic.h) → the names Docker prints as "Backing Filesystem".
 const FS_NAMES: Record<number, string> = {
   0xef53: 'extfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x01021994: 'tmpfs', 0x794c7630: 'overlayfs',

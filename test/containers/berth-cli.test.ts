@@ -265,11 +265,11 @@ test('berth run resource and security flags reach the container', { skip }, asyn
   assert.match(lines[5]!, /^Groups:\s+0 10\s*$/); // the primary group first, as Docker
   const name = uniq('res');
   const c = await berth(['create', '--name', name, '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0',
-    '--memory-reservation', '32m', '--memory-swappiness', '10', '--oom-kill-disable', '--cpu-period', '50000', '--cpu-quota', '25000', '--cpuset-mems', '0', env.image, 'true']);
+    '--memory-reservation', '32m', '--memory-swappiness', '10', '--oom-kill-disable', '--cpu-period', '50000', '--cpu-quota', '25000', '--cpuset-mems', '0', '--oom-score-adj', '300', '--cgroup-parent', 'berth-test-parent', env.image, 'true']);
   assert.equal(c.code, 0, c.stderr);
   const hc = await berth(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.CpusetCpus}} '
-    + '{{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwappiness}} {{.HostConfig.OomKillDisable}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpusetMems}}', name]);
-  assert.equal(hc.stdout.trim(), `${64 * 1024 * 1024} ${128 * 1024 * 1024} 512 0 ${32 * 1024 * 1024} 10 true 50000 25000 0`);
+    + '{{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwappiness}} {{.HostConfig.OomKillDisable}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpusetMems}} {{.HostConfig.OomScoreAdj}} {{.HostConfig.CgroupParent}}', name]);
+  assert.equal(hc.stdout.trim(), `${64 * 1024 * 1024} ${128 * 1024 * 1024} 512 0 ${32 * 1024 * 1024} 10 true 50000 25000 0 300 berth-test-parent`);
   // The daemon's warnings are printed as the docker CLI prints them.
   const warned = await berth(['create', '--oom-kill-disable', env.image, 'true']);
   assert.equal(warned.stderr, 'WARNING: OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.\n');

@@ -754,6 +754,41 @@ test('memory and CPU options reach the cgroup as in Docker: --oom-kill-disable (
   assert.equal((await env.docker(['info', '-f', '{{.OomKillDisable}}'])).stdout.trim(), 'true');
 });
 
+test('as Docker: --oom-score-adj, and --cgroup-parent places the cgroup (kept inside the hierarchy)', { skip }, async () => {
+  const r = await env.docker(['run', '--rm', '--oom-score-adj', '500', env.image, 'cat', '/proc/self/oom_score_adj']);
+  assert.equal(r.stdout, '500\n', r.stderr);
+  const bad = await env.docker(['run', '--rm', '--oom-score-adj', '1001', env.image, 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /Invalid value 1001, range for oom score adj is \[-1000, 1000\]/);
+  // --blkio-weight where the host has no weight file (CFQ/BFQ): Docker's warning, the weight
+  // dropped, and the container runs; where it has one, the weight is kept.
+  const canWeigh = existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
+  const bw = await env.docker(['create', '--blkio-weight', '300', env.image, 'true']);
+  assert.equal(bw.code, 0, bw.stderr);
+  assert.equal(bw.stderr, canWeigh ? '' : 'WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.\n');
+  assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.BlkioWeight}}', bw.stdout.trim()])).stdout.trim(), canWeigh ? '300' : '0');
+  assert.equal((await env.docker(['start', '-a', bw.stdout.trim()])).code, 0);
+  await env.docker(['rm', bw.stdout.trim()]);
+  const parent = uniq('cgp');
+  const name = uniq('cgp');
+  try {
+    // `..` is cleaned away: the cgroup lands at /<parent>/<id>, never above the hierarchy's root.
+    assert.equal((await env.docker(['run', '-d', '--name', name, '--cgroupns', 'host', '--cgroup-parent', `../../${parent}`, env.image, 'sleep', '60'])).code, 0);
+    const id = (await env.docker(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+    const cg = await env.docker(['exec', name, 'grep', ':pids:', '/proc/self/cgroup']);
+    assert.match(cg.stdout, new RegExp(`:pids:/${parent}/${id}\n$`), cg.stderr);
+    // What reads or changes the cgroup follows it there.
+    assert.equal((await env.docker(['stats', '--no-stream', '--format', '{{.PIDs}}', name])).stdout.trim(), '1');
+    assert.equal((await env.docker(['pause', name])).code, 0);
+    assert.equal((await env.docker(['unpause', name])).code, 0);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    // The parent is the user's, as with Docker; the test's own is removed.
+    for (const h of await fsp.readdir('/sys/fs/cgroup').catch(() => [] as string[])) await fsp.rmdir(`/sys/fs/cgroup/${h}/${parent}`).catch(() => {});
+    await fsp.rmdir(`/sys/fs/cgroup/${parent}`).catch(() => {});
+  }
+});
+
 test('volumes API while there are no named volumes: empty list, Docker\'s not-found, prune, create refused', { skip }, async () => {
   const ls = await env.docker(['volume', 'ls', '-q']);
   assert.equal(ls.code, 0, ls.stderr);

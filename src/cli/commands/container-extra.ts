@@ -95,7 +95,6 @@ export const update: Command = {
   description: 'Update configuration of one or more containers',
   minArgs: 1,
   flags: ([
-    { long: 'blkio-weight', type: 'int', valueName: 'uint16', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
     { long: 'restart', type: 'string', valueName: 'string', description: 'Restart policy to apply when a container exits' },
     ...RESOURCE_FLAGS,
   ] as FlagSpec[]).sort((a, b) => a.long.localeCompare(b.long)),

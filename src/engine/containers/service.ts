@@ -26,6 +26,7 @@ import { encodeEntry, frame, readLogs, type LogOptions } from './logs.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
 import type { NetworkManager } from '../../network/index.js';
 import { extraHostLine, ownHostsLine } from '../../network/etc.js';
+import { blkioWeightSupported } from '../system.js';
 
 type NetworkModule = typeof import('../../network/index.js');
 
@@ -319,6 +320,12 @@ export class ContainerService {
       }
     }
     const hc: HostConfig = { ...(body.HostConfig ?? {}) };
+    const warnings: string[] = [];
+    // As Docker: a weight the host cannot apply is dropped with a warning rather than failing the start.
+    if (hc.BlkioWeight && !blkioWeightSupported()) {
+      warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+      hc.BlkioWeight = 0;
+    }
     // As Docker's daemon stores them: no limit is null, and the /proc paths it masks are filled in
     // (a client's own lists, e.g. [] for `--security-opt systempaths=unconfined`, are kept).
     if (typeof hc.PidsLimit === 'number' && hc.PidsLimit <= 0) hc.PidsLimit = null;
@@ -336,6 +343,7 @@ export class ContainerService {
       for (let i = 0; ; i++) { const n = generateName(i); if (!this.names.has(n)) { name = n; break; } }
     }
     if (hc.Runtime) namedRuntime(hc.Runtime); // refuse an unknown runtime at create, as Docker does
+    if (hc.OomScoreAdj && (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000)) throw errors.invalid(`Invalid value ${hc.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     if (hc.RestartPolicy?.Name && !['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(hc.RestartPolicy.Name)) {
       throw errors.invalid(`invalid restart policy '${hc.RestartPolicy.Name}'`);
     }
@@ -406,7 +414,6 @@ export class ContainerService {
     this.byId.set(id, c);
     this.publish(c, 'create');
     this.prepareAhead(c);
-    const warnings: string[] = [];
     if (hc.NetworkMode === 'host' && Object.keys(hc.PortBindings ?? {}).length) warnings.push('Published ports are discarded when using host network mode');
     if (hc.OomKillDisable && !hc.Memory) warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
     return { Id: id, Warnings: warnings };
@@ -645,11 +652,14 @@ export class ContainerService {
       seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
       shmSize: hc.ShmSize || undefined, sysctls: networkSysctls(hc), binds: [...(hc.Binds ?? []), ...this.volumesFrom(c)], mounts, tmpfs: hc.Tmpfs ?? undefined,
       init: hc.Init ? true : undefined,
+      oomScoreAdj: hc.OomScoreAdj || undefined,
+      // Cleaned as a path from the root, so `..` cannot climb out of the hierarchy (as Docker's).
+      cgroupsPath: hc.CgroupParent ? posix.join('/', hc.CgroupParent, c.Id) : undefined,
       resources: {
         memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined, memoryReservation: hc.MemoryReservation || undefined,
         nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
         cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
-        memorySwappiness: hc.MemorySwappiness ?? undefined, oomKillDisable: hc.OomKillDisable || undefined,
+        memorySwappiness: hc.MemorySwappiness ?? undefined, oomKillDisable: hc.OomKillDisable || undefined, blkioWeight: hc.BlkioWeight || undefined,
       },
       networkNamespace: at.networkNamespace,
       pidNamespace: hc.PidMode === 'host' ? 'host' : at.joined?.pid,

@@ -62,6 +62,10 @@ export interface HostConfig {
   PidsLimit?: number | null;
   MemorySwappiness?: number | null;
   OomKillDisable?: boolean | null;
+  OomScoreAdj?: number;
+  BlkioWeight?: number;
+  /** `--cgroup-parent`: the container's cgroup is <parent>/<id> instead of /berth/<id>. */
+  CgroupParent?: string;
   LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
   PidMode?: string;
   IpcMode?: string;
