@@ -8,8 +8,8 @@
 //   streams = await runtime.attach(id); await runtime.start(id); await runtime.waitExit(id)
 //   await runtime.delete(id); await releaseRootfs(<ctr>)
 export {
-  buildSpec, computeCapabilities, processCapabilities, parseBind, validateMount, findInitBinary,
-  type OciSpec, type OciProcess, type OciMount, type OciUser, type OciRlimit, type OciNamespace, type OciResources,
+  buildSpec, serializeSpec, computeCapabilities, processCapabilities, parseBind, validateMount, findInitBinary,
+  type OciSpec, type OciThrottleDevice, type OciProcess, type OciMount, type OciUser, type OciRlimit, type OciNamespace, type OciResources,
   type SpecOptions, type SpecResources, type ImageRuntimeConfig, type Ulimit,
 } from './spec.js';
 export {
@@ -24,7 +24,7 @@ export {
 } from './runtime.js';
 export type { ContainerStats, BlkioEntry } from './stats.js';
 export {
-  prepareRootfs, releaseRootfs, mountOverlay, unmountRootfs, createInitLayer, ensureSharedInitLayer, writeEtcFiles, checkSpecialPaths, copyLayers,
+  prepareRootfs, releaseRootfs, mountShm, SHM_DIR, mountOverlay, unmountRootfs, createInitLayer, ensureSharedInitLayer, writeEtcFiles, checkSpecialPaths, copyLayers,
   overlaySupported, MAX_LOWER_LAYERS, type OverlayOptions, type PrepareRootfsOptions, type EtcFilesOptions,
 } from './rootfs.js';
 export { ensureHelper } from './helper.js';

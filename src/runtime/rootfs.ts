@@ -80,6 +80,23 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
   if (r.code !== 0) throw errors.internal(`mounting the container root filesystem failed: ${r.stderr.trim()}`);
 }
 
+/** A shareable-IPC container's /dev/shm on the host, in its directory (`--ipc shareable`). */
+export const SHM_DIR = 'shm';
+
+/**
+ * Mount the tmpfs a shareable-IPC container (and those joining its IPC namespace) bind as /dev/shm,
+ * as Docker's daemon does: it lives on the host, so another container can bind it too. Kept until
+ * releaseRootfs. Rare, so through mount(8) rather than the helper.
+ */
+export async function mountShm(containerDir: string, sizeBytes: number): Promise<string> {
+  const target = join(containerDir, SHM_DIR);
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  if (await isMountPoint(target)) return target;
+  const r = await runCommand('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, 'shm', target]);
+  if (r.code !== 0) throw errors.internal(`mounting /dev/shm for the container failed: ${r.stderr.trim()}`);
+  return target;
+}
+
 /** Unmount a container rootfs (no error when it is not mounted). */
 export async function unmountRootfs(target: string, helper?: string): Promise<void> {
   if (helper) {
@@ -99,7 +116,7 @@ export async function unmountRootfs(target: string, helper?: string): Promise<vo
 }
 
 /**
- * Whether something is mounted on `p`, for the directories we mount on (an overlay, which always has
+ * Whether something is mounted on `p`, for the directories we mount on (an overlay or a tmpfs, each with
  * a device of its own): a device other than its parent's. Two stats, where scanning mountinfo reads
  * a line per mount on the host.
  */
@@ -332,6 +349,8 @@ export async function prepareRootfs(o: PrepareRootfsOptions): Promise<{ rootfs: 
 /** Undo prepareRootfs (unmount); the container dir itself is the caller's to remove. */
 export async function releaseRootfs(containerDir: string, helper?: string): Promise<void> {
   const rootfs = join(containerDir, 'rootfs');
+  const shm = join(containerDir, SHM_DIR);
+  if (await isMountPoint(shm).catch(() => false)) await unmountRootfs(shm, helper);
   // The helper's umount2 answers "not mounted" itself: no mountinfo scan needed.
   if (helper) await unmountRootfs(rootfs, helper);
   else if (await isMountPoint(rootfs).catch(() => false)) await unmountRootfs(rootfs);

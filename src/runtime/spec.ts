@@ -31,10 +31,16 @@ export interface OciNamespace { type: string; path?: string }
 export interface OciResources {
   devices?: OciDeviceCgroup[];
   memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number; swappiness?: number; disableOOMKiller?: boolean };
-  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
-  blockIO?: { weight?: number };
+  blockIO?: {
+    weight?: number;
+    weightDevice?: { major: number; minor: number; weight: number }[];
+    throttleReadBpsDevice?: OciThrottleDevice[]; throttleWriteBpsDevice?: OciThrottleDevice[];
+    throttleReadIOPSDevice?: OciThrottleDevice[]; throttleWriteIOPSDevice?: OciThrottleDevice[];
+  };
 }
+export interface OciThrottleDevice { major: number; minor: number; rate: number }
 export interface OciSpec {
   ociVersion: string;
   process: OciProcess;
@@ -80,6 +86,11 @@ export interface SpecResources {
   cpusetMems?: string;
   pidsLimit?: number;       // <= 0 = unlimited
   blkioWeight?: number;
+  /** Per block device (major:minor already resolved): --blkio-weight-device, --device-{read,write}-{bps,iops}. */
+  blkioWeightDevice?: { major: number; minor: number; weight: number }[];
+  blkioThrottle?: { readBps?: OciThrottleDevice[]; writeBps?: OciThrottleDevice[]; readIOps?: OciThrottleDevice[]; writeIOps?: OciThrottleDevice[] };
+  cpuRealtimeRuntime?: number;
+  cpuRealtimePeriod?: number;
   oomKillDisable?: boolean;
 }
 
@@ -113,6 +124,12 @@ export interface SpecOptions {
   readonlyRootfs?: boolean;
   ulimits?: Ulimit[];
   shmSize?: number;
+  /**
+   * Where /dev/shm comes from: undefined, a tmpfs of its own (`shmSize`); a path, a bind of that
+   * host directory (`--ipc host`: /dev/shm, which is the default there; a shareable container's
+   * own, or its donor's for `--ipc container:<id>`); null, none at all (`--ipc none`).
+   */
+  shmSource?: string | null;
   sysctls?: Record<string, string>;
   /** Docker bind syntax `/host:/ctr[:ro|rw]`. */
   binds?: string[];
@@ -189,6 +206,17 @@ const RLIMIT_NAMES: Record<string, string> = {
   sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
 };
 
+/** Marks an unlimited rlimit in an OciSpec; serializeSpec writes it as RLIM_INFINITY. */
+export const RLIM_UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+/**
+ * config.json text for a spec. RLIM_INFINITY is 2^64-1 in the spec's uint64, which a JS number
+ * cannot hold: the marker is written as that literal, so `--ulimit core=-1` is really unlimited.
+ */
+export function serializeSpec(spec: OciSpec): string {
+  return JSON.stringify(spec).replace(new RegExp(`"(hard|soft)":${RLIM_UNLIMITED}(?=[,}])`, 'g'), '"$1":18446744073709551615');
+}
+
 function computeRlimits(ulimits: Ulimit[] | undefined): OciRlimit[] {
   const hard = hostHardLimits();
   const clamp = (type: string, v: number) => Math.min(v, hard.get(type) ?? Infinity);
@@ -202,8 +230,8 @@ function computeRlimits(ulimits: Ulimit[] | undefined): OciRlimit[] {
     if (!Number.isSafeInteger(u.soft) || !Number.isSafeInteger(u.hard) || u.soft > u.hard) {
       throw badArg(`ulimit soft limit must be less than or equal to hard limit: ${u.soft} > ${u.hard}`);
     }
-    // -1 (unlimited) becomes the largest value runc understands.
-    const toU = (v: number) => (v < 0 ? Number.MAX_SAFE_INTEGER : v);
+    // -1 (unlimited): a marker that serializeSpec writes as RLIM_INFINITY.
+    const toU = (v: number) => (v < 0 ? RLIM_UNLIMITED : v);
     out.set(type, { type, hard: toU(u.hard), soft: toU(u.soft) });
   }
   return [...out.values()];
@@ -314,7 +342,9 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   ];
   const shmSize = opts.shmSize && opts.shmSize > 0 ? opts.shmSize : DEFAULT_SHM_SIZE;
-  if (opts.ipcNamespace !== 'host') {
+  const shmSource = opts.shmSource !== undefined ? opts.shmSource : opts.ipcNamespace === 'host' ? '/dev/shm' : undefined;
+  if (shmSource) mounts.push({ destination: '/dev/shm', type: 'bind', source: shmSource, options: ['rbind', 'rprivate'] });
+  else if (shmSource === undefined) {
     mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`] });
   }
   const etc: [string | undefined, string][] = [
@@ -442,6 +472,9 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   if (r.cpuQuota && r.cpuQuota > 0) cpu.quota = r.cpuQuota;
   if (r.cpuPeriod && r.cpuPeriod > 0) cpu.period = r.cpuPeriod;
   if (r.cpuShares && r.cpuShares > 0) cpu.shares = r.cpuShares;
+  // Real-time CPU time: runc writes cpu.rt_*; a host that cannot grant it fails the start there, as with Docker.
+  if (r.cpuRealtimeRuntime && r.cpuRealtimeRuntime > 0) cpu.realtimeRuntime = r.cpuRealtimeRuntime;
+  if (r.cpuRealtimePeriod && r.cpuRealtimePeriod > 0) cpu.realtimePeriod = r.cpuRealtimePeriod;
   const cpuset = /^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/;
   if (r.cpusetCpus) {
     if (!cpuset.test(r.cpusetCpus) || r.cpusetCpus.length > 256) throw badArg(`Invalid value ${r.cpusetCpus} for cpuset cpus`);
@@ -459,10 +492,21 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   }
   if (Object.keys(cpu).length > 0) resources.cpu = cpu;
   if (r.pidsLimit && r.pidsLimit > 0) resources.pids = { limit: r.pidsLimit };
+  const blockIO: NonNullable<OciResources['blockIO']> = {};
   if (r.blkioWeight && r.blkioWeight > 0) {
     if (r.blkioWeight < 10 || r.blkioWeight > 1000) throw badArg('Range of blkio weight is from 10 to 1000');
-    resources.blockIO = { weight: r.blkioWeight };
+    blockIO.weight = r.blkioWeight;
   }
+  for (const d of r.blkioWeightDevice ?? []) {
+    if (d.weight < 10 || d.weight > 1000) throw badArg('Range of blkio weight is from 10 to 1000');
+  }
+  if (r.blkioWeightDevice?.length) blockIO.weightDevice = r.blkioWeightDevice;
+  const t = r.blkioThrottle ?? {};
+  if (t.readBps?.length) blockIO.throttleReadBpsDevice = t.readBps;
+  if (t.writeBps?.length) blockIO.throttleWriteBpsDevice = t.writeBps;
+  if (t.readIOps?.length) blockIO.throttleReadIOPSDevice = t.readIOps;
+  if (t.writeIOps?.length) blockIO.throttleWriteIOPSDevice = t.writeIOps;
+  if (Object.keys(blockIO).length > 0) resources.blockIO = blockIO;
 
   const spec: OciSpec = {
     ociVersion: '1.0.2-dev',

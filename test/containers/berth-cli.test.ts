@@ -275,6 +275,17 @@ test('berth run resource and security flags reach the container', { skip }, asyn
   assert.equal(warned.stderr, 'WARNING: OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.\n');
   await berth(['rm', warned.stdout.trim()]);
   await berth(['rm', name]);
+  // Device limits are checked as the docker CLI checks them, then reach the daemon (which looks the device up).
+  const badDevPath = await berth(['run', '--rm', '--device-read-bps', 'vda:1mb', env.image, 'true']);
+  assert.equal(badDevPath.code, 125);
+  assert.match(badDevPath.stderr, /invalid argument "vda:1mb" for "--device-read-bps" flag: bad format for device path: vda:1mb/);
+  const badRate = await berth(['run', '--rm', '--device-write-iops', '/dev/null:fast', env.image, 'true']);
+  assert.match(badRate.stderr, /invalid rate for device: \/dev\/null:fast\. The correct format is <device-path>:<number>\. Number must be a positive integer/);
+  const noDev = await berth(['run', '--rm', '--device-read-bps', '/dev/berth-no-such:1mb', env.image, 'true']);
+  assert.equal(noDev.code, 127);
+  assert.match(noDev.stderr, /stat \/dev\/berth-no-such: no such file or directory/);
+  const sopt = await berth(['run', '--rm', '--storage-opt', 'size=1G', env.image, 'true']);
+  assert.match(sopt.stderr, /--storage-opt is supported only for overlay over xfs with 'pquota' mount option/);
   const bad = await berth(['run', '--rm', '--ulimit', 'bogus', env.image, 'true']);
   assert.equal(bad.code, 125);
   assert.match(bad.stderr, /invalid argument "bogus" for "--ulimit" flag/);

@@ -2,7 +2,7 @@
 // cp, stop/start, wait, rm -f, duplicate names, export.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fsp, existsSync, readFileSync } from 'node:fs';
+import { promises as fsp, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -412,6 +412,26 @@ test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and 
     assert.equal((await env.docker(['run', '-d', '--name', donor, '--ipc', 'shareable', '-v', `${shared}:/data`, env.image, 'sleep', '100'])).code, 0);
     const joined = await env.docker(['run', '--rm', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, env.image, 'sh', '-c', 'ps -o comm | grep -c sleep']);
     assert.equal(joined.stdout.trim(), '1', joined.stderr);
+    // As Docker: the donor's /dev/shm is shared too (POSIX shared memory lives there); `none` has
+    // no /dev/shm, `host` the host's.
+    assert.equal((await env.docker(['exec', donor, 'sh', '-c', 'echo from-donor > /dev/shm/x'])).code, 0);
+    const shm = await env.docker(['run', '--rm', '--ipc', `container:${donor}`, env.image, 'sh', '-c', 'cat /dev/shm/x; echo from-joiner > /dev/shm/y']);
+    assert.equal(shm.stdout, 'from-donor\n', shm.stderr);
+    assert.equal((await env.docker(['exec', donor, 'cat', '/dev/shm/y'])).stdout, 'from-joiner\n');
+    const noShm = await env.docker(['run', '--rm', '--ipc', 'none', env.image, 'sh', '-c', 'test -e /dev/shm || echo none']);
+    assert.equal(noShm.stdout, 'none\n', noShm.stderr);
+    const hostShm = await env.docker(['run', '--rm', '--ipc', 'host', env.image, 'sh', '-c', `grep -c ' /dev/shm ' /proc/mounts`]);
+    assert.equal(hostShm.stdout, '1\n', hostShm.stderr);
+    // A shareable container's /dev/shm lives on the host while it runs, and only then.
+    const other = (await env.docker(['run', '-d', '--ipc', 'shareable', env.image, 'sleep', '60'])).stdout.trim();
+    const mountedShm = () => readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${other}/shm `)).length;
+    assert.equal(mountedShm(), 1);
+    assert.equal((await env.docker(['stop', '-t', '0', other])).code, 0);
+    assert.equal(mountedShm(), 0);
+    assert.equal((await env.docker(['start', other])).code, 0);
+    assert.equal(mountedShm(), 1);
+    assert.equal((await env.docker(['rm', '-f', other])).code, 0);
+    assert.equal(mountedShm(), 0);
     const missing = await env.docker(['create', '--pid', 'container:berth-no-such', env.image, 'true']);
     assert.match(missing.stderr, /No such container: berth-no-such/);
     const badIpc = await env.docker(['create', '--ipc', 'bogus', env.image, 'true']);
@@ -752,6 +772,15 @@ test('memory and CPU options reach the cgroup as in Docker: --oom-kill-disable (
   assert.equal(w.code, 0);
   assert.equal(w.stderr, 'WARNING: OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.\n');
   assert.equal((await env.docker(['info', '-f', '{{.OomKillDisable}}'])).stdout.trim(), 'true');
+  // Block device limits land in blkio's throttle files, by the device's major:minor.
+  const dev = readdirSync('/dev').map((n) => `/dev/${n}`).find((p) => { try { return statSync(p).isBlockDevice(); } catch { return false; } });
+  if (dev && existsSync('/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device')) {
+    const rdev = statSync(dev).rdev;
+    const mm = `${Math.floor(rdev / 256) & 0xfff}:${(rdev & 0xff) | ((rdev >> 12) & ~0xff)}`;
+    const b = await env.docker(['run', '--rm', '--device-read-bps', `${dev}:1mb`, '--device-write-iops', `${dev}:77`, env.image, 'sh', '-c',
+      'cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device']);
+    assert.equal(b.stdout, `${mm} 1048576\n${mm} 77\n`, b.stderr);
+  }
 });
 
 test('as Docker: --oom-score-adj, and --cgroup-parent places the cgroup (kept inside the hierarchy)', { skip }, async () => {
@@ -769,6 +798,20 @@ test('as Docker: --oom-score-adj, and --cgroup-parent places the cgroup (kept in
   assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.BlkioWeight}}', bw.stdout.trim()])).stdout.trim(), canWeigh ? '300' : '0');
   assert.equal((await env.docker(['start', '-a', bw.stdout.trim()])).code, 0);
   await env.docker(['rm', bw.stdout.trim()]);
+  // -1 is RLIM_INFINITY (2^64-1), which a JS number cannot carry into config.json as such.
+  const core = await env.docker(['run', '--rm', '--ulimit', 'core=-1', env.image, 'sh', '-c', 'ulimit -c']);
+  assert.equal(core.stdout, 'unlimited\n', core.stderr);
+  // Refused at create in Docker's words: a size for the root fs, a log option the driver lacks, a
+  // limit for a device that is not there.
+  for (const [flags, msg] of [
+    [['--storage-opt', 'size=1G'], "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"],
+    [['--log-opt', 'bogus=1'], "unknown log opt 'bogus' for json-file log driver"],
+    [['--device-read-bps', '/dev/berth-no-such:1mb'], 'stat /dev/berth-no-such: no such file or directory'],
+  ] as [string[], string][]) {
+    const r = await env.docker(['create', ...flags, env.image, 'true']);
+    assert.equal(r.code, 1, flags.join(' '));
+    assert.equal(r.stderr, `Error response from daemon: ${msg}\n`);
+  }
   const parent = uniq('cgp');
   const name = uniq('cgp');
   try {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { buildSpec, computeCapabilities, parseBind } from '../../src/runtime/spec.js';
+import { buildSpec, computeCapabilities, parseBind, serializeSpec } from '../../src/runtime/spec.js';
 import {
   DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, DEFAULT_SECCOMP_PROFILE, dockerSeccompToOci, hostHardLimits,
 } from '../../src/runtime/defaults.js';
@@ -118,6 +118,27 @@ test('namespaces, hostname, env, cwd, rlimits clamped to the host', () => {
   assert.ok(!buildSpec({ ...base, networkNamespace: 'host' }).linux.namespaces.some((n) => n.type === 'network'));
   const ul = buildSpec({ ...base, ulimits: [{ name: 'nproc', soft: 100, hard: 200 }] }).process.rlimits!;
   assert.deepEqual(ul.find((r) => r.type === 'RLIMIT_NPROC'), { type: 'RLIMIT_NPROC', soft: 100, hard: 200 });
+  // -1 is written as RLIM_INFINITY, the spec's uint64 all-ones, which no JS number holds.
+  const text = serializeSpec(buildSpec({ ...base, ulimits: [{ name: 'core', soft: -1, hard: -1 }, { name: 'nproc', soft: 5, hard: 9 }] }));
+  assert.match(text, /\{"type":"RLIMIT_CORE","hard":18446744073709551615,"soft":18446744073709551615\}/);
+  assert.match(text, /\{"type":"RLIMIT_NPROC","hard":9,"soft":5\}/);
+  assert.ok(!text.includes(String(Number.MAX_SAFE_INTEGER)));
+});
+
+test('/dev/shm per IPC mode; block I/O limits and real-time CPU in the resources', () => {
+  const shm = (o: Partial<Parameters<typeof buildSpec>[0]>) => buildSpec({ ...base, ...o }).mounts.filter((m) => m.destination === '/dev/shm');
+  assert.deepEqual(shm({}).map((m) => m.type), ['tmpfs']);
+  assert.deepEqual(shm({ ipcNamespace: 'host' }), [{ destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] }]);
+  assert.deepEqual(shm({ shmSource: '/var/x/shm' }).map((m) => [m.type, m.source]), [['bind', '/var/x/shm']]);
+  assert.deepEqual(shm({ shmSource: null }), []);
+  const r = buildSpec({ ...base, resources: {
+    blkioWeightDevice: [{ major: 8, minor: 0, weight: 300 }], blkioThrottle: { readBps: [{ major: 8, minor: 0, rate: 1048576 }], writeIOps: [{ major: 8, minor: 0, rate: 77 }] },
+    cpuRealtimeRuntime: 950000, cpuRealtimePeriod: 1000000,
+  } }).linux.resources!;
+  assert.deepEqual(r.blockIO, { weightDevice: [{ major: 8, minor: 0, weight: 300 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }], throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 77 }] });
+  assert.equal(r.cpu?.realtimeRuntime, 950000);
+  assert.equal(r.cpu?.realtimePeriod, 1000000);
+  assert.throws(() => buildSpec({ ...base, resources: { blkioWeightDevice: [{ major: 8, minor: 0, weight: 5 }] } }), /Range of blkio weight is from 10 to 1000/);
 });
 
 test('capAdd/capDrop with and without CAP_ prefix, ALL, privileged', () => {

@@ -38,6 +38,14 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'oom-kill-disable', type: 'bool', description: 'Disable OOM Killer' },
   { long: 'oom-score-adj', type: 'int', valueName: 'int', description: "Tune host's OOM preferences (-1000 to 1000)" },
   { long: 'cgroup-parent', type: 'string', valueName: 'string', description: 'Optional parent cgroup for the container' },
+  { long: 'blkio-weight-device', type: 'list', valueName: 'list', description: 'Block IO weight (relative device weight)' },
+  { long: 'device-read-bps', type: 'list', valueName: 'list', description: 'Limit read rate (bytes per second) from a device' },
+  { long: 'device-write-bps', type: 'list', valueName: 'list', description: 'Limit write rate (bytes per second) to a device' },
+  { long: 'device-read-iops', type: 'list', valueName: 'list', description: 'Limit read rate (IO per second) from a device' },
+  { long: 'device-write-iops', type: 'list', valueName: 'list', description: 'Limit write rate (IO per second) to a device' },
+  { long: 'cpu-rt-period', type: 'int', valueName: 'int', description: 'Limit CPU real-time period in microseconds' },
+  { long: 'cpu-rt-runtime', type: 'int', valueName: 'int', description: 'Limit CPU real-time runtime in microseconds' },
+  { long: 'storage-opt', type: 'list', valueName: 'list', description: 'Storage driver options for the container' },
   { long: 'label', short: 'l', type: 'list', valueName: 'list', description: 'Set meta data on a container' },
   ...RESOURCE_FLAGS,
   { long: 'ulimit', type: 'list', valueName: 'ulimit', description: 'Ulimit options' },
@@ -96,6 +104,30 @@ function parseDevice(s: string): { PathOnHost: string; PathInContainer: string; 
   else if (parts.length > 3) throw cliError(`invalid argument "${s}" for "--device" flag: bad format for path: ${s}`, 125);
   if (!/^[rwm]+$/.test(perms)) throw cliError(`invalid argument "${s}" for "--device" flag: bad mode specified: ${perms}`, 125);
   return { PathOnHost: host, PathInContainer: ctr, CgroupPermissions: perms };
+}
+
+/**
+ * `--device-{read,write}-{bps,iops} /dev/x:RATE` and `--blkio-weight-device /dev/x:W`, checked as the
+ * docker CLI checks them. `kind` says how RATE reads: bytes with a unit, a plain count, or a weight.
+ */
+function devicePairs(f: FlagValues, name: string, kind: 'bytes' | 'count' | 'weight'): { Path: string; n: number }[] {
+  return flag.list(f, name).map((v) => {
+    const bad = (why: string) => cliError(`invalid argument "${v}" for "--${name}" flag: ${why}`, 125);
+    const i = v.indexOf(':');
+    if (i < 0) throw bad(`bad format: ${v}`);
+    const path = v.slice(0, i);
+    const val = v.slice(i + 1);
+    if (!path.startsWith('/dev/')) throw bad(`bad format for device path: ${v}`);
+    if (kind === 'weight') {
+      if (!/^\d+$/.test(val) || Number(val) < 10 || Number(val) > 1000) throw bad(`invalid weight for device: ${v}`);
+      return { Path: path, n: Number(val) };
+    }
+    const n = kind === 'count' ? (/^\d+$/.test(val) ? Number(val) : NaN) : (/^\d+(\.\d+)?\s*[kmgt]?b?$/i.test(val.trim()) ? parseBytes(val) : NaN);
+    if (!Number.isFinite(n)) {
+      throw bad(`invalid rate for device: ${v}. The correct format is <device-path>:<number>${kind === 'bytes' ? '[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb' : '. Number must be a positive integer'}`);
+    }
+    return { Path: path, n };
+  });
 }
 
 /** `--cgroupns`: the docker CLI checks the mode itself. */
@@ -224,6 +256,14 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       ...(flag.bool(f, 'oom-kill-disable') ? { OomKillDisable: true } : {}),
       ...(flag.int(f, 'oom-score-adj') ? { OomScoreAdj: flag.int(f, 'oom-score-adj') } : {}),
       ...(flag.str(f, 'cgroup-parent') ? { CgroupParent: flag.str(f, 'cgroup-parent') } : {}),
+      BlkioWeightDevice: devicePairs(f, 'blkio-weight-device', 'weight').map((d) => ({ Path: d.Path, Weight: d.n })),
+      BlkioDeviceReadBps: devicePairs(f, 'device-read-bps', 'bytes').map((d) => ({ Path: d.Path, Rate: d.n })),
+      BlkioDeviceWriteBps: devicePairs(f, 'device-write-bps', 'bytes').map((d) => ({ Path: d.Path, Rate: d.n })),
+      BlkioDeviceReadIOps: devicePairs(f, 'device-read-iops', 'count').map((d) => ({ Path: d.Path, Rate: d.n })),
+      BlkioDeviceWriteIOps: devicePairs(f, 'device-write-iops', 'count').map((d) => ({ Path: d.Path, Rate: d.n })),
+      ...(flag.int(f, 'cpu-rt-period') ? { CpuRealtimePeriod: flag.int(f, 'cpu-rt-period') } : {}),
+      ...(flag.int(f, 'cpu-rt-runtime') ? { CpuRealtimeRuntime: flag.int(f, 'cpu-rt-runtime') } : {}),
+      ...(flag.list(f, 'storage-opt').length ? { StorageOpt: Object.fromEntries(flag.list(f, 'storage-opt').map((o) => { const i = o.indexOf('='); return i < 0 ? [o, ''] : [o.slice(0, i), o.slice(i + 1)]; })) } : {}),
       ...(flag.str(f, 'cpuset-cpus') ? { CpusetCpus: flag.str(f, 'cpuset-cpus') } : {}),
       Ulimits: flag.list(f, 'ulimit').map(parseUlimit),
       ...(flag.str(f, 'shm-size') ? { ShmSize: parseBytes(flag.str(f, 'shm-size')!) } : {}),

@@ -13,8 +13,8 @@ import { stages, type Stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
 import type { Filters } from '../../api/query.js';
 import {
-  Runtime, namedRuntime, buildSpec, prepareRootfs, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
-  type OciMount, type OciUser, type ExitStatus, type AttachStreams, type SpecOptions,
+  Runtime, namedRuntime, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
+  type OciMount, type OciUser, type ExitStatus, type AttachStreams, type SpecOptions, type OciThrottleDevice,
 } from '../../runtime/index.js';
 import type { ImageRecord } from '../../store/metadata/index.js';
 import type { EventBus } from '../events.js';
@@ -23,7 +23,7 @@ import type { SnapshotterLike } from '../images/deps.js';
 import { generateName, VALID_NAME } from './names.js';
 import { HealthMonitor } from './health.js';
 import { encodeEntry, frame, readLogs, type LogOptions } from './logs.js';
-import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
+import type { ContainerConfig, ContainerRecord, HostConfig, ThrottleDevice } from './types.js';
 import type { NetworkManager } from '../../network/index.js';
 import { extraHostLine, ownHostsLine } from '../../network/etc.js';
 import { blkioWeightSupported } from '../system.js';
@@ -343,6 +343,8 @@ export class ContainerService {
       for (let i = 0; ; i++) { const n = generateName(i); if (!this.names.has(n)) { name = n; break; } }
     }
     if (hc.Runtime) namedRuntime(hc.Runtime); // refuse an unknown runtime at create, as Docker does
+    // overlay2 takes a size only over xfs with project quotas; Berth's overlay never does.
+    if (Object.keys(hc.StorageOpt ?? {}).length) throw errors.invalid("--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
     if (hc.OomScoreAdj && (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000)) throw errors.invalid(`Invalid value ${hc.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     if (hc.RestartPolicy?.Name && !['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(hc.RestartPolicy.Name)) {
       throw errors.invalid(`invalid restart policy '${hc.RestartPolicy.Name}'`);
@@ -607,11 +609,12 @@ export class ContainerService {
       const ownNetns = await netnsP;
       t?.mark('netnsMs');
       const joinedNs = (mode: string | undefined, kind: 'pid' | 'ipc') => (mode?.startsWith('container:') ? this.joinedNs(mode.slice(10), kind) : undefined);
+      const ipcJoined = joinedNs(hc.IpcMode, 'ipc');
       const spec = buildSpec(this.specOptions(c, {
-        rootfs, cwd, user, hostname, etc, joined: { pid: joinedNs(hc.PidMode, 'pid'), ipc: joinedNs(hc.IpcMode, 'ipc') },
+        rootfs, cwd, user, hostname, etc, joined: { pid: joinedNs(hc.PidMode, 'pid'), ipc: ipcJoined }, shmSource: await this.shmSource(c),
         networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNs(netMode.slice(10), 'net') : ownNetns,
       }));
-      const text = JSON.stringify(spec);
+      const text = serializeSpec(spec);
       t?.mark('specBuildMs');
       await fsp.writeFile(join(dir, 'config.json'), text);
       t?.mark('specWriteMs');
@@ -630,6 +633,8 @@ export class ContainerService {
     etc: { hostsPath?: string; hostnamePath?: string; resolvConfPath?: string };
     /** pid/ipc namespaces joined from another container (`container:<id>`), resolved at start. */
     joined?: { pid?: string; ipc?: string };
+    /** See SpecOptions.shmSource. */
+    shmSource?: string | null;
   }): SpecOptions {
     const hc = c.HostConfig;
     const cfg = c.Config;
@@ -650,7 +655,7 @@ export class ContainerService {
       privileged: !!hc.Privileged, maskedPaths: hc.MaskedPaths ?? undefined, readonlyPaths: hc.ReadonlyPaths ?? undefined,
       capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], noNewPrivileges: sec.noNewPrivileges,
       seccomp: sec.seccomp, readonlyRootfs: !!hc.ReadonlyRootfs, ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
-      shmSize: hc.ShmSize || undefined, sysctls: networkSysctls(hc), binds: [...(hc.Binds ?? []), ...this.volumesFrom(c)], mounts, tmpfs: hc.Tmpfs ?? undefined,
+      shmSize: hc.ShmSize || undefined, shmSource: at.shmSource, sysctls: networkSysctls(hc), binds: [...(hc.Binds ?? []), ...this.volumesFrom(c)], mounts, tmpfs: hc.Tmpfs ?? undefined,
       init: hc.Init ? true : undefined,
       oomScoreAdj: hc.OomScoreAdj || undefined,
       // Cleaned as a path from the root, so `..` cannot climb out of the hierarchy (as Docker's).
@@ -660,6 +665,12 @@ export class ContainerService {
         nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, cpuQuota: hc.CpuQuota || undefined, cpuPeriod: hc.CpuPeriod || undefined,
         cpusetCpus: hc.CpusetCpus || undefined, cpusetMems: hc.CpusetMems || undefined, pidsLimit: hc.PidsLimit ?? undefined,
         memorySwappiness: hc.MemorySwappiness ?? undefined, oomKillDisable: hc.OomKillDisable || undefined, blkioWeight: hc.BlkioWeight || undefined,
+        blkioWeightDevice: hc.BlkioWeightDevice?.length ? hc.BlkioWeightDevice.map((d) => ({ ...blockDevice(d.Path), weight: d.Weight ?? 0 })) : undefined,
+        blkioThrottle: {
+          readBps: throttles(hc.BlkioDeviceReadBps), writeBps: throttles(hc.BlkioDeviceWriteBps),
+          readIOps: throttles(hc.BlkioDeviceReadIOps), writeIOps: throttles(hc.BlkioDeviceWriteIOps),
+        },
+        cpuRealtimeRuntime: hc.CpuRealtimeRuntime || undefined, cpuRealtimePeriod: hc.CpuRealtimePeriod || undefined,
       },
       networkNamespace: at.networkNamespace,
       pidNamespace: hc.PidMode === 'host' ? 'host' : at.joined?.pid,
@@ -818,6 +829,19 @@ export class ContainerService {
   }
 
   /** `--network`/`--pid`/`--ipc container:<id>`: that container's namespace (it must run; IPC only from a shareable one, as Docker). */
+  /**
+   * /dev/shm as Docker gives it for the IPC mode: none for `none`; for `shareable`, a tmpfs on the
+   * host (mounted now, given back with the rootfs) that joiners bind too; for `container:<id>`, that
+   * donor's (joinedNs has checked it is shareable and running); else a tmpfs of its own.
+   */
+  private async shmSource(c: ContainerRecord): Promise<string | null | undefined> {
+    const ipc = c.HostConfig.IpcMode ?? '';
+    if (ipc === 'none') return null;
+    if (ipc === 'shareable') return mountShm(this.cdir(c.Id), c.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
+    if (ipc.startsWith('container:')) return join(this.cdir(this.get(ipc.slice(10)).Id), SHM_DIR);
+    return undefined;
+  }
+
   private joinedNs(ref: string, kind: 'net' | 'pid' | 'ipc'): string {
     const o = this.get(ref);
     const what = { net: 'network', pid: 'PID', ipc: 'IPC' }[kind];
@@ -1310,17 +1334,41 @@ function hostDevice(d: { PathOnHost?: string; PathInContainer?: string; CgroupPe
   let st;
   try { st = statSync(host); } catch (e) { throw fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message); }
   if (!st.isCharacterDevice() && !st.isBlockDevice()) throw fail('not a device node');
-  const rdev = st.rdev;
   return {
-    path: d.PathInContainer || host, type: st.isCharacterDevice() ? 'c' : 'b',
-    major: Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn),
-    minor: Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn),
+    path: d.PathInContainer || host, type: st.isCharacterDevice() ? 'c' : 'b', ...majorMinor(st.rdev),
     fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid, access: d.CgroupPermissions || 'rwm',
   };
 }
 
+/** glibc's major()/minor() of a device number. */
+function majorMinor(rdev: number): { major: number; minor: number } {
+  return {
+    major: Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn),
+    minor: Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn),
+  };
+}
+
+/** A block device limit's node, resolved to major:minor as Docker's daemon does (its words on failure). */
+function blockDevice(path: string | undefined): { major: number; minor: number } {
+  let st;
+  try { st = statSync(path ?? ''); } catch (e) {
+    throw errors.invalid(`stat ${path ?? ''}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+  }
+  if (!st.isBlockDevice()) throw errors.invalid(`${path} is not a block device`);
+  return majorMinor(st.rdev);
+}
+
+function throttles(list: ThrottleDevice[] | null | undefined): OciThrottleDevice[] | undefined {
+  return list?.length ? list.map((d) => ({ ...blockDevice(d.Path), rate: d.Rate ?? 0 })) : undefined;
+}
+
 // Drivers whose output Berth keeps in its own log file (read back by `logs`), and `none`.
 const FILE_LOG_DRIVERS = new Set(['json-file', 'local', 'k8s-file']);
+/** The options Docker's drivers accept (only max-size acts here: every driver is Berth's one log file). */
+const LOG_OPTS: Record<string, Set<string>> = {
+  'json-file': new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']),
+  local: new Set(['max-size', 'max-file', 'compress']),
+};
 
 /** HostConfig.LogConfig as Docker stores it (json-file when unset); other drivers are refused. */
 function checkLogConfig(lc: HostConfig['LogConfig']): { Type: string; Config: Record<string, string> } {
@@ -1328,6 +1376,9 @@ function checkLogConfig(lc: HostConfig['LogConfig']): { Type: string; Config: Re
   if (!FILE_LOG_DRIVERS.has(type) && type !== 'none') throw errors.invalid(`logger: no log driver named '${type}' is registered`);
   const config = { ...(lc?.Config ?? {}) };
   if (type === 'none' && Object.keys(config).length > 0) throw errors.invalid(`unknown log opt '${Object.keys(config)[0]}' for log driver none`);
+  const known = LOG_OPTS[type];
+  const unknown = known && Object.keys(config).find((k) => !known.has(k));
+  if (unknown) throw errors.invalid(`unknown log opt '${unknown}' for ${type} log driver`);
   if (config['max-size'] !== undefined && config['max-size'] !== '-1' && logSizeMax({ Config: config }) === undefined) throw errors.invalid(`invalid max-size: ${config['max-size']}`);
   return { Type: type, Config: config };
 }

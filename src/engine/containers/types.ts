@@ -64,6 +64,14 @@ export interface HostConfig {
   OomKillDisable?: boolean | null;
   OomScoreAdj?: number;
   BlkioWeight?: number;
+  BlkioWeightDevice?: { Path?: string; Weight?: number }[] | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
+  CpuRealtimeRuntime?: number;
+  CpuRealtimePeriod?: number;
+  StorageOpt?: Record<string, string> | null;
   /** `--cgroup-parent`: the container's cgroup is <parent>/<id> instead of /berth/<id>. */
   CgroupParent?: string;
   LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
@@ -126,3 +134,6 @@ export interface ContainerRecord {
   Network?: NetworkRec;
   Platform: string;
 }
+
+/** A block device limit as the API carries it: the device node's path and a rate (bytes or operations per second). */
+export interface ThrottleDevice { Path?: string; Rate?: number }
