@@ -191,6 +191,12 @@ export interface EtcFilesOptions {
   ip?: string;
   /** resolv.conf text; default: the host's (minus loopback nameservers) or 8.8.8.8-free empty file. */
   resolvConf?: string;
+  /**
+   * The host's network (`--network host`), as Docker: copies of the host's /etc/hosts (unless
+   * `hosts` has --add-host lines: then the usual file) and /etc/resolv.conf (loopback nameservers
+   * kept, they are reachable there). Copies: the container must never write the host's own files.
+   */
+  hostNetwork?: boolean;
 }
 
 /** Write hosts, hostname and resolv.conf into `dir` (the container dir); returns their paths for the spec. */
@@ -203,14 +209,15 @@ export async function writeEtcFiles(dir: string, o: EtcFilesOptions): Promise<{ 
     '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix',
     'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...(o.hosts ?? []), ...(o.ip ? [`${o.ip}\t${fqdn}`] : []),
   ];
+  const hostFile = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
   let resolv = o.resolvConf;
   if (resolv === undefined) {
-    let host = '';
-    try { host = readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none: an empty resolv.conf */ }
+    const host = hostFile('/etc/resolv.conf');
     // Loopback resolvers of the host are unreachable from a container network namespace.
-    resolv = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
+    resolv = o.hostNetwork ? host : host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
   }
-  writeOwned(hostsPath, hosts.join('\n') + '\n');
+  const hostsText = o.hostNetwork && !o.hosts?.length ? hostFile('/etc/hosts') : hosts.join('\n') + '\n';
+  writeOwned(hostsPath, hostsText.endsWith('\n') || hostsText === '' ? hostsText : hostsText + '\n');
   writeOwned(hostnamePath, o.hostname + '\n');
   writeOwned(resolvConfPath, resolv.endsWith('\n') || resolv === '' ? resolv : resolv + '\n');
   return { hostsPath, hostnamePath, resolvConfPath };

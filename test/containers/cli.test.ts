@@ -281,6 +281,17 @@ test('as Docker: checks at create, host names and gateway, exec -e/--privileged,
   // On the host's network a container is named as the host; host-gateway is the bridge's gateway.
   const hn = await env.docker(['run', '--rm', '--network', 'host', env.image, 'hostname']);
   assert.equal(hn.stdout.trim(), hostname(), hn.stderr);
+  // Its /etc files are copies (as Docker's): the host's hosts and resolv.conf as they are, unless
+  // --add-host/--dns ask for more; whatever the container writes there stays in the copies.
+  const hostHosts = readFileSync('/etc/hosts', 'utf8');
+  const hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
+  const copies = await env.docker(['run', '--rm', '--network', 'host', env.image, 'sh', '-c',
+    'cat /etc/hostname /etc/hosts /etc/resolv.conf; echo "# berth-test" >> /etc/hosts; echo "# berth-test" >> /etc/resolv.conf']);
+  assert.equal(copies.stdout, `${hostname()}\n${hostHosts}${hostResolv}`, copies.stderr);
+  assert.equal(readFileSync('/etc/hosts', 'utf8'), hostHosts);
+  assert.equal(readFileSync('/etc/resolv.conf', 'utf8'), hostResolv);
+  const asked = await env.docker(['run', '--rm', '--network', 'host', '--add-host', 'a.test:1.2.3.4', '--dns', '9.9.9.9', env.image, 'sh', '-c', 'tail -1 /etc/hosts; cat /etc/resolv.conf']);
+  assert.equal(asked.stdout, '1.2.3.4\ta.test\nnameserver 9.9.9.9\n', asked.stderr);
   const gw = (await env.docker(['run', '--rm', env.image, 'sh', '-c', "ip route | awk '/^default/ {print $3}'"])).stdout.trim();
   assert.match(gw, /^\d+\.\d+\.\d+\.\d+$/);
   const hosts = await env.docker(['run', '--rm', '--add-host', 'gw.test:host-gateway', env.image, 'grep', 'gw.test', '/etc/hosts']);

@@ -555,7 +555,6 @@ export class ContainerService {
     const donor = mode.startsWith('container:') && depth < 8 ? this.find(mode.slice(10)) : undefined;
     if (donor) return this.etcOf(donor, depth + 1);
     const hostname = c.Config.Hostname || c.Id.slice(0, 12);
-    if (mode === 'host') return { hostname, hostsPath: '/etc/hosts', hostnamePath: undefined, resolvConfPath: '/etc/resolv.conf' };
     const dir = this.cdir(c.Id);
     return { hostname, hostsPath: join(dir, 'hosts'), hostnamePath: join(dir, 'hostname'), resolvConfPath: join(dir, 'resolv.conf') };
   }
@@ -592,9 +591,12 @@ export class ContainerService {
         ? this.net.resolvConf(await this.net.readHostResolvConf(), { dns: hc.Dns ?? undefined, dnsSearch: hc.DnsSearch ?? undefined, dnsOptions: hc.DnsOptions ?? undefined })
         : undefined;
       const [etc, user] = await Promise.all([
-        netMode === 'host' || donor
-          ? this.etcOf(donor ?? c)
-          : writeEtcFiles(dir, { hostname, domainname: cfg.Domainname || undefined, hosts: [...(hc.ExtraHosts ?? []).map((h) => extraHostLine(h, this.network?.gateway())), ...this.linkLines(c)], resolvConf: resolv }),
+        donor
+          ? this.etcOf(donor)
+          : writeEtcFiles(dir, {
+            hostname, domainname: cfg.Domainname || undefined, hostNetwork: netMode === 'host',
+            hosts: [...(hc.ExtraHosts ?? []).map((h) => extraHostLine(h, this.network?.gateway())), ...this.linkLines(c)], resolvConf: resolv,
+          }),
         resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []),
       ]);
       t?.mark('etcUserMs');
@@ -868,7 +870,7 @@ export class ContainerService {
       Ports: this.net.toDockerPorts(a.ports, c.Config.ExposedPorts), SandboxKey: a.sandboxKey, NetworkID: a.networkId, EndpointID: a.endpointId,
     };
     // The container's own address in its /etc/hosts: rewritten in place (it is bind-mounted by inode).
-    if (hostsPath && hostsPath !== '/etc/hosts') {
+    if (hostsPath) {
       const text = await fsp.readFile(hostsPath, 'utf8');
       const fh = await fsp.open(hostsPath, 'r+');
       try {
