@@ -2,6 +2,7 @@
 // with host paths: entry names that are absolute or contain '..' are refused, everything below the
 // archive's top entry is resolved as if the destination were the filesystem root (a symlink in the
 // archive or already on disk cannot lead outside it), and files are created O_EXCL|O_NOFOLLOW.
+import { execFile } from 'node:child_process';
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -94,8 +95,13 @@ export async function extractTar(src: Readable, opts: ExtractOptions): Promise<v
         const from = linkRest.length === 0 ? opts.target : await resolveInRoot(await topDir(), linkRest.join('/'), false);
         await fsp.link(from, target);
         entry.resume();
+      } else if (h.type === 'fifo') {
+        // A FIFO is made again, as the docker CLI does (node has no mkfifo of its own).
+        await new Promise<void>((resolve, reject) => execFile('mkfifo', ['-m', (mode & 0o777).toString(8), target], (e) => (e ? reject(e) : resolve())));
+        if (opts.chown) await fsp.lchown(target, uid, gid).catch(() => {});
+        entry.resume();
       } else {
-        // Devices and FIFOs are not recreated on the host.
+        // Device nodes are not recreated on the host.
         entry.resume();
       }
     }

@@ -98,3 +98,11 @@ export async function dirSize(dir: string): Promise<number> {
   await walk(dir);
   return total;
 }
+
+/** glibc's major()/minor() of a device number (st_rdev). */
+export function deviceNumbers(rdev: number): { major: number; minor: number } {
+  return {
+    major: Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn),
+    minor: Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn),
+  };
+}

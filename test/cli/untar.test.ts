@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { entryParts, extractTar } from '../../src/cli/untar.js';
 
-type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; body?: string; linkname?: string; mode?: number };
+type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo' | 'character-device'; body?: string; linkname?: string; mode?: number };
 
 async function tarOf(entries: Entry[]): Promise<Readable> {
   const pack = tar.pack();
@@ -37,6 +37,17 @@ async function withDirs(fn: (dest: string, outside: string) => Promise<void>): P
 }
 
 const listAll = async (dir: string): Promise<string[]> => (await fsp.readdir(dir, { recursive: true })).map(String).sort();
+
+test('a FIFO is made again, as the docker CLI does; a device node is not', async () => {
+  await withDirs(async (dest) => {
+    const src = await tarOf([{ name: 'd', type: 'directory' }, { name: 'd/p', type: 'fifo', mode: 0o640 }, { name: 'd/null', type: 'character-device' }]);
+    await extractTar(src, { target: join(dest, 'copy'), chown: false });
+    const st = await fsp.lstat(join(dest, 'copy', 'p'));
+    assert.ok(st.isFIFO());
+    assert.equal(st.mode & 0o777, 0o640);
+    assert.deepEqual(await listAll(join(dest, 'copy')), ['p']);
+  });
+});
 
 test('entry names that are absolute or climb out are refused', () => {
   assert.deepEqual(entryParts('d/sub/f'), ['d', 'sub', 'f']);

@@ -197,6 +197,54 @@ test('cp both ways, export, diff', { skip }, async () => {
   }
 });
 
+test('cp as Docker sees the container: bind mounts and the /etc files, read-only places refused, fifos kept', { skip }, async () => {
+  const name = uniq('cpm');
+  const ro = uniq('cpro');
+  const src = join(env.work, uniq('bind'));
+  const out = join(env.work, uniq('out'));
+  await fsp.mkdir(src);
+  await fsp.mkdir(out);
+  await fsp.writeFile(join(src, 'f'), 'from the host\n');
+  await fsp.writeFile(join(out, 'new.txt'), 'copied in\n');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, '-v', `${src}:/mnt/b`, env.image, 'sh', '-c', 'mkfifo /tmp/p; sleep 60'])).code, 0);
+    const id = (await env.docker(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+    // Out of and into a bind mount: the host directory, not the rootfs under it.
+    const f = await env.docker(['cp', `${name}:/mnt/b/f`, '-']);
+    assert.match(f.stdout, /from the host/, f.stderr);
+    assert.equal((await env.docker(['cp', join(out, 'new.txt'), `${name}:/mnt/b/`])).code, 0);
+    assert.equal(await fsp.readFile(join(src, 'new.txt'), 'utf8'), 'copied in\n');
+    // A directory holding a mount: packed with what is mounted there.
+    const mnt = await env.docker(['cp', `${name}:/mnt`, join(out, 'mnt')]);
+    assert.equal(mnt.code, 0, mnt.stderr);
+    assert.deepEqual((await fsp.readdir(join(out, 'mnt', 'b'))).sort(), ['f', 'new.txt']);
+    // The /etc files the container sees; one mounted on its own cannot be replaced (Docker's error).
+    assert.equal((await env.docker(['cp', `${name}:/etc/hostname`, join(out, 'hn')])).code, 0);
+    assert.equal(await fsp.readFile(join(out, 'hn'), 'utf8'), `${id.slice(0, 12)}\n`);
+    const busy = await env.docker(['cp', join(out, 'new.txt'), `${name}:/etc/hostname`]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /unlinkat \/etc\/hostname: device or resource busy/);
+    // A fifo travels as a fifo.
+    assert.equal((await env.docker(['cp', `${name}:/tmp/p`, join(out, 'p')])).code, 0);
+    assert.ok((await fsp.lstat(join(out, 'p'))).isFIFO());
+    // Stopped, the same view (the overlay assembled on demand, the mounts over it).
+    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
+    assert.match((await env.docker(['cp', `${name}:/mnt/b/f`, '-'])).stdout, /from the host/);
+    // Read-only places: Docker's refusals.
+    assert.equal((await env.docker(['create', '--name', ro, '--read-only', '-v', `${src}:/mnt/ro:ro`, '-v', `${src}:/mnt/rw`, env.image, 'true'])).code, 0);
+    for (const [dest, msg] of [['/tmp/', 'container rootfs is marked read-only'], ['/mnt/ro/', 'mounted volume is marked read-only']]) {
+      const r = await env.docker(['cp', join(out, 'new.txt'), `${ro}:${dest}`]);
+      assert.equal(r.code, 1, dest);
+      assert.equal(r.stderr, `Error response from daemon: ${msg}\n`);
+    }
+    await fsp.writeFile(join(out, 'rw.txt'), 'rw\n');
+    assert.equal((await env.docker(['cp', join(out, 'rw.txt'), `${ro}:/mnt/rw/`])).code, 0);
+    assert.equal(await fsp.readFile(join(src, 'rw.txt'), 'utf8'), 'rw\n');
+  } finally {
+    await env.docker(['rm', '-f', name, ro]);
+  }
+});
+
 // Each case here once differed from Docker 20.10 run side by side with the same commands.
 test('as Docker: supplementary groups, --entrypoint \'\', -v source made, --mount checked at create, systempaths=unconfined, paused exec, inspect', { skip }, async () => {
   // The primary group leads the supplementary ones (Docker's process.user since CVE-2022-36109).

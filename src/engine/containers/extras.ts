@@ -9,7 +9,8 @@ import tar from 'tar-stream';
 import { errors } from '../../errors/index.js';
 import { runCommand } from '../../runtime/exec-util.js';
 import type { ContainerStats } from '../../runtime/index.js';
-import { resolveInRoot } from '../../util/in-root.js';
+import { hostPathOf, mountAt, resolveInView, type RootView } from '../../util/in-root.js';
+import { deviceNumbers } from '../../util/fs.js';
 import type { ContainerRecord } from './types.js';
 import type { ContainerService } from './service.js';
 
@@ -109,6 +110,11 @@ async function withRootfs<T>(svc: ContainerService, c: ContainerRecord, fn: (roo
   return svc.withRootfs(c, fn);
 }
 
+/** As withRootfs, with the container's mounts over the rootfs (what docker cp sees). */
+async function withView<T>(svc: ContainerService, c: ContainerRecord, fn: (view: RootView) => Promise<T>): Promise<T> {
+  return svc.withRootfs(c, (root) => fn(svc.archiveView(c, root)));
+}
+
 export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 
 /** Go's os.FileMode bits from a unix mode (what docker cp's stat header carries). */
@@ -124,13 +130,13 @@ function goMode(st: import('node:fs').Stats): number {
 
 export async function archiveStat(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
   const c = svc.get(ref);
-  return withRootfs(svc, c, async (root) => {
-    const full = await resolveInRoot(root, path, false);
+  return withView(svc, c, async (view) => {
+    const full = (await resolveInView(view, path, false)).host;
     const st = await fsp.lstat(full).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
     if (st.isSymbolicLink() && /\/\.?$/.test(path)) {
       // "link/" stands for what the link names (resolved inside the container's root).
-      const target = await fsp.lstat(await resolveInRoot(root, path, true)).catch(() => undefined);
+      const target = await fsp.lstat((await resolveInView(view, path, true)).host).catch(() => undefined);
       notDirectory(path, !!target?.isDirectory());
     } else notDirectory(path, st.isDirectory());
     const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
@@ -141,9 +147,10 @@ export async function archiveStat(svc: ContainerService, ref: string, path: stri
 /** GET /archive: a tar of `path` (its basename as the top entry), streamed into `out`. */
 export async function archiveGet(svc: ContainerService, ref: string, path: string, out: Writable, onStat: (s: PathStat) => void): Promise<void> {
   const c = svc.get(ref);
-  await withRootfs(svc, c, async (root) => {
+  await withView(svc, c, async (view) => {
     const follow = path.endsWith('/') || path.endsWith('/.');
-    const full = await resolveInRoot(root, path, follow);
+    const at = await resolveInView(view, path, follow);
+    const full = at.host;
     const st = await fsp.lstat(full).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
     notDirectory(path, st.isDirectory());
@@ -157,7 +164,7 @@ export async function archiveGet(svc: ContainerService, ref: string, path: strin
     // A client that goes away mid-download ends the pipeline early: stop packing, never crash.
     done.catch(() => {});
     try {
-      await packTree(pack, full, base);
+      await packTree(pack, { view, cp: at.path }, base);
       pack.finalize();
     } catch (e) {
       pack.destroy(e as Error);
@@ -171,14 +178,26 @@ function notDirectory(path: string, isDirectory: boolean): void {
   if (!isDirectory && (path.endsWith('/') || path.endsWith('/.'))) throw errors.internal(`lstat ${path}: not a directory`);
 }
 
-async function packTree(pack: tar.Pack, full: string, name: string): Promise<void> {
+/**
+ * Pack `at` as `name`: a host path, or a container path in a view (so a mount met on the way down,
+ * a bind under the directory being copied, is packed from its source as the container sees it).
+ */
+async function packTree(pack: tar.Pack, at: string | { view: RootView; cp: string }, name: string): Promise<void> {
   if (pack.destroyed) throw new Error('archive stream closed');
+  const full = typeof at === 'string' ? at : hostPathOf(at.view, at.cp);
   const st = await fsp.lstat(full);
   const common = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
   if (st.isDirectory()) {
     // Directories end in "/", as in Docker's archives (and GNU tar's listings).
     addEntry(pack, { ...common, name: `${name}/`, type: 'directory' });
-    for (const e of (await fsp.readdir(full)).sort()) await packTree(pack, join(full, e), `${name}/${e}`);
+    for (const e of (await fsp.readdir(full)).sort()) {
+      await packTree(pack, typeof at === 'string' ? join(full, e) : { view: at.view, cp: posix.join(at.cp, e) }, `${name}/${e}`);
+    }
+  } else if (st.isFIFO()) {
+    addEntry(pack, { ...common, type: 'fifo' });
+  } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+    const { major, minor } = deviceNumbers(st.rdev);
+    addEntry(pack, { ...common, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
   } else if (st.isSymbolicLink()) {
     addEntry(pack, { ...common, type: 'symlink', linkname: await fsp.readlink(full) });
   } else if (st.isFile()) {
@@ -235,20 +254,34 @@ function entryEvent(pack: tar.Pack, entry: NodeJS.EventEmitter, ev: 'drain' | 'f
 /** PUT /archive: extract a tar into `path` (a directory) inside the container, never escaping it. */
 export async function archivePut(svc: ContainerService, ref: string, path: string, body: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
   const c = svc.get(ref);
-  await withRootfs(svc, c, async (root) => {
-    const dest = await resolveInRoot(root, path, true);
-    const st = await fsp.stat(dest).catch(() => undefined);
+  await withView(svc, c, async (view) => {
+    const dest = await resolveInView(view, path, true);
+    const st = await fsp.stat(dest.host).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
     if (!st.isDirectory()) throw errors.invalid(`extraction point is not a directory`);
-    const destRel = '/' + dest.slice(root.length).replace(/^\/+/, '');
+    const destRel = dest.path;
+    // As Docker: nothing lands on a read-only rootfs or in a read-only mount.
+    const writable = (cp: string) => {
+      const m = mountAt(view, cp);
+      if (m?.readOnly) throw errors.internal('mounted volume is marked read-only');
+      if (!m && c.HostConfig.ReadonlyRootfs) throw errors.internal('container rootfs is marked read-only');
+      return m;
+    };
+    writable(destRel);
     const ex = tar.extract();
     const work = (async () => {
       for await (const entry of ex) {
         const h = entry.header;
         const rel = posix.normalize('/' + h.name);
-        const parent = await resolveInRoot(root, posix.join(destRel, posix.dirname(rel)), true);
-        const target = join(parent, posix.basename(rel));
         if (rel === '/') { entry.resume(); continue; }
+        const at = await resolveInView(view, posix.join(destRel, posix.dirname(rel)), true);
+        const parent = at.host;
+        const cp = posix.join(at.path, posix.basename(rel));
+        const target = join(parent, posix.basename(rel));
+        // A file mounted on its own (/etc/hosts, a -v file) cannot be replaced, as in Docker.
+        if (writable(cp)?.dest === cp && !(await fsp.stat(target).then((s) => s.isDirectory(), () => true))) {
+          throw errors.internal(`unlinkat ${cp}: device or resource busy`);
+        }
         const mode = (h.mode ?? 0o644) & 0o7777;
         const uid = opts.copyUIDGID ? h.uid ?? 0 : 0;
         const gid = opts.copyUIDGID ? h.gid ?? 0 : 0;
@@ -276,6 +309,12 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
         } else if (h.type === 'symlink') {
           if (existing) await fsp.rm(target, { recursive: true, force: true });
           await fsp.symlink(h.linkname ?? '', target);
+          await fsp.lchown(target, uid, gid).catch(() => {});
+          entry.resume();
+        } else if (h.type === 'fifo') {
+          if (existing) await fsp.rm(target, { recursive: true, force: true });
+          const r = await runCommand('mkfifo', ['-m', (mode & 0o777).toString(8), target]);
+          if (r.code !== 0) throw errors.internal(`mkfifo ${rel}: ${r.stderr.trim()}`);
           await fsp.lchown(target, uid, gid).catch(() => {});
           entry.resume();
         } else entry.resume();

@@ -7,7 +7,7 @@ import { join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Duplex, type Writable } from 'node:stream';
 import { BerthError, errors, isBerthError } from '../../errors/index.js';
-import { writeJsonAtomic, readJson, removeTree, setAside } from '../../util/fs.js';
+import { writeJsonAtomic, readJson, removeTree, setAside, deviceNumbers } from '../../util/fs.js';
 import { log } from '../../util/log.js';
 import { stages, type Stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
@@ -27,6 +27,7 @@ import type { ContainerConfig, ContainerRecord, HostConfig, ThrottleDevice } fro
 import type { NetworkManager } from '../../network/index.js';
 import { extraHostLine, ownHostsLine } from '../../network/etc.js';
 import { blkioWeightSupported } from '../system.js';
+import type { RootView } from '../../util/in-root.js';
 
 type NetworkModule = typeof import('../../network/index.js');
 
@@ -1245,6 +1246,33 @@ export class ContainerService {
     });
   }
 
+  /**
+   * The container's filesystem for docker cp, as Docker's daemon assembles it: the rootfs with the
+   * bind mounts (-v, --mount, --volumes-from), the /etc files and a shareable /dev/shm over it.
+   * tmpfs mounts live only inside a running container and are not part of it (as with Docker).
+   */
+  archiveView(c: ContainerRecord, root: string): RootView {
+    const mounts: { dest: string; source: string; readOnly?: boolean }[] = [];
+    for (const b of [...(c.HostConfig.Binds ?? []), ...this.volumesFromSafe(c)]) {
+      const m = parseBind(b);
+      mounts.push({ dest: posix.normalize(m.destination), source: m.source!, readOnly: !!m.options?.includes('ro') });
+    }
+    for (const m of c.HostConfig.Mounts ?? []) {
+      if (m.Type === 'bind' && m.Source && m.Target) mounts.push({ dest: posix.normalize(m.Target), source: m.Source, readOnly: !!m.ReadOnly });
+    }
+    const etc = this.etcOf(c);
+    for (const [dest, source] of [['/etc/hosts', etc.hostsPath], ['/etc/hostname', etc.hostnamePath], ['/etc/resolv.conf', etc.resolvConfPath]] as const) {
+      if (source && existsSync(source)) mounts.push({ dest, source });
+    }
+    if (c.HostConfig.IpcMode === 'shareable') mounts.push({ dest: '/dev/shm', source: join(this.cdir(c.Id), SHM_DIR) });
+    return { root, mounts };
+  }
+
+  /** volumesFrom, without failing for a source container removed since (its binds are then left out). */
+  private volumesFromSafe(c: ContainerRecord): string[] {
+    try { return this.volumesFrom(c); } catch { return []; }
+  }
+
   /** Whether `p` exists in one of the image's layers (for /changes: A vs C). */
   async existsInImage(c: ContainerRecord, p: string): Promise<boolean> {
     for (const l of this.image(c).layers) {
@@ -1337,16 +1365,8 @@ function hostDevice(d: { PathOnHost?: string; PathInContainer?: string; CgroupPe
   try { st = statSync(host); } catch (e) { throw fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message); }
   if (!st.isCharacterDevice() && !st.isBlockDevice()) throw fail('not a device node');
   return {
-    path: d.PathInContainer || host, type: st.isCharacterDevice() ? 'c' : 'b', ...majorMinor(st.rdev),
+    path: d.PathInContainer || host, type: st.isCharacterDevice() ? 'c' : 'b', ...deviceNumbers(st.rdev),
     fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid, access: d.CgroupPermissions || 'rwm',
-  };
-}
-
-/** glibc's major()/minor() of a device number. */
-function majorMinor(rdev: number): { major: number; minor: number } {
-  return {
-    major: Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn),
-    minor: Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn),
   };
 }
 
@@ -1357,7 +1377,7 @@ function blockDevice(path: string | undefined): { major: number; minor: number }
     throw errors.invalid(`stat ${path ?? ''}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
   }
   if (!st.isBlockDevice()) throw errors.invalid(`${path} is not a block device`);
-  return majorMinor(st.rdev);
+  return deviceNumbers(st.rdev);
 }
 
 function throttles(list: ThrottleDevice[] | null | undefined): OciThrottleDevice[] | undefined {
