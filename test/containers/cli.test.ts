@@ -588,7 +588,7 @@ test('commit and run the committed image', { skip }, async () => {
   const name = uniq('commit');
   const image = `berth-test/committed:${Date.now()}`;
   try {
-    const r = await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'echo layered > /made.txt; rm /etc/motd']);
+    const r = await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'echo layered > /made.txt; rm /etc/motd; mkfifo /made.fifo; mknod /made.null c 1 3']);
     assert.equal(r.code, 0, r.stderr);
     const c = await env.docker(['commit', '-c', 'CMD ["cat", "/made.txt"]', name, image]);
     assert.equal(c.code, 0, c.stderr);
@@ -597,6 +597,9 @@ test('commit and run the committed image', { skip }, async () => {
     assert.equal(run.stdout, 'layered\n');
     const motd = await env.docker(['run', '--rm', image, 'ls', '/etc']);
     assert.doesNotMatch(motd.stdout, /motd/);
+    // A FIFO and a device node made in the container are in the committed layer, as with Docker.
+    const special = await env.docker(['run', '--rm', image, 'sh', '-c', 'test -p /made.fifo && test -c /made.null && ls -l /made.null']);
+    assert.match(special.stdout, /^c.* 1,\s+3 /, special.stderr);
     // A change Docker does not take is refused in its words (the instruction lower-cased).
     const bad = await env.docker(['commit', '-c', 'RUN echo', name, `${image}-bad`]);
     assert.equal(bad.code, 1);

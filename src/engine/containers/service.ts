@@ -612,9 +612,9 @@ export class ContainerService {
       const ownNetns = await netnsP;
       t?.mark('netnsMs');
       const joinedNs = (mode: string | undefined, kind: 'pid' | 'ipc') => (mode?.startsWith('container:') ? this.joinedNs(mode.slice(10), kind) : undefined);
-      const ipcJoined = joinedNs(hc.IpcMode, 'ipc');
+      // joined first: it checks an IPC donor (running, shareable) before shmSource binds its /dev/shm.
       const spec = buildSpec(this.specOptions(c, {
-        rootfs, cwd, user, hostname, etc, joined: { pid: joinedNs(hc.PidMode, 'pid'), ipc: ipcJoined }, shmSource: await this.shmSource(c),
+        rootfs, cwd, user, hostname, etc, joined: { pid: joinedNs(hc.PidMode, 'pid'), ipc: joinedNs(hc.IpcMode, 'ipc') }, shmSource: await this.shmSource(c),
         networkNamespace: netMode === 'host' ? 'host' : netMode.startsWith('container:') ? this.joinedNs(netMode.slice(10), 'net') : ownNetns,
       }));
       const text = serializeSpec(spec);
@@ -831,7 +831,6 @@ export class ContainerService {
     return out;
   }
 
-  /** `--network`/`--pid`/`--ipc container:<id>`: that container's namespace (it must run; IPC only from a shareable one, as Docker). */
   /**
    * /dev/shm as Docker gives it for the IPC mode: none for `none`; for `shareable`, a tmpfs on the
    * host (mounted now, given back with the rootfs) that joiners bind too; for `container:<id>`, that
@@ -845,6 +844,7 @@ export class ContainerService {
     return undefined;
   }
 
+  /** `--network`/`--pid`/`--ipc container:<id>`: that container's namespace (it must run; IPC only from a shareable one, as Docker). */
   private joinedNs(ref: string, kind: 'net' | 'pid' | 'ipc'): string {
     const o = this.get(ref);
     const what = { net: 'network', pid: 'PID', ipc: 'IPC' }[kind];
