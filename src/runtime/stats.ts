@@ -60,6 +60,18 @@ function parseBlkioV1(text: string | undefined): BlkioEntry[] {
   return out;
 }
 
+/**
+ * A v1 blkio counter in the order Docker's containerd reads it: CFQ's, then BFQ's (kept on modern
+ * kernels, which dropped CFQ), then the throttling layer's (which counts only throttled devices).
+ */
+async function firstText(dir: string, name: string): Promise<string | undefined> {
+  for (const f of [`blkio.${name}_recursive`, `blkio.bfq.${name}_recursive`, `blkio.throttle.${name}_recursive`, `blkio.throttle.${name}`]) {
+    const t = await readText(join(dir, f));
+    if (t !== undefined) return t;
+  }
+  return undefined;
+}
+
 /** Stats for the cgroup(s) of host process `pid` (the container's init). */
 export async function readStats(pid: number): Promise<ContainerStats> {
   const cg = await readText(`/proc/${pid}/cgroup`);
@@ -106,8 +118,8 @@ export async function readStats(pid: number): Promise<ContainerStats> {
       },
       pids: { current: (pids && (await readNum(join(pids, 'pids.current')))) || 0, limit: pids ? await readNum(join(pids, 'pids.max')) : undefined },
       blkio: {
-        ioServiceBytesRecursive: parseBlkioV1(blkio ? await readText(join(blkio, 'blkio.throttle.io_service_bytes_recursive')) ?? await readText(join(blkio, 'blkio.throttle.io_service_bytes')) : undefined),
-        ioServicedRecursive: parseBlkioV1(blkio ? await readText(join(blkio, 'blkio.throttle.io_serviced_recursive')) ?? await readText(join(blkio, 'blkio.throttle.io_serviced')) : undefined),
+        ioServiceBytesRecursive: parseBlkioV1(blkio ? await firstText(blkio, 'io_service_bytes') : undefined),
+        ioServicedRecursive: parseBlkioV1(blkio ? await firstText(blkio, 'io_serviced') : undefined),
       },
     };
   }

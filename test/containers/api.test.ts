@@ -166,6 +166,16 @@ test('stats: network counters come from the container\'s own interfaces', { skip
     assert.ok(nets.eth0.tx_bytes >= 200 && nets.eth0.tx_bytes <= await inCtr(), JSON.stringify(nets.eth0));
     const cli = await env.docker(['stats', '--no-stream', '--format', '{{.NetIO}}', name]);
     assert.doesNotMatch(cli.stdout, /^0B \/ 0B/, cli.stdout);
+    // precpu_stats as Docker fills it: from the request's own first sample (stream=0 takes two),
+    // empty for a one-shot, whatever other requests sampled before.
+    type Cpu = { precpu_stats: { system_cpu_usage?: number; cpu_usage: { total_usage: number } }; cpu_stats: { system_cpu_usage: number }; preread: string; read: string };
+    const two = JSON.parse(r.body) as Cpu;
+    assert.ok(two.precpu_stats.system_cpu_usage! > 0 && two.precpu_stats.system_cpu_usage! < two.cpu_stats.system_cpu_usage, JSON.stringify(two.precpu_stats));
+    assert.ok(Date.parse(two.read) - Date.parse(two.preread) >= 900, `${two.preread} → ${two.read}`);
+    const one = JSON.parse((await request('GET', `/containers/${name}/stats?stream=0&one-shot=1`)).body) as Cpu;
+    assert.equal(one.precpu_stats.system_cpu_usage, undefined);
+    assert.equal(one.precpu_stats.cpu_usage.total_usage, 0);
+    assert.equal(one.preread, '0001-01-01T00:00:00Z');
   } finally {
     await env.docker(['rm', '-f', name]);
   }
@@ -175,6 +185,9 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop', { s
   const nf = await request('GET', '/containers/does-not-exist/json');
   assert.equal(nf.status, 404);
   assert.equal(JSON.parse(nf.body).message, 'No such container: does-not-exist');
+  // Integer parameters are read as Go's strconv.Atoi reads them, with its words.
+  const badInt = await request('GET', '/containers/json?limit=1.5');
+  assert.deepEqual([badInt.status, JSON.parse(badInt.body).message], [400, 'strconv.Atoi: parsing "1.5": invalid syntax']);
   const ni = await request('POST', '/containers/create', { Image: 'berth-test/no-such-image:1', Cmd: ['true'] });
   assert.equal(ni.status, 404);
   assert.match(JSON.parse(ni.body).message, /^No such image: berth-test\/no-such-image:1/);

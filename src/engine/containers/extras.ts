@@ -49,10 +49,14 @@ export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): P
   return { Titles: titles, Processes: procs };
 }
 
-const prevCpu = new Map<string, { total: number; system: number; online: number; read: string; perCpu?: number[] }>();
+/**
+ * One /stats request's memory: its previous sample, which the next one reports as precpu_stats (as
+ * Docker does within a request; a request's first sample, and a one-shot, have an empty precpu).
+ */
+export interface StatsSession { prev?: { total: number; system: number; online: number; read: string; perCpu?: number[] } }
 
 /** One stats sample in Docker's JSON shape. */
-export async function statsOnce(svc: ContainerService, c: ContainerRecord): Promise<Record<string, unknown>> {
+export async function statsOnce(svc: ContainerService, c: ContainerRecord, session: StatsSession = {}): Promise<Record<string, unknown>> {
   const running = c.State.Status === 'running' || c.State.Status === 'paused';
   let s: ContainerStats | undefined;
   if (running) s = await svc.runtime.stats(c.Id).catch(() => undefined);
@@ -62,7 +66,7 @@ export async function statsOnce(svc: ContainerService, c: ContainerRecord): Prom
     ? await fsp.readFile(`/proc/${c.State.Pid}/net/dev`, 'utf8').then(parseNetDev, () => ({}))
     : {};
   const read = new Date().toISOString();
-  const prev = prevCpu.get(c.Id);
+  const prev = session.prev;
   const cpu = s ? {
     cpu_usage: {
       total_usage: s.cpu.totalUsage, usage_in_kernelmode: s.cpu.usageInKernelmode, usage_in_usermode: s.cpu.usageInUsermode,
@@ -75,7 +79,7 @@ export async function statsOnce(svc: ContainerService, c: ContainerRecord): Prom
     cpu_usage: { total_usage: prev.total, usage_in_kernelmode: 0, usage_in_usermode: 0, ...(prev.perCpu ? { percpu_usage: prev.perCpu } : {}) }, system_cpu_usage: prev.system, online_cpus: prev.online,
     throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
   } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
-  if (s) prevCpu.set(c.Id, { total: s.cpu.totalUsage, system: s.cpu.systemUsage, online: s.cpu.onlineCpus, read, perCpu: s.cpu.perCpuUsage });
+  if (s) session.prev = { total: s.cpu.totalUsage, system: s.cpu.systemUsage, online: s.cpu.onlineCpus, read, perCpu: s.cpu.perCpuUsage };
   const blk = (e: { major: number; minor: number; op: string; value: number }[]) => e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value }));
   return {
     read, preread: prev?.read ?? '0001-01-01T00:00:00Z',

@@ -5,7 +5,7 @@ import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
 import { containerSizes, inspectContainer, listContainers } from '../../engine/containers/view.js';
 import type { ContainerService } from '../../engine/containers/service.js';
-import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, statsOnce, top } from '../../engine/containers/extras.js';
+import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, statsOnce, top, type StatsSession } from '../../engine/containers/extras.js';
 
 function requirePath(ctx: Ctx): string {
   const p = ctx.q('path');
@@ -18,10 +18,11 @@ async function stats(ctx: Ctx): Promise<void> {
   const c = s.get(ctx.params.id!);
   const stream = ctx.q('stream') === undefined ? true : ctx.bool('stream');
   const oneShot = ctx.bool('one-shot');
+  const session: StatsSession = {};
   if (!stream) {
     // Docker samples twice (1 s apart) so precpu is filled, unless one-shot.
-    let v = await statsOnce(s, c);
-    if (!oneShot && s.isRunning(c)) { await new Promise((r) => setTimeout(r, 1000)); v = await statsOnce(s, c); }
+    let v = await statsOnce(s, c, session);
+    if (!oneShot && s.isRunning(c)) { await new Promise((r) => setTimeout(r, 1000)); v = await statsOnce(s, c, session); }
     ctx.json(200, v);
     return;
   }
@@ -30,7 +31,7 @@ async function stats(ctx: Ctx): Promise<void> {
   let closed = false;
   ctx.res.on('close', () => { closed = true; });
   while (!closed) {
-    ctx.res.write(JSON.stringify(await statsOnce(s, c)) + '\n');
+    ctx.res.write(JSON.stringify(await statsOnce(s, c, session)) + '\n');
     if (!s.isRunning(c)) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -46,9 +47,9 @@ function svc(ctx: Ctx): ContainerService {
 function intQ(ctx: Ctx, name: string): number | undefined {
   const v = ctx.q(name);
   if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw errors.invalid(`invalid value for ${name}: ${v}`);
-  return Math.trunc(n);
+  // Go's strconv.Atoi, as Docker parses these, with its error text.
+  if (!/^[+-]?\d+$/.test(v)) throw errors.invalid(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
 }
 
 export function registerContainerRoutes(r: Router): void {
