@@ -59,6 +59,11 @@ export class EventBus {
   }
 }
 
+/** The command as Docker's exec events name it: "exec_create: sh -c x" (entrypoint, a space, the args). */
+export function execLine(cmd: readonly string[]): string {
+  return `${cmd[0] ?? ''} ${cmd.slice(1).join(' ')}`;
+}
+
 /** Docker's /events filters: type, event/action, image, container, network, label. */
 export function matchEvent(e: EngineEvent, f: Filters): boolean {
   const has = (k: string) => f.has(k) && f.get(k)!.size > 0;

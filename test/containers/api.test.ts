@@ -281,4 +281,15 @@ test('healthcheck, restart policy, --init and container events', { skip }, async
   const die = actions.find((a) => a.Action === 'die')!;
   assert.equal(die.Actor.Attributes.exitCode, '3');
   assert.equal(die.status, 'die');
+  // Health probes are execs, and show in the events as Docker's do: create, start, die (with the
+  // probe's exit code) under one exec ID, before the health status they lead to.
+  const hev = await request('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: [h] }))}`);
+  const hl = hev.body.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+  const firstCreate = hl.find((a) => a.Action.startsWith('exec_create: '))!;
+  assert.equal(firstCreate.Action, 'exec_create: /bin/sh -c test -e /tmp/ok');
+  const probe = hl.filter((a) => a.Actor.Attributes.execID === firstCreate.Actor.Attributes.execID).map((a) => a.Action);
+  assert.deepEqual(probe, ['exec_create: /bin/sh -c test -e /tmp/ok', 'exec_start: /bin/sh -c test -e /tmp/ok', 'exec_die']);
+  assert.equal(hl.find((a) => a.Action === 'exec_die')!.Actor.Attributes.exitCode, '1');
+  const unhealthy = hl.findIndex((a) => a.Action === 'health_status: unhealthy');
+  assert.ok(unhealthy > hl.findIndex((a) => a.Action === 'exec_die'), hl.map((a) => a.Action).join(','));
 });

@@ -1,6 +1,8 @@
 // HEALTHCHECK: probes run as execs through the runtime on a timer while the container runs; the
 // result lands in State.Health (inspect) and health_status events.
+import { randomBytes } from 'node:crypto';
 import { log } from '../../util/log.js';
+import { execLine } from '../events.js';
 import type { ContainerRecord } from './types.js';
 import type { ContainerService } from './service.js';
 
@@ -47,8 +49,13 @@ export class HealthMonitor {
     const start = new Date();
     let exitCode = -1;
     let output = '';
+    // Each probe is an exec, and Docker's event stream shows it as one.
+    const execID = randomBytes(32).toString('hex');
+    this.svc.publish(c, `exec_create: ${execLine(args)}`, { execID });
     try {
       const s = await this.svc.runtime.exec(c.Id, { args }, { tty: false, stdin: false, detach: false });
+      this.svc.publish(c, `exec_start: ${execLine(args)}`, { execID });
+      void s.exit.then((st) => this.svc.publish(c, 'exec_die', { execID, exitCode: String(st.exitCode) }), () => {});
       const take = (d: Buffer) => { if (output.length < MAX_OUTPUT) output += d.toString('utf8'); };
       s.stdout.on('data', take);
       s.stderr.on('data', take);

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { BerthError, errors, isBerthError } from '../../errors/index.js';
 import { resolveUser, computeCapabilities, processCapabilities, type ExecSession } from '../../runtime/index.js';
 import { frame } from '../containers/logs.js';
+import { execLine } from '../events.js';
 import type { ContainerService } from '../containers/service.js';
 
 export interface ExecConfig {
@@ -147,6 +148,3 @@ export class ExecService {
 }
 
 /** Docker's "entrypoint args…" in exec event actions (a trailing space when there are no args). */
-function execLine(cmd: string[]): string {
-  return `${cmd[0] ?? ''} ${cmd.slice(1).join(' ')}`;
-}
