@@ -680,6 +680,24 @@ test('sizes: ps -s, inspect -s, system df, container prune reclaimed space', { s
   assert.match(prune.stdout, /Total reclaimed space: 12B/, prune.stdout);
   const gone = await env.docker(['inspect', name]);
   assert.notEqual(gone.code, 0);
+
+  // Docker's prune filters: label! keeps what matches, until keeps what is newer, and a filter
+  // Docker does not know (or an until it cannot read) is refused before anything is removed.
+  const tag = uniq('prunef');
+  const keep = (await env.docker(['create', '-l', `${tag}=keep`, env.image, 'true'])).stdout.trim();
+  const drop = (await env.docker(['create', '-l', `${tag}=drop`, env.image, 'true'])).stdout.trim();
+  for (const [flags, msg] of [[['bogus=1'], "invalid filter 'bogus'"], [['until=bogus'], 'failed to parse value as time or duration: "bogus"']] as [string[], string][]) {
+    const r = await env.docker(['container', 'prune', '-f', '--filter', flags[0]!]);
+    assert.equal(r.code, 1, flags[0]);
+    assert.equal(r.stderr, `Error response from daemon: ${msg}\n`);
+  }
+  const newer = await env.docker(['container', 'prune', '-f', '--filter', `label=${tag}`, '--filter', 'until=1h']);
+  assert.doesNotMatch(newer.stdout, /Deleted Containers/, newer.stdout);
+  const not = await env.docker(['container', 'prune', '-f', '--filter', `label=${tag}`, '--filter', `label!=${tag}=keep`]);
+  assert.match(not.stdout, new RegExp(`Deleted Containers:\n${drop}\n`), not.stdout);
+  assert.doesNotMatch(not.stdout, new RegExp(keep));
+  assert.equal((await env.docker(['inspect', '-f', '{{.Id}}', keep])).stdout.trim(), keep);
+  await env.docker(['rm', keep]);
 });
 
 test('docker info reports the probed runtime, the cgroup version and the backing filesystem', { skip }, async () => {

@@ -12,6 +12,8 @@ import type { ContainerStats } from '../../runtime/index.js';
 import { hostPathOf, mountAt, resolveInView, type RootView } from '../../util/in-root.js';
 import { deviceNumbers } from '../../util/fs.js';
 import type { ContainerRecord } from './types.js';
+import { containerSizes } from './view.js';
+import { matchLabels, parseTimestamp, validateFilters, type Filters } from '../../api/query.js';
 import type { ContainerService } from './service.js';
 
 /** PIDs (host view) of the processes in the container: same pid namespace as its init. */
@@ -105,6 +107,33 @@ export function parseNetDev(text: string): Record<string, NetCounters> {
     out[m[1]!] = { rx_bytes: f[0]!, rx_packets: f[1]!, rx_errors: f[2]!, rx_dropped: f[3]!, tx_bytes: f[8]!, tx_packets: f[9]!, tx_errors: f[10]!, tx_dropped: f[11]! };
   }
   return out;
+}
+
+// ---- prune ---------------------------------------------------------------------------------------
+
+/**
+ * POST /containers/prune: every container not running, narrowed by Docker's filters: `until`
+ * (created before; a timestamp or a duration back from now), `label` (all must match) and
+ * `label!` (none may match). Filters are checked before anything is removed.
+ */
+export async function pruneContainers(svc: ContainerService, f: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+  validateFilters(f, ['label', 'label!', 'until']);
+  let until: bigint | undefined;
+  for (const v of f.get('until') ?? []) {
+    try { until = parseTimestamp(v); } catch { throw errors.invalid(`failed to parse value as time or duration: ${JSON.stringify(v)}`); }
+  }
+  const deleted: string[] = [];
+  let reclaimed = 0;
+  for (const c of svc.all()) {
+    if (svc.isRunning(c)) continue;
+    const labels = c.Config.Labels ?? {};
+    if (!matchLabels(f.get('label'), labels)) continue;
+    if ([...f.get('label!') ?? []].some((l) => matchLabels(new Set([l]), labels))) continue;
+    if (until !== undefined && BigInt(Date.parse(c.Created)) * 1_000_000n >= until) continue;
+    const { SizeRw } = await containerSizes(svc, c);
+    await svc.remove(c.Id).then(() => { deleted.push(c.Id); reclaimed += SizeRw; }, () => {});
+  }
+  return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
 }
 
 // ---- filesystem: export / changes / archive / commit ----------------------------------------------

@@ -5,7 +5,7 @@ import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
 import { containerSizes, inspectContainer, listContainers } from '../../engine/containers/view.js';
 import type { ContainerService } from '../../engine/containers/service.js';
-import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, statsOnce, top, type StatsSession } from '../../engine/containers/extras.js';
+import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, pruneContainers, statsOnce, top, type StatsSession } from '../../engine/containers/extras.js';
 
 function requirePath(ctx: Ctx): string {
   const p = ctx.q('path');
@@ -74,24 +74,7 @@ export function registerContainerRoutes(r: Router): void {
     ctx.json(200, list);
   });
   r.post('/containers/prune', async (ctx) => {
-    const s = svc(ctx);
-    const deleted: string[] = [];
-    let reclaimed = 0;
-    const f = ctx.filters();
-    for (const c of s.all()) {
-      if (s.isRunning(c)) continue;
-      if (f.has('label')) {
-        const { matchLabels } = await import('../../api/query.js');
-        if (!matchLabels(f.get('label'), c.Config.Labels ?? {})) continue;
-      }
-      if (f.has('until')) {
-        const until = parseTimestamp([...f.get('until')!][0]!);
-        if (BigInt(Date.parse(c.Created)) * 1_000_000n >= until) continue;
-      }
-      const { SizeRw } = await containerSizes(s, c);
-      await s.remove(c.Id).then(() => { deleted.push(c.Id); reclaimed += SizeRw; }, () => {});
-    }
-    ctx.json(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
+    ctx.json(200, await pruneContainers(svc(ctx), ctx.filters()));
   });
   r.get('/containers/{id}/json', async (ctx) => {
     const s = svc(ctx);
