@@ -104,6 +104,9 @@ test('daemon errors: docker wording on stderr, exit 1', { skip }, async () => {
   const hist = await berth(['history', 'etest/nope:9'], { env });
   assert.equal(hist.code, 1);
   assert.match(hist.stderr, /^Error response from daemon: /);
+  // A name without a tag is reported with Docker's default tag.
+  const untagged = await berth(['image', 'inspect', 'etest/nope'], { env });
+  assert.equal(untagged.stderr, 'Error response from daemon: No such image: etest/nope:latest\n');
 });
 
 test('usage errors: 125 for flags, 1 for arguments, unknown commands', { skip }, async () => {

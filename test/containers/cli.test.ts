@@ -106,6 +106,10 @@ test('-d, logs, ps, exec, top, stats, wait, stop/start, rm -f, duplicate name', 
     assert.equal(stats.code, 0, stats.stderr);
     assert.match(stats.stdout, new RegExp(`^${name} \\d`));
 
+    // Every kill error carries Docker's prefix, a missing container's too.
+    const killMissing = await env.docker(['kill', 'berth-no-such']);
+    assert.equal(killMissing.stderr, 'Error response from daemon: Cannot kill container: berth-no-such: No such container: berth-no-such\n');
+
     const dup = await env.docker(['run', '-d', '--name', name, env.image, 'true']);
     assert.equal(dup.code, 125);
     assert.match(dup.stderr, /Conflict\. The container name "\/.*" is already in use by container/);

@@ -1014,7 +1014,9 @@ export class ContainerService {
   }
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
-    const c = this.get(ref);
+    const c = this.find(ref);
+    // Docker's router prefixes every kill error with this, "No such container" included.
+    if (!c) throw new BerthError('ERR_NO_SUCH_CONTAINER', `Cannot kill container: ${ref}: No such container: ${ref}`);
     if (c.State.Status === 'restarting') throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is restarting, wait until the container is running`);
     if (!this.isRunning(c)) throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is not running`);
     const sig = signal || 'SIGKILL';

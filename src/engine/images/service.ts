@@ -94,7 +94,7 @@ export class ImageService {
   /** Like find, but throws Docker's "No such image" error. */
   get(name: string): ImageRecord {
     const img = this.find(name);
-    if (!img) throw errors.noSuchImage(name);
+    if (!img) throw notFound(name);
     return img;
   }
 
@@ -254,10 +254,7 @@ export class ImageService {
 
   async remove(name: string, opts: { force?: boolean; noprune?: boolean }): Promise<Record<string, string>[]> {
     const img = this.find(name);
-    if (!img) {
-      const ref = tryParseReference(name);
-      throw errors.noSuchImage(ref && !/^(sha256:)?[a-f0-9]+$/.test(name) ? familiarTagged(ref) : name);
-    }
+    if (!img) throw notFound(name);
     return this.withLock(`image:${img.id}`, () => this.removeLocked(img.id, name, opts));
   }
 
@@ -434,4 +431,10 @@ function imageConfigForApi(c: Record<string, unknown>): Record<string, unknown> 
     StopSignal: c.StopSignal,
     Shell: c.Shell,
   };
+}
+
+/** Docker's "No such image": a reference by name gets its default tag ("x" → "x:latest"); an ID stays as given. */
+function notFound(name: string): BerthError {
+  const ref = tryParseReference(name);
+  return errors.noSuchImage(ref && !/^(sha256:)?[a-f0-9]+$/.test(name) ? familiarTagged(ref) : name);
 }
