@@ -70,6 +70,37 @@ test('berth run --rm: output, exit codes, stdin', { skip }, async () => {
   assert.equal(cat.stdout, 'piped\n');
 });
 
+test('berth run -a, --cidfile, --domainname, --mac-address, --expose, --label-file as the docker CLI', { skip }, async () => {
+  const both = ['sh', '-c', 'echo out; echo err >&2'];
+  const out = await berth(['run', '--rm', '-a', 'stdout', env.image, ...both]);
+  assert.deepEqual([out.code, out.stdout, out.stderr], [0, 'out\n', '']);
+  const err = await berth(['run', '--rm', '-a', 'STDERR', env.image, ...both]);
+  assert.deepEqual([err.code, err.stdout, err.stderr], [0, '', 'err\n']);
+  const badA = await berth(['run', '--rm', '-a', 'bogus', env.image, 'true']);
+  assert.equal(badA.code, 125);
+  assert.match(badA.stderr, /valid streams are STDIN, STDOUT and STDERR/);
+
+  const cid = join(env.work, uniq('cid'));
+  const first = await berth(['run', '--rm', '--cidfile', cid, env.image, 'true']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(await fsp.readFile(cid, 'utf8'), /^[0-9a-f]{64}$/);
+  const again = await berth(['run', '--rm', '--cidfile', cid, env.image, 'true']);
+  assert.equal(again.code, 125);
+  assert.equal(again.stderr, `container ID file found, make sure the other container isn't running or delete ${cid}\n`);
+
+  const dn = await berth(['run', '--rm', '-h', 'box', '--domainname', 'example.org', '--mac-address', '02:42:AC:11:00:99', env.image, 'sh', '-c', 'hostname -d; cat /sys/class/net/eth0/address']);
+  assert.equal(dn.stdout, 'example.org\n02:42:ac:11:00:99\n', dn.stderr);
+  const badMac = await berth(['run', '--rm', '--mac-address', 'nope', env.image, 'true']);
+  assert.deepEqual([badMac.code, badMac.stderr], [125, 'nope is not a valid mac address\n']);
+
+  const lf = join(env.work, uniq('labels'));
+  await fsp.writeFile(lf, 'a=1\n# a comment\n\nb=2\n');
+  const id = (await berth(['create', '--expose', '7000-7001/udp', '--expose', '80', '--label-file', lf, '-l', 'c=3', env.image, 'true'])).stdout.trim();
+  const seen = await berth(['inspect', '-f', '{{json .Config.ExposedPorts}} {{json .Config.Labels}}', id]);
+  assert.equal(seen.stdout.trim(), '{"7000/udp":{},"7001/udp":{},"80/tcp":{}} {"a":"1","b":"2","c":"3"}');
+  await berth(['rm', id]);
+});
+
 test('berth run -d, ps, logs, exec, stop, rm', { skip }, async () => {
   const name = uniq('bcli');
   try {

@@ -47,6 +47,9 @@ test('env, workdir, user, hostname, entrypoint', { skip }, async () => {
   // --domainname: the kernel's domain name, and the full name in /etc/hosts, so `hostname -d` finds it.
   const dn = await env.docker(['run', '--rm', '-h', 'box2', '--domainname', 'example.org', env.image, 'sh', '-c', 'cat /proc/sys/kernel/domainname; hostname -d; grep -c "\tbox2.example.org box2$" /etc/hosts']);
   assert.equal(dn.stdout, 'example.org\nexample.org\n1\n', dn.stderr);
+  // --mac-address (the docker CLI sends it in the endpoint's settings): the interface has it.
+  const mac = await env.docker(['run', '--rm', '--mac-address', '02:42:ac:11:00:99', env.image, 'cat', '/sys/class/net/eth0/address']);
+  assert.equal(mac.stdout, '02:42:ac:11:00:99\n', mac.stderr);
 });
 
 test('stdin with -i; TTY with -t', { skip }, async () => {

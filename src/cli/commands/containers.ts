@@ -47,6 +47,13 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'cpu-rt-runtime', type: 'int', valueName: 'int', description: 'Limit CPU real-time runtime in microseconds' },
   { long: 'storage-opt', type: 'list', valueName: 'list', description: 'Storage driver options for the container' },
   { long: 'label', short: 'l', type: 'list', valueName: 'list', description: 'Set meta data on a container' },
+  { long: 'label-file', type: 'list', valueName: 'list', description: 'Read in a line delimited file of labels' },
+  { long: 'domainname', type: 'string', valueName: 'string', description: 'Container NIS domain name' },
+  { long: 'expose', type: 'list', valueName: 'list', description: 'Expose a port or a range of ports' },
+  { long: 'mac-address', type: 'string', valueName: 'string', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
+  { long: 'attach', short: 'a', type: 'list', valueName: 'list', description: 'Attach to STDIN, STDOUT or STDERR' },
+  { long: 'cidfile', type: 'string', valueName: 'string', description: 'Write the container ID to the file' },
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress the pull output' },
   ...RESOURCE_FLAGS,
   { long: 'ulimit', type: 'list', valueName: 'ulimit', description: 'Ulimit options' },
   { long: 'shm-size', type: 'string', valueName: 'bytes', description: 'Size of /dev/shm' },
@@ -194,8 +201,21 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   }
   const tmpfs: Record<string, string> = {};
   for (const x of flag.list(f, 'tmpfs')) { const i = x.indexOf(':'); tmpfs[i < 0 ? x : x.slice(0, i)] = i < 0 ? '' : x.slice(i + 1); }
+  // --expose: a port or a range, tcp unless said otherwise (published ports are exposed too).
+  for (const e of flag.list(f, 'expose')) {
+    const [range = '', proto = 'tcp'] = e.split('/');
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+    if (!m) throw cliError(`invalid range format for --expose: ${e}`, 125);
+    for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]); p++) exposed[`${p}/${proto}`] = {};
+  }
   const labels: Record<string, string> = {};
-  for (const l of flag.list(f, 'label')) { const i = l.indexOf('='); labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1); }
+  const labelLines = [...(await Promise.all(flag.list(f, 'label-file').map((file) => fsp.readFile(file, 'utf8')))).flatMap((t) => t.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))), ...flag.list(f, 'label')];
+  for (const l of labelLines) { const i = l.indexOf('='); labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1); }
+  const mac = flag.str(f, 'mac-address');
+  if (mac && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw cliError(`${mac} is not a valid mac address`, 125);
+  // -a: which streams to attach (all three stay attached when none is named).
+  const attach = flag.list(f, 'attach').map((s) => s.toLowerCase());
+  for (const s of attach) if (!['stdin', 'stdout', 'stderr'].includes(s)) throw cliError(`invalid argument "${s}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`, 125);
   const restart = flag.str(f, 'restart') ?? 'no';
   const [rName, rMax] = restart.split(':');
   let health: Json | undefined;
@@ -219,15 +239,17 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
     WorkingDir: flag.str(f, 'workdir') ?? '',
     User: flag.str(f, 'user') ?? '',
     Hostname: flag.str(f, 'hostname') ?? '',
+    ...(flag.str(f, 'domainname') ? { Domainname: flag.str(f, 'domainname') } : {}),
+    ...(mac ? { MacAddress: mac } : {}),
     Labels: labels,
     ExposedPorts: exposed,
     Tty: tty,
     OpenStdin: interactive,
     // Detached (-d): nothing attaches now, so stdin must survive later attach/detach cycles.
     StdinOnce: interactive && !detached,
-    AttachStdin: interactive && !detached,
-    AttachStdout: !detached,
-    AttachStderr: !detached,
+    AttachStdin: attach.length ? attach.includes('stdin') : interactive && !detached,
+    AttachStdout: attach.length ? attach.includes('stdout') : !detached,
+    AttachStderr: attach.length ? attach.includes('stderr') : !detached,
     ...(health ? { Healthcheck: health } : {}),
     ...(flag.str(f, 'stop-signal') ? { StopSignal: flag.str(f, 'stop-signal') } : {}),
     ...(flag.int(f, 'stop-timeout') !== undefined ? { StopTimeout: flag.int(f, 'stop-timeout') } : {}),
@@ -304,25 +326,42 @@ async function createContainer(ctx: Context, client: Client, image: string, cmd:
     for await (const _m of s as unknown as AsyncIterable<unknown>) { /* progress is not shown */ }
   };
   if (pull === 'always') await doPull();
+  // --cidfile: claimed before the create (as the docker CLI: an existing file means another run), filled after it.
+  const cidfile = flag.str(f, 'cidfile');
+  if (cidfile) {
+    try { await fsp.writeFile(cidfile, '', { flag: 'wx' }); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw cliError(`container ID file found, make sure the other container isn't running or delete ${cidfile}`, 125);
+      throw cliError(`failed to create the container ID file: ${(e as Error).message}`, 125);
+    }
+  }
   const go = async () => {
     const r = await t(client).json<{ Id: string; Warnings?: string[] | null }>({ method: 'POST', path: '/containers/create', query: { name, platform }, json: body });
     for (const w of r.Warnings ?? []) ctx.err(`WARNING: ${w}\n`);
     return r.Id;
   };
   try {
-    return await go();
+    let id: string;
+    try {
+      id = await go();
+    } catch (e) {
+      if (pull !== 'missing' || !isBerthError(e) || !/No such image/.test(e.message)) throw e;
+      if (!flag.bool(f, 'quiet')) ctx.err(`Unable to find image '${image}' locally\n`);
+      await doPull();
+      id = await go();
+    }
+    if (cidfile) await fsp.writeFile(cidfile, id);
+    return id;
   } catch (e) {
-    if (pull !== 'missing' || !isBerthError(e) || !/No such image/.test(e.message)) throw e;
-    ctx.err(`Unable to find image '${image}' locally\n`);
-    await doPull();
-    return await go();
+    if (cidfile) await fsp.rm(cidfile, { force: true });
+    throw e;
   }
 }
 
 /** Attach (hijacked) before start, as docker does, so no output is lost. */
-async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: boolean; stdin: boolean; autoRemove: boolean; start: boolean }): Promise<number> {
+async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: boolean; stdin: boolean; autoRemove: boolean; start: boolean; stdout?: boolean; stderr?: boolean }): Promise<number> {
   // Attach and wait go out together (one round trip less); both are in place before the start.
-  const attaching = hijack(client, `/containers/${id}/attach?stream=1&stdout=1&stderr=1${o.stdin ? '&stdin=1' : ''}`);
+  const streams = `${o.stdout === false ? '' : '&stdout=1'}${o.stderr === false ? '' : '&stderr=1'}${o.stdin ? '&stdin=1' : ''}`;
+  const attaching = hijack(client, `/containers/${id}/attach?stream=1${streams}`);
   const waiting = t(client).request({ method: 'POST', path: `/containers/${id}/wait`, query: { condition: o.autoRemove ? 'removed' : 'next-exit' } });
   const [a, w] = await Promise.allSettled([attaching, waiting]);
   if (a.status === 'rejected' || w.status === 'rejected') {
@@ -379,7 +418,11 @@ export const run: Command = {
         ctx.out(`${id}\n`);
         return 0;
       }
-      return await attachAndRun(ctx, client, id, { tty: flag.bool(f, 'tty'), stdin: flag.bool(f, 'interactive'), autoRemove: flag.bool(f, 'rm'), start: true });
+      const a = flag.list(f, 'attach').map((s) => s.toLowerCase());
+      const only = (s: string) => (a.length ? a.includes(s) : undefined);
+      return await attachAndRun(ctx, client, id, {
+        tty: flag.bool(f, 'tty'), stdin: only('stdin') ?? flag.bool(f, 'interactive'), stdout: only('stdout'), stderr: only('stderr'), autoRemove: flag.bool(f, 'rm'), start: true,
+      });
     } catch (e) {
       if (!isBerthError(e) || cliErrorInfo(e)) throw e;
       const m = e.message;

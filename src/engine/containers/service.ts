@@ -378,11 +378,19 @@ export class ContainerService {
       if (!this.find(target)) throw errors.invalid(`could not get container for ${target}: No such container: ${target}`);
     }
     if (cfg.StopSignal) signalNumber(cfg.StopSignal);
-    const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, { IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null }> } | undefined)?.EndpointsConfig ?? {};
+    type Endpoint = { IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null; MacAddress?: string } | null;
+    const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, Endpoint> } | undefined)?.EndpointsConfig ?? {};
     for (const [net, ep] of Object.entries(endpoints)) {
       if ((ep?.IPAMConfig?.IPv4Address || ep?.IPAMConfig?.IPv6Address) && ['bridge', 'default', 'host', 'none'].includes(net)) {
         throw errors.invalid('user specified IP address is supported on user defined networks only');
       }
+    }
+    // --mac-address: the bridge endpoint's address (set when the container joins at start).
+    const mac = Object.values(endpoints).map((ep) => ep?.MacAddress).find((m) => !!m) || cfg.MacAddress;
+    if (mac) {
+      if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw errors.invalid(`invalid MAC address: ${mac}`);
+      if (hc.NetworkMode.startsWith('container:')) throw errors.invalid('conflicting options: mac-address and the network mode');
+      cfg.MacAddress = mac.toLowerCase();
     }
     // On the host's network a container is named as the host (its UTS namespace stays its own).
     if (hc.NetworkMode === 'host' && !cfg.Hostname) cfg.Hostname = osHostname();
@@ -865,7 +873,7 @@ export class ContainerService {
     if (mode !== 'bridge' && mode !== 'default') throw errors.notFound(`network ${mode} not found`);
     const hc = c.HostConfig;
     const ports = this.net.portRequestsFromConfig(hc.PortBindings as never, c.Config.ExposedPorts, !!hc.PublishAllPorts);
-    const a = await this.network.attach(c.Id, netns, { ports, hostname, name: c.Name });
+    const a = await this.network.attach(c.Id, netns, { ports, hostname, name: c.Name, mac: c.Config.MacAddress || undefined });
     c.Network = {
       IPAddress: a.ipAddress, IPPrefixLen: a.prefixLen, Gateway: a.gateway, MacAddress: a.macAddress,
       Ports: this.net.toDockerPorts(a.ports, c.Config.ExposedPorts), SandboxKey: a.sandboxKey, NetworkID: a.networkId, EndpointID: a.endpointId,

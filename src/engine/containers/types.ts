@@ -8,6 +8,8 @@ export interface ContainerConfig {
   Hostname?: string;
   Domainname?: string;
   User?: string;
+  /** `--mac-address` (API < 1.44 sends it here; later ones in the endpoint's settings, kept here too). */
+  MacAddress?: string;
   AttachStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
