@@ -19,7 +19,7 @@ export {
 } from './defaults.js';
 export { resolveUser, readConfinedFile } from './user.js';
 export {
-  Runtime, detectRuntime, namedRuntime, signalNumber,
+  Runtime, detectRuntime, namedRuntime, signalNumber, parseSignal, signalSupported,
   type RuntimeInfo, type CreateOptions, type ContainerState, type ExitStatus, type AttachStreams, type ExecOptions, type ExecSession,
 } from './runtime.js';
 export type { ContainerStats, BlkioEntry } from './stats.js';

@@ -211,16 +211,41 @@ function readLineFrom(stream: Readable, what: string, stderrText: () => string):
 
 /** "SIGTERM", "term", "15", 15 → 15 (runc and crun both take numbers). */
 export function signalNumber(signal: string | number): number {
-  let n: number | undefined;
-  if (typeof signal === 'number') n = signal;
-  else if (/^[0-9]+$/.test(signal)) n = Number(signal);
-  else {
-    const name = signal.toUpperCase();
-    const key = (name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof osConstants.signals;
-    n = osConstants.signals[key];
-  }
-  if (n === undefined || !Number.isInteger(n) || n < 1 || n > 64) throw errors.invalid(`Invalid signal: ${signal}`);
+  const n = parseSignal(signal);
+  if (!signalSupported(n)) throw errors.invalid(`Invalid signal: ${signal}`);
   return n;
+}
+
+/**
+ * A signal as Docker reads one: a number (any but 0), or a name with or without "SIG" in any case,
+ * the real-time ones included (RTMIN, RTMIN+n, RTMAX-n, RTMAX). Whether this host has it is
+ * signalSupported's question.
+ */
+export function parseSignal(signal: string | number): number {
+  if (typeof signal === 'number') return signal;
+  if (/^[+-]?\d+$/.test(signal)) {
+    const n = Number(signal);
+    if (n === 0) throw errors.invalid(`Invalid signal: ${signal}`);
+    return n;
+  }
+  const name = signal.toUpperCase().replace(/^SIG/, '');
+  const rt = /^RT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
+  if (rt) {
+    // Linux's real-time range as glibc leaves it to programs: 34 (RTMIN) to 64 (RTMAX).
+    const n = (rt[1] === 'MIN' ? 34 : 64) + (rt[2] === '+' ? 1 : rt[2] === '-' ? -1 : 0) * Number(rt[3] ?? 0);
+    if ((rt[1] === 'MIN' && rt[2] !== '-') || (rt[1] === 'MAX' && rt[2] !== '+')) {
+      if (n >= 34 && n <= 64) return n;
+    }
+    throw errors.invalid(`Invalid signal: ${signal}`);
+  }
+  const n = osConstants.signals[`SIG${name}` as keyof typeof osConstants.signals];
+  if (n === undefined) throw errors.invalid(`Invalid signal: ${signal}`);
+  return n;
+}
+
+/** Whether a container on Linux can be sent signal `n`: 1-31, and the real-time 34-64 (glibc keeps 32 and 33). */
+export function signalSupported(n: number): boolean {
+  return Number.isInteger(n) && ((n >= 1 && n <= 31) || (n >= 34 && n <= 64));
 }
 
 /** Mark a promise as handled (the caller still awaits it through Promise.race). */

@@ -591,6 +591,34 @@ test('events as Docker: network connect before start and disconnect after die, p
   }
 });
 
+test('kill signals as Docker reads them: real-time names, numbers, and its refusals in its order', { skip }, async () => {
+  const name = uniq('sig');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'trap "echo got62" 62; trap "echo got10" USR1; while true; do sleep 0.1; done'])).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await env.docker(['kill', '-s', 'SIGRTMAX-2', name])).code, 0);
+    assert.equal((await env.docker(['kill', '-s', '10', name])).code, 0);
+    let logs = '';
+    for (let i = 0; i < 50 && !/got62\ngot10\n|got10\ngot62\n/.test(logs); i++) logs = (await env.docker(['logs', name])).stdout;
+    assert.match(logs, /got62/);
+    assert.match(logs, /got10/);
+    for (const [sig, msg] of [
+      ['0', 'Invalid signal: 0'],
+      ['RTMIN-1', 'Invalid signal: RTMIN-1'],
+      ['65', `Cannot kill container: ${name}: The linux daemon does not support signal 65`],
+      ['32', `Cannot kill container: ${name}: The linux daemon does not support signal 32`],
+    ]) {
+      const r = await env.docker(['kill', '-s', sig!, name]);
+      assert.equal(r.stderr, `Error response from daemon: ${msg}\n`, sig);
+    }
+    // The signal is read before the container is looked at, as in Docker.
+    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
+    assert.equal((await env.docker(['kill', '-s', '0', name])).stderr, 'Error response from daemon: Invalid signal: 0\n');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('commit and run the committed image', { skip }, async () => {
   const name = uniq('commit');
   const image = `berth-test/committed:${Date.now()}`;

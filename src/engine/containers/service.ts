@@ -13,7 +13,7 @@ import { stages, type Stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
 import type { Filters } from '../../api/query.js';
 import {
-  Runtime, namedRuntime, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
+  Runtime, namedRuntime, signalNumber, parseSignal, signalSupported, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
   type OciMount, type OciUser, type ExitStatus, type AttachStreams, type SpecOptions, type OciThrottleDevice,
 } from '../../runtime/index.js';
 import type { ImageRecord } from '../../store/metadata/index.js';
@@ -1022,13 +1022,15 @@ export class ContainerService {
   }
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    // In Docker's order: the signal is read first ("Invalid signal: x" as it is), then every
+    // other error carries the router's "Cannot kill container: <ref>: " prefix.
+    const sig = signal || 'SIGKILL';
+    const n = parseSignal(sig);
+    if (!signalSupported(n)) throw errors.invalid(`Cannot kill container: ${ref}: The linux daemon does not support signal ${n}`);
     const c = this.find(ref);
-    // Docker's router prefixes every kill error with this, "No such container" included.
     if (!c) throw new BerthError('ERR_NO_SUCH_CONTAINER', `Cannot kill container: ${ref}: No such container: ${ref}`);
     if (c.State.Status === 'restarting') throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is restarting, wait until the container is running`);
     if (!this.isRunning(c)) throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is not running`);
-    const sig = signal || 'SIGKILL';
-    const n = signalNumber(sig);
     if (n === 9 || n === 15 || n === 2) c.ManualStop = true;
     await this.runtime.kill(c.Id, sig);
     this.publish(c, 'kill', { signal: String(n) });
@@ -1436,20 +1438,6 @@ function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp?
     else throw errors.invalid(`invalid --security-opt: "${o}"`);
   }
   return { noNewPrivileges, seccomp };
-}
-
-const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13,
-  ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24,
-  XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
-};
-
-export function signalNumber(s: string | number): number {
-  if (typeof s === 'number') return s;
-  if (/^\d+$/.test(s)) return Number(s);
-  const n = SIGNALS[s.toUpperCase().replace(/^SIG/, '')];
-  if (n === undefined) throw errors.invalid(`Invalid signal: ${s}`);
-  return n;
 }
 
 /** Create a working directory inside the rootfs without following symlinks out of it. */
