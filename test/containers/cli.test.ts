@@ -611,8 +611,19 @@ test('kill signals as Docker reads them: real-time names, numbers, and its refus
       const r = await env.docker(['kill', '-s', sig!, name]);
       assert.equal(r.stderr, `Error response from daemon: ${msg}\n`, sig);
     }
+    // A paused container: refused by rm in Docker's words; a signal resumes it (as Docker), so
+    // the container can act on it; SIGKILL ends it.
+    assert.equal((await env.docker(['pause', name])).code, 0);
+    const rmPaused = await env.docker(['rm', name]);
+    assert.equal(rmPaused.stderr, `Error response from daemon: cannot remove container "/${name}": container is paused: unpause and then stop the container before removing or force remove\n`);
+    assert.equal((await env.docker(['kill', '-s', 'USR1', name])).code, 0);
+    assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}}', name])).stdout.trim(), 'running');
+    for (let i = 0; i < 50 && ((await env.docker(['logs', name])).stdout.match(/got10/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(((await env.docker(['logs', name])).stdout.match(/got10/g) ?? []).length, 2);
+    assert.equal((await env.docker(['pause', name])).code, 0);
+    assert.equal((await env.docker(['kill', name])).code, 0);
+    assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name])).stdout.trim(), 'exited 137');
     // The signal is read before the container is looked at, as in Docker.
-    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
     assert.equal((await env.docker(['kill', '-s', '0', name])).stderr, 'Error response from daemon: Invalid signal: 0\n');
   } finally {
     await env.docker(['rm', '-f', name]);

@@ -1034,6 +1034,17 @@ export class ContainerService {
     if (n === 9 || n === 15 || n === 2) c.ManualStop = true;
     await this.runtime.kill(c.Id, sig);
     this.publish(c, 'kill', { signal: String(n) });
+    // As Docker: a paused container is resumed after the signal, so that it is delivered. runc
+    // thaws it itself for SIGKILL; for another signal that ends it, it may be gone already.
+    if (c.State.Status === 'paused' && n !== 9) {
+      await this.runtime.resume(c.Id).catch((e: Error) => { if (!/not paused|not running|No such container/i.test(e.message)) throw e; });
+      // Unless the signal ended it meanwhile (the exit handler has then recorded that).
+      if (c.State.Status === 'paused') {
+        c.State.Status = 'running';
+        await this.save(c);
+        this.publish(c, 'unpause');
+      }
+    }
     if (n === 9) await this.L(c.Id).exited;
   }
 
@@ -1077,7 +1088,9 @@ export class ContainerService {
     this.cancelRestart(c);
     if (this.isRunning(c)) {
       if (!opts.force) {
-        throw new BerthError('ERR_CONTAINER_RUNNING', `cannot remove container "/${c.Name}": container is running: stop the container before removing or force remove`);
+        // Docker's words, with the state the container is in.
+        const what = c.State.Status === 'paused' ? 'unpause and then stop' : 'stop';
+        throw new BerthError('ERR_CONTAINER_RUNNING', `cannot remove container "/${c.Name}": container is ${c.State.Status}: ${what} the container before removing or force remove`);
       }
       c.ManualStop = true;
       // --rm containers remove themselves on exit; do it here instead.
