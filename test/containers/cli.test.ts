@@ -932,6 +932,7 @@ test('as Docker: --oom-score-adj, and --cgroup-parent places the cgroup (kept in
   for (const [flags, msg] of [
     [['--storage-opt', 'size=1G'], "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"],
     [['--log-opt', 'bogus=1'], "unknown log opt 'bogus' for json-file log driver"],
+    [['--log-opt', 'max-size=bogus'], "failed to initialize logging driver: invalid size: 'bogus'"],
     [['--device-read-bps', '/dev/berth-no-such:1mb'], 'stat /dev/berth-no-such: no such file or directory'],
   ] as [string[], string][]) {
     const r = await env.docker(['create', ...flags, env.image, 'true']);

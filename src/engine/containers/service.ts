@@ -1426,7 +1426,7 @@ function checkLogConfig(lc: HostConfig['LogConfig']): { Type: string; Config: Re
   const known = LOG_OPTS[type];
   const unknown = known && Object.keys(config).find((k) => !known.has(k));
   if (unknown) throw errors.invalid(`unknown log opt '${unknown}' for ${type} log driver`);
-  if (config['max-size'] !== undefined && config['max-size'] !== '-1' && logSizeMax({ Config: config }) === undefined) throw errors.invalid(`invalid max-size: ${config['max-size']}`);
+  if (config['max-size'] !== undefined && config['max-size'] !== '-1' && logSizeMax({ Config: config }) === undefined) throw errors.invalid(`failed to initialize logging driver: invalid size: '${config['max-size']}'`);
   return { Type: type, Config: config };
 }
 
