@@ -591,6 +591,34 @@ test('events as Docker: network connect before start and disconnect after die, p
   }
 });
 
+test('ps filters as Docker: publish (the host port), expose (the container port), volume (source or destination), is-task', { skip }, async () => {
+  const tag = uniq('psf');
+  const src = join(env.work, uniq('psfsrc'));
+  await fsp.mkdir(src);
+  const names = [`${tag}-a`, `${tag}-b`, `${tag}-c`];
+  try {
+    const hostPort = String(20000 + (process.pid % 20000));
+    assert.equal((await env.docker(['run', '-d', '--name', names[0]!, '-p', `127.0.0.1:${hostPort}:80`, '--expose', '9000', '-v', `${src}:/data`, env.image, 'sleep', '60'])).code, 0);
+    assert.equal((await env.docker(['run', '-d', '--name', names[1]!, '-p', '127.0.0.1::81/udp', env.image, 'sleep', '60'])).code, 0);
+    assert.equal((await env.docker(['create', '--name', names[2]!, env.image, 'true'])).code, 0);
+    const ps = async (filter: string) => (await env.docker(['ps', '-a', '--filter', `name=${tag}`, '--filter', filter, '--format', '{{.Names}}'])).stdout.trim().split('\n').filter(Boolean).sort();
+    assert.deepEqual(await ps(`publish=${hostPort}`), [names[0]]);
+    assert.deepEqual(await ps('publish=80'), [], 'the container side is not what publish matches');
+    assert.deepEqual(await ps(`publish=${hostPort}/udp`), []);
+    assert.deepEqual(await ps('expose=9000'), [names[0]]);
+    assert.deepEqual(await ps('expose=80-81/udp'), [names[1]]);
+    assert.deepEqual(await ps('volume=/data'), [names[0]]);
+    assert.deepEqual(await ps(`volume=${src}`), [names[0]]);
+    assert.deepEqual(await ps('volume=/nope'), []);
+    assert.deepEqual(await ps('is-task=true'), []);
+    assert.deepEqual(await ps('is-task=false'), [...names].sort());
+    const bad = await env.docker(['ps', '--filter', 'publish=127.0.0.1:80']);
+    assert.match(bad.stderr, /filter for 'publish' should not contain ':'/);
+  } finally {
+    await env.docker(['rm', '-f', ...names]);
+  }
+});
+
 test('kill signals as Docker reads them: real-time names, numbers, and its refusals in its order', { skip }, async () => {
   const name = uniq('sig');
   try {

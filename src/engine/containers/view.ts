@@ -202,6 +202,8 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     }
   }
   for (const s of f.get('status') ?? []) if (!STATUSES.includes(s)) throw errors.invalid(`invalid filter 'status=${s}'`);
+  const publish = portFilter(f, 'publish');
+  const expose = portFilter(f, 'expose');
   let list = svc.all().sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || (a.Id < b.Id ? 1 : -1));
   const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has('status') || f.has('exited');
   const ref = (name: string) => { const c = svc.find(name); if (!c) throw errors.noSuchContainer(name); return c; };
@@ -228,10 +230,35 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     if (!any('network', (v) => netName(c) === v || (!!v && !!netIds.get(netName(c))?.startsWith(v)))) return false;
     if (!any('health', (v) => (c.State.Health?.Status ?? 'none') === v)) return false;
     if (f.has('label') && !matchLabels(f.get('label'), c.Config.Labels ?? {})) return false;
+    // No container here is a swarm task.
+    if (!any('is-task', (v) => v !== 'true' && v !== '1')) return false;
+    // A mount by its source or its destination, as moby's volume filter.
+    if (!any('volume', (v) => mounts(c).some((m) => m.Source === v || m.Destination === v))) return false;
+    if (publish || expose) {
+      // As moby: the ports of a running container, exposed (the container's side) and published (the host's).
+      const ports = c.State.Status === 'running' || c.State.Status === 'paused' ? Object.entries(portsMap(c)) : [];
+      if (expose && !ports.some(([k]) => expose.has(k))) return false;
+      if (publish && !ports.some(([k, b]) => (b ?? []).some((x) => publish.has(`${x.HostPort}/${k.split('/')[1] ?? 'tcp'}`)))) return false;
+    }
     return true;
   });
   if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
   return list.map((c) => listEntry(svc, c));
+}
+
+/** `publish`/`expose` filter values ("80", "80/udp", "8000-8010/tcp") as a set of "port/proto"; undefined if none. */
+function portFilter(f: Filters, key: string): Set<string> | undefined {
+  const vals = f.get(key);
+  if (!vals?.size) return undefined;
+  const out = new Set<string>();
+  for (const v of vals) {
+    if (v.includes(':')) throw errors.invalid(`filter for '${key}' should not contain ':': ${v}`);
+    const [range = '', proto = 'tcp'] = v.split('/');
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+    if (!m || Number(m[2] ?? m[1]) < Number(m[1]) || Number(m[2] ?? m[1]) > 65535) throw errors.invalid(`error while looking up for ${key} ${range}: invalid port range`);
+    for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]); p++) out.add(`${p}/${proto.toLowerCase()}`);
+  }
+  return out;
 }
 
 /** SizeRw (the writable layer) and SizeRootFs (image + writable layer), as `size=1` asks. */
