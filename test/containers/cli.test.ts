@@ -475,7 +475,7 @@ test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and 
     assert.deepEqual([bad.status, JSON.parse(bad.body).message], [400, 'invalid cgroup namespace mode: both']);
 
     // --pid/--ipc container:<donor>; IPC only from a shareable donor, as Docker.
-    assert.equal((await env.docker(['run', '-d', '--name', donor, '--ipc', 'shareable', '-v', `${shared}:/data`, env.image, 'sleep', '100'])).code, 0);
+    assert.equal((await env.docker(['run', '-d', '--name', donor, '--ipc', 'shareable', '-v', `${shared}:/data`, '--mount', 'type=tmpfs,dst=/scratch', env.image, 'sleep', '100'])).code, 0);
     const joined = await env.docker(['run', '--rm', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, env.image, 'sh', '-c', 'ps -o comm | grep -c sleep']);
     assert.equal(joined.stdout.trim(), '1', joined.stderr);
     // As Docker: the donor's /dev/shm is shared too (POSIX shared memory lives there); `none` has
@@ -514,6 +514,17 @@ test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and 
     assert.match(link.stdout, new RegExp(`^db [0-9a-f]{12} ${donor}\nreach\n$`), link.stderr);
     const vf = await env.docker(['run', '--rm', '--volumes-from', `${donor}:ro`, env.image, 'sh', '-c', 'cat /data/f; touch /data/x 2>/dev/null || echo read-only']);
     assert.equal(vf.stdout, 'shared\nread-only\n', vf.stderr);
+    // Its --mount tmpfs comes along (a tmpfs of the joiner's own), and inspect lists what was inherited.
+    const vft = await env.docker(['run', '--rm', '--volumes-from', donor, env.image, 'sh', '-c', "grep ' /scratch ' /proc/mounts | cut -d' ' -f3"]);
+    assert.equal(vft.stdout, 'tmpfs\n', vft.stderr);
+    const vfi = (await env.docker(['create', '--volumes-from', `${donor}:ro`, env.image, 'true'])).stdout.trim();
+    const seen = JSON.parse((await env.docker(['inspect', '-f', '{{json .Mounts}}', vfi])).stdout) as { Type: string; Source: string; Destination: string; RW: boolean }[];
+    await env.docker(['rm', vfi]);
+    assert.deepEqual(seen.map((m) => [m.Type, m.Source, m.Destination, m.RW]), [['bind', shared, '/data', false], ['tmpfs', '', '/scratch', false]]);
+    const roTmpfs = await env.docker(['run', '--rm', '--volumes-from', `${donor}:ro`, env.image, 'sh', '-c', 'touch /scratch/x 2>/dev/null || echo read-only']);
+    assert.equal(roTmpfs.stdout, 'read-only\n', roTmpfs.stderr);
+    const roMount = await env.docker(['run', '--rm', '--mount', 'type=tmpfs,dst=/x,readonly', env.image, 'sh', '-c', 'touch /x/y 2>/dev/null || echo read-only']);
+    assert.equal(roMount.stdout, 'read-only\n', roMount.stderr);
     for (const [flags, msg] of [
       [['--link', 'berth-no-such'], /could not get container for berth-no-such: No such container: berth-no-such/],
       [['--volumes-from', 'berth-no-such'], /No such container: berth-no-such/],

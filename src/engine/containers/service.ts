@@ -650,10 +650,10 @@ export class ContainerService {
     const hc = c.HostConfig;
     const cfg = c.Config;
     const mounts: OciMount[] = [];
-    for (const m of hc.Mounts ?? []) {
+    for (const m of [...(hc.Mounts ?? []), ...this.inheritedTmpfs(c)]) {
       if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
       else if (m.Type === 'tmpfs') {
-        const o = ['nosuid', 'nodev', 'noexec'];
+        const o = ['nosuid', 'nodev', 'noexec', ...(m.ReadOnly ? ['ro'] : [])];
         if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
         if (m.TmpfsOptions?.Mode) o.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
         mounts.push({ destination: m.Target!, type: 'tmpfs', source: 'tmpfs', options: o });
@@ -818,6 +818,30 @@ export class ContainerService {
       }
     }
     return out;
+  }
+
+  /**
+   * `--volumes-from`: the other containers' `--mount type=tmpfs` mounts come along too, as with
+   * Docker (each container gets a tmpfs of its own there; binds are in volumesFrom).
+   */
+  inheritedTmpfs(c: ContainerRecord): NonNullable<HostConfig['Mounts']> {
+    const out: NonNullable<HostConfig['Mounts']> = [];
+    for (const v of (c.HostConfig.VolumesFrom as string[] | null | undefined) ?? []) {
+      const [ref = '', mode] = v.split(':');
+      const o = this.find(ref);
+      // `:ro` makes every inherited mount read-only, as Docker does.
+      for (const m of o?.HostConfig.Mounts ?? []) if (m.Type === 'tmpfs' && m.Target) out.push({ ...m, ReadOnly: !!m.ReadOnly || mode === 'ro' });
+    }
+    return out;
+  }
+
+  /** volumesFrom as Mounts entries for inspect (without failing for a source container removed since). */
+  inheritedMounts(c: ContainerRecord): { Type: string; Source: string; Destination: string; Mode: string; RW: boolean }[] {
+    const binds = this.volumesFromSafe(c).map((b) => parseBind(b)).map((m) => {
+      const ro = !!m.options?.includes('ro');
+      return { Type: 'bind', Source: m.source!, Destination: m.destination, Mode: ro ? 'ro' : 'rw', RW: !ro };
+    });
+    return [...binds, ...this.inheritedTmpfs(c).map((m) => ({ Type: 'tmpfs', Source: '', Destination: m.Target!, Mode: '', RW: !m.ReadOnly }))];
   }
 
   /**

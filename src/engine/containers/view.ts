@@ -18,7 +18,7 @@ function portsMap(c: ContainerRecord): Record<string, { HostIp: string; HostPort
   return out;
 }
 
-function mounts(c: ContainerRecord): Record<string, unknown>[] {
+function mounts(svc: ContainerService, c: ContainerRecord): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const b of c.HostConfig.Binds ?? []) {
     const [src, dst, mode = ''] = b.split(':');
@@ -27,6 +27,7 @@ function mounts(c: ContainerRecord): Record<string, unknown>[] {
   for (const m of c.HostConfig.Mounts ?? []) {
     out.push({ Type: m.Type, Source: m.Source ?? '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
   }
+  for (const m of svc.inheritedMounts(c)) out.push({ ...m, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
   return out;
 }
 
@@ -107,7 +108,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
       Init: c.HostConfig.Init ?? undefined,
     },
     GraphDriver: { Name: 'overlay2', Data: { MergedDir: svc.rootfsPath(c.Id), UpperDir: `${svc.cdir(c.Id)}/upper`, WorkDir: `${svc.cdir(c.Id)}/work` } },
-    Mounts: mounts(c),
+    Mounts: mounts(svc, c),
     Config: {
       Hostname: etc.hostname, Domainname: c.Config.Domainname ?? '', User: c.Config.User ?? '',
       AttachStdin: !!c.Config.AttachStdin, AttachStdout: !!c.Config.AttachStdout, AttachStderr: !!c.Config.AttachStderr,
@@ -187,7 +188,7 @@ export function listEntry(svc: ContainerService, c: ContainerRecord): Record<str
     Id: c.Id, Names: [`/${c.Name}`], Image: c.Config.Image, ImageID: c.ImageId, Command: cmd,
     Created: Math.floor(Date.parse(c.Created) / 1000), Ports: listPorts(c), Labels: c.Config.Labels ?? {},
     State: c.State.Status, Status: statusText(c), HostConfig: { NetworkMode: mode },
-    NetworkSettings: { Networks: networksOf(svc, c, ep) }, Mounts: mounts(c),
+    NetworkSettings: { Networks: networksOf(svc, c, ep) }, Mounts: mounts(svc, c),
   };
 }
 
@@ -233,7 +234,7 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     // No container here is a swarm task.
     if (!any('is-task', (v) => v !== 'true' && v !== '1')) return false;
     // A mount by its source or its destination, as moby's volume filter.
-    if (!any('volume', (v) => mounts(c).some((m) => m.Source === v || m.Destination === v))) return false;
+    if (!any('volume', (v) => mounts(svc, c).some((m) => m.Source === v || m.Destination === v))) return false;
     if (publish || expose) {
       // As moby: the ports of a running container, exposed (the container's side) and published (the host's).
       const ports = c.State.Status === 'running' || c.State.Status === 'paused' ? Object.entries(portsMap(c)) : [];
