@@ -369,6 +369,21 @@ test('as Docker: checks at create, host names and gateway, exec -e/--privileged,
     assert.equal(pe.stdout.trim().split(/\s+/)[1], bnd, pe.stderr);
     const plain = await env.docker(['exec', name, 'grep', 'CapEff', '/proc/self/status']);
     assert.equal(plain.stdout.trim().split(/\s+/)[1], '00000000a80425fb');
+    // TERM as Docker gives an exec: xterm with -t, none without (whatever the container's TTY is),
+    // the container's own when its environment names one, the exec's own above all.
+    const tname = uniq('term');
+    const vname = uniq('termv');
+    try {
+      assert.equal((await env.docker(['run', '-d', '-t', '--name', tname, env.image, 'sleep', '60'])).code, 0);
+      assert.equal((await env.docker(['run', '-d', '-e', 'TERM=vt100', '--name', vname, env.image, 'sleep', '60'])).code, 0);
+      const term = async (args: string[]) => (await env.docker(['exec', ...args, 'sh', '-c', 'echo "[$TERM]"'])).stdout.replace(/\r/g, '');
+      assert.equal(await term([tname]), '[]\n');
+      assert.equal(await term(['-t', name]), '[xterm]\n');
+      assert.equal(await term(['-t', vname]), '[vt100]\n');
+      assert.equal(await term(['-t', '-e', 'TERM=dumb', tname]), '[dumb]\n');
+    } finally {
+      await env.docker(['rm', '-f', tname, vname]);
+    }
     // logs --details: each line after its (empty) attributes.
     const det = await env.docker(['logs', '--details', name]);
     assert.equal(det.stdout, ' one\n');

@@ -95,8 +95,12 @@ export class ExecService {
       // As Docker: the user named here, with the container's --group-add.
       const user = cfg.User ? await resolveUser(this.containers.rootfsPath(c.Id), cfg.User, c.HostConfig.GroupAdd ?? []) : undefined;
       const cs = opts.consoleSize ?? cfg.ConsoleSize;
+      // TERM as Docker sets it for an exec: xterm with a TTY, none without, unless the container's
+      // own environment names one. (The process inherits the container's, whose TERM follows *its* TTY.)
+      const ownTerm = (c.Config.Env ?? []).find((v) => v.startsWith('TERM='));
+      const env = [ownTerm ?? (tty ? 'TERM=xterm' : 'TERM'), ...(cfg.Env ?? [])];
       session = await this.containers.runtime.exec(c.Id, {
-        args: cmd, ...(cfg.Env ? { env: cfg.Env } : {}), ...(cfg.WorkingDir ? { cwd: cfg.WorkingDir } : {}), ...(user ? { user } : {}),
+        args: cmd, env, ...(cfg.WorkingDir ? { cwd: cfg.WorkingDir } : {}), ...(user ? { user } : {}),
         // `exec --privileged`: every capability for this process, as Docker (seccomp stays the container's).
         ...(cfg.Privileged ? { capabilities: processCapabilities(computeCapabilities({ privileged: true })) } : {}),
       }, { tty, stdin: !!cfg.AttachStdin && !opts.detach, detach: opts.detach || !sock, consoleSize: tty && cs && cs[0] ? { height: cs[0], width: cs[1] ?? 80 } : undefined });
