@@ -79,6 +79,8 @@ test('berth run -a, --cidfile, --domainname, --mac-address, --expose, --label-fi
   const badA = await berth(['run', '--rm', '-a', 'bogus', env.image, 'true']);
   assert.equal(badA.code, 125);
   assert.match(badA.stderr, /valid streams are STDIN, STDOUT and STDERR/);
+  const bothAD = await berth(['run', '-d', '-a', 'stdout', env.image, 'true']);
+  assert.deepEqual([bothAD.code, bothAD.stderr], [1, 'conflicting options: cannot specify both --attach and --detach\n']);
 
   const cid = join(env.work, uniq('cid'));
   const first = await berth(['run', '--rm', '--cidfile', cid, env.image, 'true']);

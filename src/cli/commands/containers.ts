@@ -216,6 +216,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   // -a: which streams to attach (all three stay attached when none is named).
   const attach = flag.list(f, 'attach').map((s) => s.toLowerCase());
   for (const s of attach) if (!['stdin', 'stdout', 'stderr'].includes(s)) throw cliError(`invalid argument "${s}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`, 125);
+  if (attach.length && flag.bool(f, 'detach')) throw cliError('conflicting options: cannot specify both --attach and --detach', 1);
   const restart = flag.str(f, 'restart') ?? 'no';
   const [rName, rMax] = restart.split(':');
   let health: Json | undefined;
