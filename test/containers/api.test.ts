@@ -87,6 +87,52 @@ test('dockerode: createContainer, start, logs, exec, wait, remove', { skip }, as
 
 // The docker CLI sometimes sends the start body in a packet of its own; reading it then paused the
 // socket, and the client's stdin (and its EOF) never reached the process: `exec -i … cat` hung.
+/** Open a hijacked attach over a raw socket; resolves once the 101 is in, with what came after it. */
+async function rawAttach(target: string, query: string): Promise<{ sock: net.Socket; output: () => Buffer; ended: Promise<void> }> {
+  const sock = net.connect(env.host.replace(/^unix:\/\//, ''));
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  let got = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => { got = Buffer.concat([got, d]); });
+  const ended = new Promise<void>((r) => { sock.once('end', () => r()); sock.once('close', () => r()); });
+  sock.write(`POST /v1.47/containers/${target}/attach?${query} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  while (!got.includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 10));
+  assert.match(got.toString('latin1'), /^HTTP\/1\.1 101 UPGRADED/);
+  return { sock, output: () => got.subarray(got.indexOf('\r\n\r\n') + 4), ended };
+}
+
+test('attach detach keys as Docker: with a TTY ctrl-p,ctrl-q (or --detach-keys) ends the attach and the container runs on; without one input passes untouched', { skip }, async () => {
+  const tty = uniq('detach');
+  const plain = uniq('detach-plain');
+  const waitFor = async (cond: () => boolean) => { for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 20)); };
+  try {
+    assert.equal((await env.docker(['run', '-d', '-it', '--name', tty, env.image, 'sh'])).code, 0);
+    for (const [query, keys] of [['stream=1&stdin=1&stdout=1', '\x10\x11'], ['stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,y', '\x18y']] as const) {
+      const a = await rawAttach(tty, query);
+      a.sock.write('echo hi-$((40+2))\n');
+      await waitFor(() => a.output().includes('hi-42'));
+      assert.ok(a.output().includes('hi-42'), a.output().toString('latin1'));
+      a.sock.write(keys);
+      const ended = await Promise.race([a.ended.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+      a.sock.destroy();
+      assert.equal(ended, true, `the attach did not end on ${JSON.stringify(keys)}`);
+      assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}}', tty])).stdout.trim(), 'running');
+    }
+    // A bad key spec is refused before the connection is taken over.
+    const bad = await request('POST', `/containers/${tty}/attach?stream=1&stdin=1&detachKeys=ctrl-1`);
+    assert.deepEqual([bad.status, JSON.parse(bad.body).message], [400, 'Invalid detach keys (ctrl-1) provided']);
+
+    // Without a TTY the same bytes are data.
+    assert.equal((await env.docker(['run', '-d', '-i', '--name', plain, env.image, 'cat'])).code, 0);
+    const p = await rawAttach(plain, 'stream=1&stdin=1&stdout=1');
+    p.sock.write('\x10\x11z\n');
+    await waitFor(() => p.output().length >= 12);
+    p.sock.destroy();
+    assert.equal(p.output().subarray(8).toString('latin1'), '\x10\x11z\n');
+  } finally {
+    await env.docker(['rm', '-f', tty, plain]);
+  }
+});
+
 test('exec start: a body that arrives after the headers does not stall stdin', { skip }, async () => {
   const name = uniq('exec-body');
   try {

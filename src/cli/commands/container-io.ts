@@ -6,50 +6,18 @@ import { pipeline } from 'node:stream/promises';
 import { cliError } from '../args.js';
 import { flag, type Command, type Context } from '../command.js';
 import { demux, hijack } from './hijack.js';
+import { detachFilter, parseDetachKeys as parseKeys } from '../../util/detach-keys.js';
 
 const enc = encodeURIComponent;
 
 // ---- attach --------------------------------------------------------------------------------------
 
-const CTRL_PUNCT: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, '_': 31 };
-
-/** Docker's detach-key syntax: comma-separated single characters or ctrl-<key>. */
+/** Docker's detach-key syntax, refused in the CLI's words. */
 export function parseDetachKeys(spec: string): Buffer {
-  const out: number[] = [];
-  for (const k of spec.split(',')) {
-    const m = /^ctrl-(.)$/i.exec(k);
-    const c = m?.[1]!.toLowerCase();
-    if (k.length === 1) out.push(k.charCodeAt(0));
-    else if (c && c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 96);
-    else if (c && c in CTRL_PUNCT) out.push(CTRL_PUNCT[c]!);
-    else throw cliError(`Invalid detach keys (${spec}) provided`);
-  }
-  return Buffer.from(out);
+  try { return parseKeys(spec); } catch (e) { throw cliError((e as Error).message); }
 }
 
-/**
- * Pass input through, holding back what may be the start of the detach sequence; calls onDetach
- * once the whole sequence was typed (the sequence itself never reaches the container).
- */
-export function detachFilter(keys: Buffer, send: (b: Buffer) => void, onDetach: () => void): (d: Buffer) => void {
-  let held = 0;
-  return (d: Buffer) => {
-    const out: number[] = [];
-    for (const byte of d) {
-      if (byte === keys[held]) {
-        if (++held < keys.length) continue;
-        if (out.length) send(Buffer.from(out));
-        onDetach();
-        return;
-      }
-      // Not the sequence after all: release what was held back.
-      out.push(...keys.subarray(0, held));
-      held = byte === keys[0] ? 1 : 0;
-      if (held === 0) out.push(byte);
-    }
-    if (out.length) send(Buffer.from(out));
-  };
-}
+export { detachFilter };
 
 const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 

@@ -10,6 +10,7 @@ import type { Client } from '../../client/client.js';
 import { isBerthError } from '../../errors/index.js';
 import type { Row } from '../format/output.js';
 import { demux, hijack } from './hijack.js';
+import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../util/detach-keys.js';
 
 type Json = Record<string, unknown>;
 
@@ -377,10 +378,13 @@ async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: 
   if (o.tty) sock.on('data', (d: Buffer) => ctx.stdout.write(d));
   else demux(sock, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b));
   sock.resume();
+  let detached = false;
   const raw = o.tty && o.stdin && ctx.stdin.isTTY;
   if (raw) ctx.stdin.setRawMode(true);
   if (o.stdin) {
-    ctx.stdin.on('data', (d: Buffer) => sock.write(d));
+    // ctrl-p,ctrl-q with a TTY detaches, as with the docker CLI: the attach ends, the container runs on.
+    const feed = o.tty ? detachFilter(parseDetachKeys(DEFAULT_DETACH_KEYS), (b) => { sock.write(b); }, () => { detached = true; sock.end(); }) : (d: Buffer) => { sock.write(d); };
+    ctx.stdin.on('data', feed);
     ctx.stdin.once('end', () => sock.end());
   }
   try {
@@ -391,6 +395,7 @@ async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: 
       ctx.stdout.on('resize', () => void resize());
     }
     await streamDone;
+    if (detached) { res.destroy(); return 0; }
     const r = await body;
     return r.StatusCode ?? 0;
   } finally {

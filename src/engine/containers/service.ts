@@ -28,6 +28,7 @@ import type { NetworkManager } from '../../network/index.js';
 import { extraHostLine, ownHostsLine } from '../../network/etc.js';
 import { blkioWeightSupported } from '../system.js';
 import type { RootView } from '../../util/in-root.js';
+import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../util/detach-keys.js';
 
 type NetworkModule = typeof import('../../network/index.js');
 
@@ -727,7 +728,8 @@ export class ContainerService {
         }
       };
       const creating = this.runtime.create({
-        id, bundle: dir, tty: !!cfg.Tty, stdin: !!cfg.OpenStdin, stdinOnce: cfg.StdinOnce !== false, name: c.Name, onStarted,
+        // With a TTY stdin stays open when an attach leaves (a detach), as in Docker.
+        id, bundle: dir, tty: !!cfg.Tty, stdin: !!cfg.OpenStdin, stdinOnce: cfg.StdinOnce !== false && !cfg.Tty, name: c.Name, onStarted,
         logPath: this.logged(c) ? this.logPath(id) : undefined, logSizeMax: logSizeMax(hc.LogConfig),
         runtime: hc.Runtime || undefined,
       });
@@ -1236,9 +1238,10 @@ export class ContainerService {
    * Attach a hijacked connection: output (framed unless TTY) goes to `sock`, and with stdin the
    * client's bytes go to the container. Before start, the attach is hooked up at start.
    */
-  async attach(ref: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean }, sock: Duplex): Promise<void> {
+  async attach(ref: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean; detachKeys?: string }, sock: Duplex): Promise<void> {
     const c = this.get(ref);
     const tty = !!c.Config.Tty;
+    const keys = parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS);
     if (opts.logs && this.logged(c)) {
       const ac = new AbortController();
       await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false }, (e) => sock.write(encodeEntry(e, tty, false)), undefined, ac.signal);
@@ -1262,8 +1265,20 @@ export class ContainerService {
     pipeOut(streams.stderr, 2, opts.stderr);
     if (useStdin && streams.stdin) {
       const stdin = streams.stdin;
-      sock.on('data', (d: Buffer) => stdin.write(d));
-      sock.on('end', () => stdin.end());
+      // Detaching ends this attach only: the container and its stdin carry on.
+      let detached = false;
+      const detach = () => {
+        if (detached) return;
+        detached = true;
+        streams.close();
+        if (!sock.destroyed) sock.end();
+      };
+      // As Docker: the keys are looked for only with a TTY (binary input through `-i` passes untouched).
+      const feed = tty ? detachFilter(keys, (b) => stdin.write(b), detach) : (b: Buffer) => { stdin.write(b); };
+      sock.on('data', (d: Buffer) => { if (!detached) feed(d); });
+      // The client's end of input, as Docker treats it: it closes the container's stdin when that
+      // is stdin-once without a TTY (`echo x | docker run -i`), and otherwise detaches.
+      sock.on('end', () => { if (c.Config.StdinOnce && !tty) stdin.end(); else detach(); });
       sock.resume(); // flowing even if something paused the socket before (see exec/service.ts)
     }
     sock.on('close', () => streams.close());

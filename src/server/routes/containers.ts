@@ -2,6 +2,7 @@
 import { BerthError, errors } from '../../errors/index.js';
 import { parseTimestamp } from '../../api/query.js';
 import type { Ctx } from '../context.js';
+import { parseDetachKeys } from '../../util/detach-keys.js';
 import type { Router } from '../router.js';
 import { containerSizes, inspectContainer, listContainers } from '../../engine/containers/view.js';
 import type { ContainerService } from '../../engine/containers/service.js';
@@ -178,8 +179,12 @@ async function logs(ctx: Ctx): Promise<void> {
 async function attach(ctx: Ctx): Promise<void> {
   const s = svc(ctx);
   const c = s.get(ctx.params.id!);
+  // Checked before the connection is hijacked, so a bad value still gets its 400.
+  const detachKeys = ctx.q('detachKeys') || undefined;
+  if (detachKeys) parseDetachKeys(detachKeys);
   const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
   await s.attach(c.Id, {
     stdin: ctx.bool('stdin'), stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr'), logs: ctx.bool('logs'), stream: ctx.bool('stream'),
+    detachKeys,
   }, sock);
 }
