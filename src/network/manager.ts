@@ -11,7 +11,6 @@ import { allocateIp, releaseIps, parseSubnet, formatSubnet, overlaps, hostRoutes
 import { allocatePorts, holdPort, type PortBinding, type PortRequest, type PortAllocatorState, type PortHold } from './ports.js';
 import { applyRules, changePortRules, removeRules, type RuleConfig } from './iptables.js';
 import { createBridge, configureBridge, readAlias, setupVeth, deleteLink, deleteLinks, linkExists, ifIndex, linkMtu, bridgePorts, writeSysctl, setHairpin, loopbackUp, checkIfName } from './link.js';
-import { hostsFile, hostnameFile, resolvConf, readHostResolvConf, type ResolvOptions } from './etc.js';
 
 export interface NetworkManagerOptions {
   /** Daemon root; state goes to <root>/network/. */
@@ -440,6 +439,13 @@ export class NetworkManager {
     };
   }
 
+  /** A built-in network's ID and driver, without walking its endpoints (events on the start path). */
+  builtin(name: 'bridge' | 'host' | 'none'): { id: string; driver: BuiltinNetwork['driver'] } | undefined {
+    const c = this.state?.config;
+    if (!c) return undefined;
+    return name === 'bridge' ? { id: c.id, driver: 'bridge' } : name === 'host' ? { id: c.hostId, driver: 'host' } : { id: c.noneId, driver: 'null' };
+  }
+
   /** The three built-in networks, for GET /networks. */
   networks(): BuiltinNetwork[] {
     const c = this.st.config;
@@ -455,16 +461,6 @@ export class NetworkManager {
   /** The bridge's gateway address: what "host-gateway" in --add-host stands for. */
   gateway(): string | undefined {
     return this.state?.config.gateway;
-  }
-
-  /** /etc/hosts, /etc/hostname and /etc/resolv.conf contents for a container on this network. */
-  async etcFiles(o: { hostname: string; domainname?: string; ip?: string; extraHosts?: string[] } & ResolvOptions): Promise<{ hosts: string; hostname: string; resolvConf: string }> {
-    const gw = this.state?.config.gateway;
-    return {
-      hosts: hostsFile({ hostname: o.hostname, domainname: o.domainname, ip: o.ip, extraHosts: o.extraHosts, hostGateway: gw }),
-      hostname: hostnameFile(o.hostname),
-      resolvConf: resolvConf(await readHostResolvConf(), o),
-    };
   }
 
   /**

@@ -184,17 +184,16 @@ export function ensureSharedInitLayer(path: string): string {
 
 export interface EtcFilesOptions {
   hostname: string;
-  domainname?: string;
-  /** Extra "ip name..." lines (docker --add-host, links, the container's own address). */
-  hosts?: string[];
-  /** The container's own address, mapped to its hostname. */
-  ip?: string;
-  /** resolv.conf text; default: the host's (minus loopback nameservers) or 8.8.8.8-free empty file. */
+  /**
+   * The whole hosts file (the engine builds it with network/etc.ts); undefined: a copy of the
+   * host's own, for `--network host` without --add-host, as Docker.
+   */
+  hosts?: string;
+  /** resolv.conf text; default: the host's (minus loopback nameservers unless on the host's network). */
   resolvConf?: string;
   /**
-   * The host's network (`--network host`), as Docker: copies of the host's /etc/hosts (unless
-   * `hosts` has --add-host lines: then the usual file) and /etc/resolv.conf (loopback nameservers
-   * kept, they are reachable there). Copies: the container must never write the host's own files.
+   * The host's network (`--network host`): the host's resolv.conf kept as is (its loopback
+   * nameservers are reachable there). Copies: the container must never write the host's own files.
    */
   hostNetwork?: boolean;
 }
@@ -204,11 +203,6 @@ export async function writeEtcFiles(dir: string, o: EtcFilesOptions): Promise<{ 
   const hostsPath = join(dir, 'hosts');
   const hostnamePath = join(dir, 'hostname');
   const resolvConfPath = join(dir, 'resolv.conf');
-  const fqdn = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
-  const hosts = [
-    '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix',
-    'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...(o.hosts ?? []), ...(o.ip ? [`${o.ip}\t${fqdn}`] : []),
-  ];
   const hostFile = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
   let resolv = o.resolvConf;
   if (resolv === undefined) {
@@ -216,7 +210,7 @@ export async function writeEtcFiles(dir: string, o: EtcFilesOptions): Promise<{ 
     // Loopback resolvers of the host are unreachable from a container network namespace.
     resolv = o.hostNetwork ? host : host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
   }
-  const hostsText = o.hostNetwork && !o.hosts?.length ? hostFile('/etc/hosts') : hosts.join('\n') + '\n';
+  const hostsText = o.hosts ?? hostFile('/etc/hosts');
   writeOwned(hostsPath, hostsText.endsWith('\n') || hostsText === '' ? hostsText : hostsText + '\n');
   writeOwned(hostnamePath, o.hostname + '\n');
   writeOwned(resolvConfPath, resolv.endsWith('\n') || resolv === '' ? resolv : resolv + '\n');

@@ -11,6 +11,7 @@ import { Runtime, type CreateOptions } from '../../src/runtime/runtime.js';
 import { prepareRootfs, releaseRootfs, createInitLayer, writeEtcFiles, copyLayers, checkSpecialPaths, overlaySupported } from '../../src/runtime/rootfs.js';
 import type { SpecOptions } from '../../src/runtime/spec.js';
 import { isBerthError } from '../../src/errors/index.js';
+import { hostsFile } from '../../src/network/etc.js';
 import { HAVE_TOOLS, IS_ROOT, makeBusyboxRootfs, randomId, tempDir, writeBundle } from './helpers.js';
 
 const skip = !HAVE_TOOLS ? 'runc, conmon or busybox-static missing' : !IS_ROOT ? 'needs root' : false;
@@ -340,7 +341,7 @@ test('hostile image symlinks at /dev, /proc, /sys, /etc/hosts are neutralised (s
   const { rootfs: merged, mode } = await prepareRootfs({ layers: [hostile, rootfs], initLayer: init, containerDir: ctrDir });
   t.after(() => releaseRootfs(ctrDir));
   assert.equal(mode, 'overlay');
-  const etc = await writeEtcFiles(ctrDir, { hostname: 'hostile', resolvConf: 'nameserver 192.0.2.1\n' });
+  const etc = await writeEtcFiles(ctrDir, { hostname: 'hostile', hosts: hostsFile({ hostname: 'hostile' }), resolvConf: 'nameserver 192.0.2.1\n' });
   const id = randomId();
   await writeBundle(dir, { id, rootfs: merged, ...etc, hostname: 'hostile', cmd: ['sh', '-c', [
     'echo pwned > /dev/pwn', 'echo hosts=$(grep -c "^127.0.0.1" /etc/hosts)', 'echo resolv=$(cat /etc/resolv.conf)',

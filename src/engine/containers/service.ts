@@ -25,7 +25,7 @@ import { HealthMonitor } from './health.js';
 import { encodeEntry, frame, readLogs, type LogOptions } from './logs.js';
 import type { ContainerConfig, ContainerRecord, HostConfig, ThrottleDevice } from './types.js';
 import type { NetworkManager } from '../../network/index.js';
-import { extraHostLine, ownHostsLine } from '../../network/etc.js';
+import { extraHostLine, hostsFile, ownHostsLine } from '../../network/etc.js';
 import { blkioWeightSupported } from '../system.js';
 import type { RootView } from '../../util/in-root.js';
 import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../util/detach-keys.js';
@@ -288,9 +288,9 @@ export class ContainerService {
   private publishNetwork(c: ContainerRecord, action: 'connect' | 'disconnect'): boolean {
     const mode = c.HostConfig.NetworkMode || 'bridge';
     const name = mode === 'default' ? 'bridge' : mode;
-    const n = this.network?.networks().find((x) => x.name === name);
+    const n = name === 'bridge' || name === 'host' || name === 'none' ? this.network?.builtin(name) : undefined;
     if (!n) return false;
-    this.d.events.publish('network', action, n.id, { container: c.Id, name: n.name, type: n.driver });
+    this.d.events.publish('network', action, n.id, { container: c.Id, name, type: n.driver });
     return true;
   }
 
@@ -603,10 +603,7 @@ export class ContainerService {
       const [etc, user] = await Promise.all([
         donor
           ? this.etcOf(donor)
-          : writeEtcFiles(dir, {
-            hostname, domainname: cfg.Domainname || undefined, hostNetwork: netMode === 'host',
-            hosts: [...(hc.ExtraHosts ?? []).map((h) => extraHostLine(h, this.network?.gateway())), ...this.linkLines(c)], resolvConf: resolv,
-          }),
+          : writeEtcFiles(dir, { hostname, hostNetwork: netMode === 'host', hosts: this.hostsText(c, hostname), resolvConf: resolv }),
         resolveUser(rootfs, cfg.User || undefined, hc.GroupAdd ?? []),
       ]);
       t?.mark('etcUserMs');
@@ -876,6 +873,18 @@ export class ContainerService {
     if (ipc === 'shareable') return mountShm(this.cdir(c.Id), c.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
     if (ipc.startsWith('container:')) return join(this.cdir(this.get(ipc.slice(10)).Id), SHM_DIR);
     return undefined;
+  }
+
+  /**
+   * The container's /etc/hosts before its own address is added at start (connectNetwork): Docker's
+   * file with --add-host and link lines, or for `--network host` without them a copy of the host's
+   * (undefined: writeEtcFiles copies it).
+   */
+  private hostsText(c: ContainerRecord, hostname: string): string | undefined {
+    const hc = c.HostConfig;
+    const lines = [...(hc.ExtraHosts ?? []).map((h) => extraHostLine(h, this.network?.gateway())), ...this.linkLines(c)];
+    if ((hc.NetworkMode ?? 'bridge') === 'host' && lines.length === 0) return undefined;
+    return hostsFile({ hostname, lines });
   }
 
   /** `--network`/`--pid`/`--ipc container:<id>`: that container's namespace (it must run; IPC only from a shareable one, as Docker). */
