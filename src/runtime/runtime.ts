@@ -855,10 +855,10 @@ export class Runtime {
       // when the attach connection brought nothing (below).
       const out = new PassThrough();
       const err = new PassThrough();
-      let delivered = 0;
+      const delivered = { stdout: 0, stderr: 0 };
       if (streams) {
-        for (const [from, to] of [[streams.stdout, out], [streams.stderr, err]] as const) {
-          from.on('data', (d: Buffer) => { delivered += d.length; });
+        for (const [from, to, kind] of [[streams.stdout, out, 'stdout'], [streams.stderr, err, 'stderr']] as const) {
+          from.on('data', (d: Buffer) => { delivered[kind] += d.length; });
           from.pipe(to, { end: false });
         }
       } else {
@@ -872,8 +872,9 @@ export class Runtime {
           await streams.done;
           // conmon 2.1 can see a short exec end before it has accepted our attach connection
           // (`docker exec -it ctr echo hi` with a byte on the client's stdin lost its output in
-          // 1-5% of runs): the relay then ends empty, but conmon wrote the output to the exec's log.
-          if (delivered === 0) await replayLog(join(dir, 'log'), out, err);
+          // 1-5% of runs): the relay then misses the start of the output (all of it, or all but
+          // the TTY's echo of that byte), which conmon wrote to the exec's log.
+          await replayMissed(join(dir, 'log'), delivered, out, err);
         }
         out.end();
         err.end();
@@ -906,14 +907,29 @@ export class Runtime {
   }
 }
 
-/** Write what conmon's k8s-file log holds (bytes as logged) to the two streams. */
-async function replayLog(path: string, stdout: Writable, stderr: Writable): Promise<void> {
+/** The largest exec log replayMissed reads. */
+const REPLAY_MAX = 1024 * 1024;
+
+/**
+ * What conmon's k8s-file log holds beyond what the attach relay delivered, per stream: the relay
+ * only gets what came after conmon accepted it, so the part missed is the start of the log's.
+ */
+async function replayMissed(path: string, delivered: { stdout: number; stderr: number }, stdout: Writable, stderr: Writable): Promise<void> {
+  // Only a short exec can end before conmon takes the attach; a long log was streamed as it came
+  // (and is not read into memory here).
+  const size = await fsp.stat(path).then((s) => s.size, () => 0);
+  if (size === 0 || size > REPLAY_MAX) return;
   let buf: Buffer;
   try { buf = await fsp.readFile(path); } catch { return; }
+  const logged = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
   for (const line of buf.toString('latin1').split('\n')) {
     const e = parseLogLine(line);
     if (!e) continue;
-    (e.stream === 'stderr' ? stderr : stdout).write(Buffer.from(e.partial ? e.text : `${e.text}\n`, 'latin1'));
+    logged[e.stream === 'stderr' ? 'stderr' : 'stdout'].push(Buffer.from(e.partial ? e.text : `${e.text}\n`, 'latin1'));
+  }
+  for (const [kind, to] of [['stdout', stdout], ['stderr', stderr]] as const) {
+    const all = Buffer.concat(logged[kind]);
+    if (all.length > delivered[kind]) to.write(all.subarray(0, all.length - delivered[kind]));
   }
 }
 
