@@ -143,6 +143,8 @@ export interface ExecSession {
   stderr: Readable;
   exit: Promise<ExitStatus>;
   resize(height: number, width: number): Promise<void>;
+  /** Stop relaying stdio (the attach ends); the process runs on, its output goes to conmon's log only. */
+  detach(): void;
 }
 
 /** Everything needed to find a container again after a daemon restart. */
@@ -856,6 +858,7 @@ export class Runtime {
       const out = new PassThrough();
       const err = new PassThrough();
       const delivered = { stdout: 0, stderr: 0 };
+      let detached = false;
       if (streams) {
         for (const [from, to, kind] of [[streams.stdout, out, 'stdout'], [streams.stderr, err, 'stderr']] as const) {
           from.on('data', (d: Buffer) => { delivered[kind] += d.length; });
@@ -874,10 +877,9 @@ export class Runtime {
           // (`docker exec -it ctr echo hi` with a byte on the client's stdin lost its output in
           // 1-5% of runs): the relay then misses the start of the output (all of it, or all but
           // the TTY's echo of that byte), which conmon wrote to the exec's log.
-          await replayMissed(join(dir, 'log'), delivered, out, err);
+          if (!detached) await replayMissed(join(dir, 'log'), delivered, out, err);
         }
-        out.end();
-        err.end();
+        if (!detached) { out.end(); err.end(); }
         // Resolve once a consumer has had every byte (the API closes the client's stream then); a
         // stream nobody reads (stderr of a TTY exec, say) is not waited for.
         await Promise.all([out, err].map((s) => (s.readableFlowing ? ended(s) : undefined)));
@@ -893,6 +895,17 @@ export class Runtime {
         stderr: err,
         exit,
         resize: (h, w) => writeResize(dir, h, w),
+        detach: () => {
+          if (detached) return;
+          detached = true;
+          if (streams) {
+            streams.stdout.unpipe(out);
+            streams.stderr.unpipe(err);
+            streams.close();
+          }
+          out.end();
+          err.end();
+        },
       };
     } catch (e) {
       await cleanupDir();

@@ -133,6 +133,63 @@ test('attach detach keys as Docker: with a TTY ctrl-p,ctrl-q (or --detach-keys) 
   }
 });
 
+/** Start an exec hijacked over a raw socket (a TTY `sh`); resolves once the 101 is in. */
+async function rawExec(container: string, detachKeys?: string): Promise<{ id: string; sock: net.Socket; output: () => string; ended: Promise<void> }> {
+  const created = await request('POST', `/containers/${container}/exec`, { Cmd: ['sh'], Tty: true, AttachStdin: true, AttachStdout: true, AttachStderr: true, ...(detachKeys ? { DetachKeys: detachKeys } : {}) });
+  assert.equal(created.status, 201, created.body);
+  const id = (JSON.parse(created.body) as { Id: string }).Id;
+  const sock = net.connect(env.host.replace(/^unix:\/\//, ''));
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  let got = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => { got = Buffer.concat([got, d]); });
+  const ended = new Promise<void>((r) => { sock.once('end', () => r()); sock.once('close', () => r()); });
+  const body = JSON.stringify({ Detach: false, Tty: true });
+  sock.write(`POST /v1.47/exec/${id}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  while (!got.includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 10));
+  assert.match(got.toString('latin1'), /^HTTP\/1\.1 101 UPGRADED/);
+  return { id, sock, output: () => got.subarray(got.indexOf('\r\n\r\n') + 4).toString('latin1'), ended };
+}
+
+test('exec detach as Docker\'s daemon: with a TTY the keys end the attach with its error (exit 126), the end of input ends it quietly and the process runs on', { skip }, async () => {
+  const name = uniq('exec-detach');
+  const waitFor = async (cond: () => boolean) => { for (let i = 0; i < 250 && !cond(); i++) await new Promise((r) => setTimeout(r, 20)); };
+  const within = (p: Promise<void>) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+  const inspect = async (id: string) => JSON.parse((await request('GET', `/exec/${id}/json`)).body) as { Running: boolean; ExitCode: number | null; DetachKeys: string; Pid: number };
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '300'])).code, 0);
+    // The keys: the default sequence, then DetachKeys (kept, as Docker's daemon shows it, in base64).
+    for (const [keys, bytes] of [[undefined, '\x10\x11'], ['ctrl-x,y', '\x18y']] as const) {
+      const e = await rawExec(name, keys);
+      e.sock.write('echo hi-$((40+2))\n');
+      await waitFor(() => e.output().includes('hi-42'));
+      assert.ok(e.output().includes('hi-42'), e.output());
+      e.sock.write(bytes);
+      assert.equal(await within(e.ended), true, `the exec attach did not end on ${JSON.stringify(bytes)}`);
+      e.sock.destroy();
+      assert.ok(e.output().endsWith('exec attach failed: error on attach stdin: read escape sequence\r\n'), e.output());
+      const info = await inspect(e.id);
+      assert.deepEqual([info.Running, info.ExitCode, info.DetachKeys], [false, 126, keys ? Buffer.from('\x18y').toString('base64') : '']);
+    }
+    // The end of input: the attach ends without an error and the shell runs on.
+    const e = await rawExec(name);
+    e.sock.write('echo eof-$((1+2))\n');
+    await waitFor(() => e.output().includes('eof-3'));
+    e.sock.end();
+    assert.equal(await within(e.ended), true, 'the exec attach did not end on the end of input');
+    assert.ok(!e.output().includes('read escape sequence'), e.output());
+    const info = await inspect(e.id);
+    assert.deepEqual([info.Running, info.ExitCode], [true, null]);
+    // Only that shell: the two the keys ended lost their terminal (hung up), as with Docker.
+    const ps = await env.docker(['exec', name, 'ps', '-o', 'args']);
+    assert.equal(ps.stdout.split('\n').filter((l) => l.trim() === 'sh').length, 1, ps.stdout);
+    // A bad key spec: Docker's words and status.
+    const bad = await request('POST', `/containers/${name}/exec`, { Cmd: ['true'], DetachKeys: 'bad' });
+    assert.deepEqual([bad.status, JSON.parse(bad.body).message], [500, 'Invalid escape keys (bad) provided']);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('exec start: a body that arrives after the headers does not stall stdin', { skip }, async () => {
   const name = uniq('exec-body');
   try {

@@ -381,3 +381,49 @@ test('berth network ls, inspect, rm and prune over the built-in networks', { ski
     await berth(['rm', '-f', name]);
   }
 });
+
+/** A command in a pty (util-linux `script`): `send` types into it, `seen` waits for output. */
+function ptySession(command: string) {
+  const c = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], {
+    env: { ...process.env, BERTH_HOST: env.host, DOCKER_HOST: env.host, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  c.stdout.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+  const exit = new Promise<number>((r) => c.on('close', (code) => r(code ?? -1)));
+  return {
+    send: (s: string) => c.stdin.write(s),
+    seen: async (text: string) => { for (let i = 0; i < 250 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 20)); return out.includes(text); },
+    exited: (ms: number) => Promise.race([exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms))]),
+    output: () => out,
+    kill: () => c.kill('SIGKILL'),
+  };
+}
+
+test('exec -it: ctrl-p,ctrl-q (or --detach-keys) detaches the berth CLI and the docker CLI alike, and the shell runs on', { skip: skip || !fromDist || !existsSync('/usr/bin/script') }, async () => {
+  const name = uniq('exec-keys');
+  const berthCmd = `${process.execPath} ${join(repo, 'bin/berth')}`;
+  try {
+    assert.equal((await berth(['run', '-d', '--name', name, env.image, 'sleep', '300'])).code, 0);
+    const cases = [
+      [`${berthCmd} exec -it ${name} sh`, '\x10\x11'],
+      [`${berthCmd} exec -it --detach-keys ctrl-x,y ${name} sh`, '\x18y'],
+      [`/usr/local/bin/docker exec -it ${name} sh`, '\x10\x11'],
+    ] as const;
+    for (const [i, [cmd, keys]] of cases.entries()) {
+      const s = ptySession(cmd);
+      try {
+        s.send(`echo mark-$((${i}+40))\r`);
+        assert.ok(await s.seen(`mark-${i + 40}`), s.output());
+        s.send(keys);
+        const code = await s.exited(10_000);
+        assert.equal(code, 1, `${cmd}: ${s.output()}`);
+        assert.ok(s.output().includes('read escape sequence'), s.output());
+      } finally { s.kill(); }
+    }
+    // All three shells are still there: the CLI ended its attach, not the process.
+    const ps = await berth(['exec', name, 'ps', '-o', 'args']);
+    assert.equal(ps.stdout.split('\n').filter((l) => l.trim() === 'sh').length, 3, ps.stdout);
+  } finally {
+    await berth(['rm', '-f', name]);
+  }
+});

@@ -589,6 +589,7 @@ export const exec: Command = {
   usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', description: 'Execute a command in a running container', minArgs: 2, interspersed: false,
   flags: [
     { long: 'detach', short: 'd', type: 'bool', description: 'Detached mode: run command in the background' },
+    { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' },
     { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
     { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
     { long: 'env', short: 'e', type: 'list', valueName: 'list', description: 'Set environment variables' },
@@ -600,8 +601,9 @@ export const exec: Command = {
     const tty = flag.bool(f, 'tty');
     const stdin = flag.bool(f, 'interactive');
     const detach = flag.bool(f, 'detach');
+    const keysSpec = flag.str(f, 'detach-keys');
     const { Id } = await t(client).json<{ Id: string }>({ method: 'POST', path: `/containers/${enc(args[0]!)}/exec`, json: {
-      Cmd: args.slice(1), Tty: tty, AttachStdin: stdin && !detach, AttachStdout: !detach, AttachStderr: !detach,
+      Cmd: args.slice(1), Tty: tty, AttachStdin: stdin && !detach, AttachStdout: !detach, AttachStderr: !detach, DetachKeys: keysSpec ?? '',
       Env: flag.list(f, 'env'), User: flag.str(f, 'user') ?? '', WorkingDir: flag.str(f, 'workdir') ?? '',
       ...(tty && ctx.stdout.isTTY ? { ConsoleSize: [ctx.stdout.rows, ctx.stdout.columns] } : {}),
     } });
@@ -616,8 +618,19 @@ export const exec: Command = {
     sock.resume();
     const raw = tty && stdin && ctx.stdin.isTTY;
     if (raw) ctx.stdin.setRawMode(true);
-    if (stdin) { ctx.stdin.on('data', (d: Buffer) => sock.write(d)); ctx.stdin.once('end', () => sock.end()); }
+    let detached = false;
+    if (stdin) {
+      // With a TTY the detach keys end the session here, as the docker CLI does: the daemon sees the
+      // end of input and lets the process run on.
+      const feed = tty ? detachFilter(parseDetachKeys(keysSpec ?? DEFAULT_DETACH_KEYS), (b) => { sock.write(b); }, () => { detached = true; sock.end(); }) : (d: Buffer) => { sock.write(d); };
+      ctx.stdin.on('data', (d: Buffer) => { if (!detached) feed(d); });
+      ctx.stdin.once('end', () => sock.end());
+    }
     try { await done; } finally { if (raw) ctx.stdin.setRawMode(false); if (stdin) ctx.stdin.pause(); }
+    if (detached) {
+      ctx.err('read escape sequence\n');
+      return 1;
+    }
     const r = await t(client).json<{ ExitCode: number | null }>({ path: `/exec/${Id}/json` });
     return r.ExitCode ?? 0;
   },

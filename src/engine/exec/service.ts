@@ -7,6 +7,7 @@ import { BerthError, errors, isBerthError } from '../../errors/index.js';
 import { resolveUser, computeCapabilities, processCapabilities, type ExecSession } from '../../runtime/index.js';
 import { frame } from '../containers/logs.js';
 import { execLine } from '../events.js';
+import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../util/detach-keys.js';
 import type { ContainerService } from '../containers/service.js';
 
 export interface ExecConfig {
@@ -33,7 +34,14 @@ interface ExecRecord {
   pid: number;
   session?: ExecSession;
   done?: Promise<void>;
+  /** DetachKeys as bytes (empty: the default sequence). */
+  detachKeys: Buffer;
+  /** Detached by the keys: the record keeps Docker's 126 whatever the process exits with later. */
+  keyDetached?: boolean;
 }
+
+/** What Docker's daemon writes to an exec's stream when the detach keys end it. */
+const EXEC_DETACH_MESSAGE = 'exec attach failed: error on attach stdin: read escape sequence\r\n';
 
 const MAX_EXECS = 4096;
 
@@ -47,8 +55,13 @@ export class ExecService {
     if (c.State.Status === 'paused') throw errors.conflict(`Container ${ref} is paused, unpause the container before exec`); // the name as given, as Docker
     if (c.State.Status !== 'running') throw errors.conflict(`container ${c.Id} is not running`);
     if (!cfg || !Array.isArray(cfg.Cmd) || cfg.Cmd.length === 0) throw errors.invalid('No exec command specified');
+    let detachKeys: Buffer = Buffer.alloc(0);
+    if (cfg.DetachKeys) {
+      // Docker's words, and its status: a plain error (500), not a 400.
+      try { detachKeys = parseDetachKeys(cfg.DetachKeys); } catch { throw errors.internal(`Invalid escape keys (${cfg.DetachKeys}) provided`); }
+    }
     const id = randomBytes(32).toString('hex');
-    this.execs.set(id, { id, containerId: c.Id, config: cfg, running: false, started: false, exitCode: null, pid: 0 });
+    this.execs.set(id, { id, containerId: c.Id, config: cfg, running: false, started: false, exitCode: null, pid: 0, detachKeys });
     // Bound memory: forget the oldest finished execs.
     if (this.execs.size > MAX_EXECS) {
       for (const [k, e] of this.execs) { if (!e.running) { this.execs.delete(k); if (this.execs.size <= MAX_EXECS) break; } }
@@ -71,7 +84,8 @@ export class ExecService {
         tty: !!e.config.Tty, entrypoint: cmd[0] ?? '', arguments: cmd.slice(1), privileged: !!e.config.Privileged, ...(e.config.User ? { user: e.config.User } : {}),
       },
       OpenStdin: !!e.config.AttachStdin, OpenStderr: !!e.config.AttachStderr, OpenStdout: !!e.config.AttachStdout,
-      CanRemove: false, ContainerID: e.containerId, DetachKeys: '', Pid: e.pid,
+      // A byte slice in Docker's daemon, so JSON carries it in base64.
+      CanRemove: false, ContainerID: e.containerId, DetachKeys: e.detachKeys.toString('base64'), Pid: e.pid,
     };
   }
 
@@ -119,7 +133,7 @@ export class ExecService {
     }
     e.session = session;
     e.pid = session.pid;
-    const finish = session.exit.then((st) => { e.exitCode = st.exitCode; }, () => { e.exitCode = 126; }).then(() => {
+    const finish = session.exit.then((st) => { if (!e.keyDetached) e.exitCode = st.exitCode; }, () => { if (!e.keyDetached) e.exitCode = 126; }).then(() => {
       e.running = false;
       e.session = undefined;
       this.containers.publish(c, 'exec_die', { execID: id, exitCode: String(e.exitCode) });
@@ -131,17 +145,45 @@ export class ExecService {
     };
     pipe(session.stdout, 1, cfg.AttachStdout !== false);
     pipe(session.stderr, 2, cfg.AttachStderr !== false);
+    let detached: Promise<void> | undefined;
     if (session.stdin) {
       const stdin = session.stdin;
-      sock.on('data', (d: Buffer) => stdin.write(d));
-      sock.on('end', () => stdin.end());
-      sock.on('error', () => stdin.end());
+      if (tty) {
+        // As Docker's daemon with a TTY: the detach keys end the attach with an error (the exec is
+        // then recorded as failed, 126, and the process loses its terminal: Docker closes the pty,
+        // which hangs it up); the client's end of input ends the attach and the process runs on.
+        let done = () => {};
+        detached = new Promise<void>((r) => { done = r; });
+        let over = false;
+        const detach = (byKeys: boolean) => {
+          if (over) return;
+          over = true;
+          if (!e.running) { done(); return; } // exited meanwhile: nothing to detach from
+          session.detach();
+          if (byKeys) {
+            e.keyDetached = true;
+            e.exitCode = 126;
+            e.running = false;
+            if (!sock.destroyed) sock.write(EXEC_DETACH_MESSAGE);
+            try { process.kill(session.pid, 'SIGHUP'); } catch { /* already gone */ }
+          }
+          done();
+        };
+        const feed = detachFilter(e.detachKeys.length ? e.detachKeys : parseDetachKeys(DEFAULT_DETACH_KEYS), (b) => stdin.write(b), () => detach(true));
+        sock.on('data', (d: Buffer) => { if (!over) feed(d); });
+        sock.on('end', () => detach(false));
+        sock.on('error', () => detach(false));
+      } else {
+        sock.on('data', (d: Buffer) => stdin.write(d));
+        sock.on('end', () => stdin.end());
+        sock.on('error', () => stdin.end());
+      }
       // Reading the start body may have paused the socket (when the body came in a packet of its
       // own), and a 'data' listener does not resume a paused stream: the client's stdin and its
       // EOF would then never arrive (seen as `exec -i … cat` hanging in ~3% of runs).
       sock.resume();
     }
-    await finish;
+    await (detached ? Promise.race([finish, detached]) : finish);
   }
 
   async resize(id: string, h: number, w: number): Promise<void> {
