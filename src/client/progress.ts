@@ -1,8 +1,7 @@
 // JSON progress streams (pull, push, load, import): iterate the messages, or await completion.
-import type { IncomingMessage } from 'node:http';
 import { BerthError, codeForStatus, type ErrorCode } from '../errors/index.js';
 import type { ProgressMessage } from '../api/progress.js';
-import { jsonValues, type DaemonErrorInfo } from './transport.js';
+import { jsonValues, type DaemonErrorInfo, type Response } from './transport.js';
 
 /** The error a stream reported in-band (errorDetail / error), as a coded BerthError. */
 export function streamError(m: ProgressMessage, fallback: ErrorCode = 'ERR_INTERNAL'): BerthError | undefined {
@@ -22,7 +21,7 @@ export function streamError(m: ProgressMessage, fallback: ErrorCode = 'ERR_INTER
 export class ProgressStream implements AsyncIterable<ProgressMessage> {
   private used = false;
   constructor(
-    private readonly open: () => Promise<IncomingMessage>,
+    private readonly open: () => Promise<Response>,
     private readonly errorCode: ErrorCode = 'ERR_INTERNAL',
   ) {}
 

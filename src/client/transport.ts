@@ -1,9 +1,12 @@
-// HTTP transport of the SDK: finds the daemon, keeps connections alive over the socket, turns
-// daemon error bodies into BerthErrors and splits JSON streams. node:http only (cheap to import).
-import http from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+// HTTP transport of the SDK: finds the daemon, sends requests through wire.ts (one connection
+// each), turns daemon error bodies into BerthErrors and splits JSON streams.
+import type { Readable } from 'node:stream';
 import { BerthError, codeForStatus } from '../errors/index.js';
 import type { FiltersInput, AuthConfig } from './types.js';
+import { send, type WireResponse } from './wire.js';
+
+/** A daemon response: status, headers and the body as a stream. */
+export type Response = WireResponse;
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
@@ -132,47 +135,30 @@ function readAll(res: Readable, limit = 1 << 20): Promise<string> {
 export class Transport {
   readonly host: string;
   readonly endpoint: Endpoint;
-  private readonly agent: http.Agent;
 
   constructor(host: string) {
     this.host = host;
     this.endpoint = parseHost(host);
-    // Keep-alive so a CLI command or SDK session reuses one socket; idle sockets are unref'd by node.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   }
 
   /** Send a request; resolves with the response once headers arrive, rejects on status >= 400. */
-  request(o: RequestOptions): Promise<http.IncomingMessage> {
-    const headers: Record<string, string> = {};
+  async request(o: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { Host: this.endpoint.socketPath ? 'api.moby.localhost' : `${this.endpoint.hostname}:${this.endpoint.port}` };
     for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = v;
     let body: Buffer | string | Readable | undefined = o.body;
     if (o.json !== undefined) {
       body = JSON.stringify(o.json);
       headers['Content-Type'] ??= 'application/json';
     }
-    if (typeof body === 'string' || Buffer.isBuffer(body)) headers['Content-Length'] = String(Buffer.byteLength(body));
-    return new Promise((resolve, reject) => {
-      const opts: http.RequestOptions & { servername?: string } = {
-        ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.hostname, port: this.endpoint.port }),
-        agent: this.agent,
-        // No TLS here: an explicit empty servername spares the agent its IP check of the Host
-        // header, whose first use compiles Node's IPv6 regex (~6 ms of every CLI command).
-        servername: '',
-        method: o.method ?? 'GET',
-        path: o.path + buildQuery(o.query),
-        headers: { Host: this.endpoint.socketPath ? 'api.moby.localhost' : `${this.endpoint.hostname}:${this.endpoint.port}`, ...headers },
-        signal: o.signal,
-      };
-      const req = http.request(opts, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status < 400) { resolve(res); return; }
-        readAll(res).then((text) => reject(this.errorFromBody(status, res.statusMessage ?? '', text)), reject);
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => reject(this.connectionError(e)));
-      if (body === undefined) req.end();
-      else if (typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
-      else pipeline(body, req, (err) => { if (err) req.destroy(err); });
-    });
+    let res: Response;
+    try {
+      res = await send(this.endpoint, { method: o.method ?? 'GET', path: o.path + buildQuery(o.query), headers, body, signal: o.signal });
+    } catch (e) {
+      throw this.connectionError(e as NodeJS.ErrnoException);
+    }
+    if (res.statusCode < 400) return res;
+    const text = await readAll(res);
+    throw this.errorFromBody(res.statusCode, res.statusMessage, text);
   }
 
   async json<T>(o: RequestOptions): Promise<T> {
@@ -185,16 +171,14 @@ export class Transport {
   }
 
   /** Send a request and discard the response body. */
-  async empty(o: RequestOptions): Promise<http.IncomingMessage> {
+  async empty(o: RequestOptions): Promise<Response> {
     const res = await this.request(o);
     await readAll(res, 0);
     return res;
   }
 
-  /** Close idle keep-alive sockets. */
-  close(): void {
-    this.agent.destroy();
-  }
+  /** Nothing to release: each request has a connection of its own, closed with its response. */
+  close(): void {}
 
   private errorFromBody(status: number, statusText: string, text: string): BerthError {
     let message = text.trim();

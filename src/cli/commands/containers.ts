@@ -373,7 +373,14 @@ async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: 
   }
   const sock = a.value;
   const res = w.value;
-  const body = (async () => { let s = ''; for await (const c of res) s += (c as Buffer).toString(); return JSON.parse(s || '{}') as { StatusCode?: number }; })();
+  // Events, not `for await`: the stream's async iterator costs ~0.6 ms to set up on `run`'s path.
+  const body = new Promise<{ StatusCode?: number }>((resolve, reject) => {
+    let s = '';
+    res.on('data', (c: Buffer) => { s += c.toString(); });
+    res.once('end', () => { try { resolve(JSON.parse(s || '{}') as { StatusCode?: number }); } catch (e) { reject(e as Error); } });
+    res.once('error', reject);
+  });
+  body.catch(() => {}); // awaited below unless the session detaches
   const streamDone = new Promise<void>((r) => { sock.once('end', () => r()); sock.once('close', () => r()); });
   if (o.tty) sock.on('data', (d: Buffer) => ctx.stdout.write(d));
   else demux(sock, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b));
