@@ -46,6 +46,8 @@ function abortError(signal: AbortSignal): Error {
 
 /** The request head. A body of known size gets Content-Length; a stream goes chunked. */
 function requestHead(r: WireRequest): string {
+  // As node:http: a path must come escaped (no spaces, controls or characters past latin-1).
+  if (/[^\u0021-\u00ff]/.test(r.path)) throw codedError('ERR_UNESCAPED_CHARACTERS', 'Request path contains unescaped characters');
   let head = `${r.method} ${r.path} HTTP/1.1\r\n`;
   for (const [k, v] of Object.entries(r.headers)) {
     if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) throw codedError('ERR_INVALID_CHAR', `invalid character in header ${JSON.stringify(k)}`);

@@ -149,6 +149,7 @@ test('connection errors, aborts, and header injection are refused', async () => 
   await withSocket(async (path) => {
     await assert.rejects(send({ socketPath: path }, { method: 'GET', path: '/', headers: {} }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
     await assert.rejects(send({ socketPath: path }, { method: 'GET', path: '/', headers: { 'X-A': 'b\r\nX-Injected: 1' } }), /invalid character in header/);
+    await assert.rejects(send({ socketPath: path }, { method: 'GET', path: '/a b HTTP/1.1\r\nX-Injected: 1', headers: {} }), /unescaped characters/);
     // A server that answers the head and then never finishes: the signal ends the wait and the body.
     const server = http.createServer((req, res) => {
       if (req.url === '/hang') return;
