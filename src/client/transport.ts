@@ -118,6 +118,17 @@ export function daemonErrorInfo(e: unknown): DaemonErrorInfo | undefined {
 /** The body as text (kept up to `limit` bytes). Events, not `for await`: the stream's async
  * iterator costs ~3 ms to set up the first time, on every CLI command's path. */
 function readAll(res: Readable, limit = 1 << 20): Promise<string> {
+  // Already all here (a small reply comes in one packet with its head): taken at once, without
+  // the stream's flowing mode and its ticks (~1.5 ms on the CLI's path).
+  if ((res as Partial<Response>).complete) {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (let c = res.read() as Buffer | null; c !== null; c = res.read() as Buffer | null) {
+      if (n < limit) chunks.push(c);
+      n += c.length;
+    }
+    return Promise.resolve(Buffer.concat(chunks).toString('utf8'));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let n = 0;

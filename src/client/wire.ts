@@ -221,10 +221,16 @@ export function send(ep: WireEndpoint, r: WireRequest): Promise<WireResponse> {
         } else framing = { kind: 'close' };
         settled = true;
         resolve(stream);
-        if (framing.kind === 'length' && framing.left === 0) { finish(); return; }
-        // The body goes on once the caller has the head and its listeners are on: an error in the
-        // first bytes (they came with the head) must reach them. Paused until then, so nothing
-        // (more data, the end) overtakes those bytes.
+        if (framing.kind === 'length' && pending.length >= framing.left) {
+          // The whole body came with the head (a small JSON reply, usually): nothing can go wrong
+          // with it any more, so it is handed on at once.
+          primed = true;
+          if (framing.left === 0) finish(); else body(pending);
+          return;
+        }
+        // Otherwise the body goes on once the caller has the head and its listeners are on: an
+        // error in the first bytes (they came with the head) must reach them. Paused until then,
+        // so nothing (more data, the end) overtakes those bytes.
         sock.pause();
         late = [];
         setImmediate(() => {
