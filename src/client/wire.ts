@@ -149,7 +149,10 @@ export function send(ep: WireEndpoint, r: WireRequest): Promise<WireResponse> {
     let chunked: ChunkedDecoder | undefined;
     let pending: Buffer = Buffer.alloc(0);
     let settled = false;
+    // False while the first body bytes wait for the caller (below); until then the end and the
+    // close wait too, in `late`.
     let primed = false;
+    let late: (() => void)[] | undefined;
 
     const fail = (e: Error) => {
       if (!settled) { settled = true; reject(e); }
@@ -183,6 +186,7 @@ export function send(ep: WireEndpoint, r: WireRequest): Promise<WireResponse> {
 
     sock.on('data', (d: Buffer) => {
       if (res) {
+        if (!primed) { pending = Buffer.concat([pending, d]); return; } // kept in order behind the first bytes
         try { body(d); } catch (e) { fail(e as Error); }
         return;
       }
@@ -256,8 +260,6 @@ export function send(ep: WireEndpoint, r: WireRequest): Promise<WireResponse> {
       if (!settled) fail(codedError('ECONNRESET', 'socket hang up'));
       else if (res && !res.complete && !res.destroyed) res.destroy(codedError('ECONNRESET', 'connection to the daemon closed before the response ended'));
     };
-    // Until the first body bytes are through (see `primed`), the end and the close wait for them.
-    let late: (() => void)[] | undefined;
     sock.on('end', () => { if (late) late.push(onEnd); else onEnd(); });
     sock.on('close', () => { if (late) late.push(onClose); else onClose(); });
     sock.on('error', (e) => fail(e));
