@@ -1,7 +1,7 @@
 // HTTP/1.1 requests to the daemon over one net.Socket each, written and parsed here. Why not
-// node:http: loading it and its first request cost every CLI command ~7-9 ms (measured with the CLI
-// bundle, `ps` and `run`, 31 interleaved runs: 55.5 → 48.4 ms and 125.8 → 117.5 ms), of a command
-// that is otherwise ~20 ms of our own work on top of node's start. The daemon side is node:http (or
+// node:http: loading it and its first request cost every CLI command 7-11 ms (the CLI bundle, `ps`
+// and `run`, 31 interleaved runs: 54.0 → 46.7 ms and 126.8 → 115.6 ms), of a command that is
+// otherwise ~20 ms of our own work on top of node's start. The daemon side is node:http (or
 // Docker's Go server); this side needs only what the Engine API uses: one request per connection
 // (`Connection: close`), bodies by Content-Length or chunked, responses framed by Content-Length,
 // chunked encoding or the close, with backpressure both ways.
