@@ -2,9 +2,11 @@
 // through `berth run`, vs Docker vs Podman, interleaved in one run; plus RSS of the idle daemons
 // and the per-container overhead (supervisor processes) of 5 detached `sleep` containers.
 //   node bench/run.mjs [RUNS=10] [EXTRA=0]   (EXTRA: that many more runs, then the idle RSS again)
+//   BENCH_DAEMON_LOG=FILE: the daemon runs with --debug and logs there (its start/exit stages per
+//   container show where a slow run spent its time; the debug log costs ~1 ms per start).
 // Needs root, busybox-static, the docker CLI; Docker via /var/run/docker.sock and podman are optional.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compare, have, rssKb, sh } from './lib.mjs';
@@ -91,7 +93,10 @@ function perContainer(cli, names) {
 function imgFor(cli) { return cli.startsWith('podman') ? `localhost/${img}` : img; }
 
 // Started as users start it (bin/berth gives a daemon's node its flags).
-const daemon = spawn(join(root, 'bin/berth'), ['daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`], { stdio: 'ignore' });
+const daemonLog = process.env.BENCH_DAEMON_LOG;
+const daemon = spawn(join(root, 'bin/berth'), ['daemon', '--root', join(tmp, 'root'), '--exec-root', join(tmp, 'run'), '--host', `unix://${sock}`, ...(daemonLog ? ['--debug'] : [])], {
+  stdio: daemonLog ? ['ignore', openSync(daemonLog, 'a'), openSync(daemonLog, 'a')] : 'ignore',
+});
 let dockerUp = false;
 let podmanUp = false;
 try {
