@@ -399,7 +399,7 @@ function ptySession(command: string) {
   };
 }
 
-test('exec -it: ctrl-p,ctrl-q (or --detach-keys) detaches the berth CLI and the docker CLI alike, and the shell runs on', { skip: skip || !fromDist || !existsSync('/usr/bin/script') }, async () => {
+test('exec -it: ctrl-p,ctrl-q (or --detach-keys) detaches the berth CLI and the docker CLI alike, and the shell runs on; output passes raw', { skip: skip || !fromDist || !existsSync('/usr/bin/script') }, async () => {
   const name = uniq('exec-keys');
   const berthCmd = `${process.execPath} ${join(repo, 'bin/berth')}`;
   try {
@@ -418,6 +418,9 @@ test('exec -it: ctrl-p,ctrl-q (or --detach-keys) detaches the berth CLI and the 
         const code = await s.exited(10_000);
         assert.equal(code, 1, `${cmd}: ${s.output()}`);
         assert.ok(s.output().includes('read escape sequence'), s.output());
+        // The terminal passes the container's TTY output as is (raw, without output processing):
+        // its "\r\n" does not become "\r\r\n".
+        assert.ok(s.output().includes(`mark-${i + 40}\r\n`) && !s.output().includes('\r\r\n'), JSON.stringify(s.output()));
       } finally { s.kill(); }
     }
     // All three shells are still there: the CLI ended its attach, not the process.

@@ -8,6 +8,9 @@ import { flag, type Command, type Context } from '../command.js';
 import { demux, hijack } from './hijack.js';
 import { detachFilter, parseDetachKeys as parseKeys } from '../../util/detach-keys.js';
 
+// Loaded only for a TTY session (it brings node:child_process, which `run` otherwise does without).
+const rawTty = () => import('../raw-tty.js');
+
 const enc = encodeURIComponent;
 
 // ---- attach --------------------------------------------------------------------------------------
@@ -55,7 +58,7 @@ export const attach: Command = {
     else { demux(sock, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b)); sock.resume(); }
     const raw = tty && useStdin && ctx.stdin.isTTY === true;
     const cleanups: (() => void)[] = [];
-    if (raw) { ctx.stdin.setRawMode(true); cleanups.push(() => ctx.stdin.setRawMode(false)); }
+    if (raw) cleanups.push((await rawTty()).enterRaw(ctx.stdin));
     if (useStdin) {
       const onData = detachFilter(keys, (b) => { sock.write(b); }, () => { detached = true; sock.destroy(); });
       ctx.stdin.on('data', onData);

@@ -12,6 +12,9 @@ import type { Row } from '../format/output.js';
 import { demux, hijack } from './hijack.js';
 import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../util/detach-keys.js';
 
+// Loaded only for a TTY session (it brings node:child_process, which `run` otherwise does without).
+const rawTty = () => import('../raw-tty.js');
+
 type Json = Record<string, unknown>;
 
 const t = (c: Client) => c.transport;
@@ -387,7 +390,7 @@ async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: 
   sock.resume();
   let detached = false;
   const raw = o.tty && o.stdin && ctx.stdin.isTTY;
-  if (raw) ctx.stdin.setRawMode(true);
+  const endRaw = raw ? (await rawTty()).enterRaw(ctx.stdin) : undefined;
   if (o.stdin) {
     // ctrl-p,ctrl-q with a TTY detaches, as with the docker CLI: the attach ends, the container runs on.
     const feed = o.tty ? detachFilter(parseDetachKeys(DEFAULT_DETACH_KEYS), (b) => { sock.write(b); }, () => { detached = true; sock.end(); }) : (d: Buffer) => { sock.write(d); };
@@ -406,7 +409,7 @@ async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: 
     const r = await body;
     return r.StatusCode ?? 0;
   } finally {
-    if (raw) ctx.stdin.setRawMode(false);
+    endRaw?.();
     if (o.stdin) {
       ctx.stdin.pause();
       ctx.stdin.unref?.();
@@ -624,7 +627,7 @@ export const exec: Command = {
     else demux(sock, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b));
     sock.resume();
     const raw = tty && stdin && ctx.stdin.isTTY;
-    if (raw) ctx.stdin.setRawMode(true);
+    const endRaw = raw ? (await rawTty()).enterRaw(ctx.stdin) : undefined;
     let detached = false;
     if (stdin) {
       // With a TTY the detach keys end the session here, as the docker CLI does: the daemon sees the
@@ -633,7 +636,7 @@ export const exec: Command = {
       ctx.stdin.on('data', (d: Buffer) => { if (!detached) feed(d); });
       ctx.stdin.once('end', () => sock.end());
     }
-    try { await done; } finally { if (raw) ctx.stdin.setRawMode(false); if (stdin) ctx.stdin.pause(); }
+    try { await done; } finally { endRaw?.(); if (stdin) ctx.stdin.pause(); }
     if (detached) {
       ctx.err('read escape sequence\n');
       return 1;
