@@ -99,6 +99,11 @@ test('-d, logs, ps, exec, top, stats, wait, stop/start, rm -f, duplicate name', 
     assert.equal(exIn.stdout, 'piped\n');
     const exMissing = await env.docker(['exec', name, 'no-such-binary']);
     assert.equal(exMissing.code, 127);
+    // A missing working directory is not a missing command: 126, as Docker gives it.
+    const exNoDir = await env.docker(['exec', '-w', '/no-such-dir', name, 'pwd']);
+    assert.equal(exNoDir.code, 126, exNoDir.stderr);
+    assert.match(exNoDir.stdout, /no such file or directory/); // in the stream's stdout, as Docker writes it
+    assert.equal((await env.docker(['exec', name, '/etc/passwd'])).code, 126);
 
     const top = await env.docker(['top', name]);
     assert.equal(top.code, 0, top.stderr);

@@ -121,7 +121,7 @@ export class ExecService {
     } catch (err) {
       const msg = isBerthError(err) ? err.message : (err as Error).message;
       e.running = false;
-      e.exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : 126;
+      e.exitCode = execFailureCode(msg, cmd[0]!);
       this.containers.publish(c, 'exec_die', { execID: id, exitCode: String(e.exitCode) });
       if (sock && !sock.destroyed) {
         const text = Buffer.from(`${msg}\r\n`);
@@ -191,6 +191,20 @@ export class ExecService {
     if (!e.session) throw errors.conflict(`Exec ${id} is not running`);
     await e.session.resize(h, w);
   }
+}
+
+/**
+ * The exit code of an exec that could not start, by moby's rule for runtime start errors: 127 when
+ * the message names the command and says it is not there, 126 when it may not be run, and 126 for
+ * anything else (a missing working directory is not a missing command).
+ */
+export function execFailureCode(message: string, command: string): number {
+  const m = message.toLowerCase();
+  let code = 126;
+  if (m.includes(command.toLowerCase()) && (m.includes('no such file or directory') || m.includes('executable file not found'))) code = 127;
+  if (m.includes('permission denied')) code = 126;
+  if (m.includes('not a directory')) code = 127;
+  return code;
 }
 
 /** Docker's "entrypoint args…" in exec event actions (a trailing space when there are no args). */
