@@ -462,11 +462,12 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   }
   if (r.oomKillDisable) resources.memory = { ...resources.memory, disableOOMKiller: true };
   const cpu: NonNullable<OciResources['cpu']> = {};
-  if (r.nanoCpus && r.nanoCpus > 0) {
+  if (r.nanoCpus) {
     if (r.cpuQuota || r.cpuPeriod) throw badArg('Conflicting options: Nano CPUs and CPU Period cannot both be set');
     cpu.period = 100000;
     cpu.quota = Math.round((r.nanoCpus * cpu.period) / 1e9);
     const n = hostCpus().count;
+    // Negative too, as Docker (`--cpus -1`).
     if (r.nanoCpus < 1e7 || r.nanoCpus > n * 1e9) throw badArg(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
   }
   if (r.cpuQuota && r.cpuQuota > 0) cpu.quota = r.cpuQuota;

@@ -323,6 +323,7 @@ test('as Docker: checks at create, host names and gateway, exec -e/--privileged,
   const ncpu = (await env.docker(['info', '-f', '{{.NCPU}}'])).stdout.trim();
   const refused: [string[], RegExp][] = [
     [['--cpus', '1000'], new RegExp(`^Error response from daemon: Range of CPUs is from 0\\.01 to ${ncpu}\\.00, as there are only ${ncpu} CPUs available$`)],
+    [['--cpus', '-1'], new RegExp(`^Error response from daemon: Range of CPUs is from 0\\.01 to ${ncpu}\\.00, as there are only ${ncpu} CPUs available$`)],
     [['--cpuset-cpus', '999'], /^Error response from daemon: Requested CPUs are not available - requested 999, available: [0-9,-]+$/],
     [['--cap-add', 'BOGUS'], /^Error response from daemon: invalid CapAdd: unknown capability: "CAP_BOGUS"$/],
     [['--cap-drop', 'BOGUS'], /^Error response from daemon: invalid CapDrop: unknown capability: "CAP_BOGUS"$/],
