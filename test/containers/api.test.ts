@@ -396,3 +396,29 @@ test('healthcheck, restart policy, --init and container events', { skip }, async
   const unhealthy = hl.findIndex((a) => a.Action === 'health_status: unhealthy');
   assert.ok(unhealthy > hl.findIndex((a) => a.Action === 'exec_die'), hl.map((a) => a.Action).join(','));
 });
+
+test('restart policies are checked as Docker checks them, at create and at update (400, Docker\'s words)', { skip }, async () => {
+  const name = uniq('policy');
+  const bad: [unknown, string][] = [
+    [{ Name: 'bogus' }, "invalid restart policy 'bogus'"],
+    [{ Name: 'on-failure', MaximumRetryCount: -1 }, 'maximum retry count cannot be negative'],
+    [{ Name: 'always', MaximumRetryCount: 2 }, "maximum retry count cannot be used with restart policy 'always'"],
+    [{ Name: 'no', MaximumRetryCount: 1 }, "maximum retry count cannot be used with restart policy 'no'"],
+  ];
+  try {
+    for (const [policy, message] of bad) {
+      const r = await request('POST', '/containers/create', { Image: env.image, Cmd: ['true'], HostConfig: { RestartPolicy: policy } });
+      assert.deepEqual([r.status, JSON.parse(r.body).message], [400, message], JSON.stringify(policy));
+    }
+    const ok = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['true'], HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } } });
+    assert.equal(ok.status, 201, ok.body);
+    for (const [policy, message] of bad) {
+      const r = await request('POST', `/containers/${name}/update`, { RestartPolicy: policy });
+      assert.deepEqual([r.status, JSON.parse(r.body).message], [400, message], JSON.stringify(policy));
+    }
+    const info = JSON.parse((await request('GET', `/containers/${name}/json`)).body) as { HostConfig: { RestartPolicy: unknown } };
+    assert.deepEqual(info.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 }, 'refused updates change nothing');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

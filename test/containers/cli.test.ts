@@ -942,6 +942,17 @@ test('update as Docker: swap defaults to twice the memory, a memory above it nee
     assert.equal((await env.docker(['update', '--cpus', '1', name])).code, 0);
     const period = await env.docker(['update', '--cpu-period', '50000', name]);
     assert.match(period.stderr, /Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set/);
+    // Values out of range get create's words, before any conflict with what is set; nothing changes.
+    const ncpu = (await env.docker(['info', '-f', '{{.NCPU}}'])).stdout.trim();
+    const cpus = await env.docker(['update', '--cpus', '1000', name]);
+    assert.deepEqual([cpus.code, cpus.stderr.trim()], [1, `Error response from daemon: Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`]);
+    const tiny = await env.docker(['update', '-m', '1k', name]);
+    assert.deepEqual([tiny.code, tiny.stderr.trim()], [1, 'Error response from daemon: Minimum memory limit allowed is 6MB']);
+    const swapLow = await env.docker(['update', '--memory-swap', '100m', name]);
+    assert.deepEqual([swapLow.code, swapLow.stderr.trim()], [1, 'Error response from daemon: Minimum memoryswap limit should be larger than memory limit, see usage']);
+    assert.equal((await env.docker(['update', '--memory-swap', '400m', name])).code, 0, 'a swap limit alone, above the memory set');
+    assert.equal(await mem(), '209715200 419430400');
+    assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.NanoCpus}}', name])).stdout.trim(), '1000000000');
   } finally {
     await env.docker(['rm', '-f', name]);
   }

@@ -92,6 +92,20 @@ function asArray(v: string[] | string | null | undefined): string[] | undefined 
   return typeof v === 'string' ? [v] : v;
 }
 
+/** Docker's checks of a restart policy (create and update), in its words; a 400. */
+function checkRestartPolicy(p: { Name?: string; MaximumRetryCount?: number } | undefined): void {
+  const name = p?.Name ?? '';
+  const max = p?.MaximumRetryCount ?? 0;
+  if (name === '') return;
+  if (name === 'on-failure') {
+    if (max < 0) throw errors.invalid('maximum retry count cannot be negative');
+  } else if (['always', 'unless-stopped', 'no'].includes(name)) {
+    if (max !== 0) throw errors.invalid(`maximum retry count cannot be used with restart policy '${name}'`);
+  } else {
+    throw errors.invalid(`invalid restart policy '${name}'`);
+  }
+}
+
 export class ContainerService {
   readonly d: ContainerServiceDeps;
   readonly runtime: Runtime;
@@ -348,9 +362,7 @@ export class ContainerService {
     // overlay2 takes a size only over xfs with project quotas; Berth's overlay never does.
     if (Object.keys(hc.StorageOpt ?? {}).length) throw errors.invalid("--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
     if (hc.OomScoreAdj && (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000)) throw errors.invalid(`Invalid value ${hc.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
-    if (hc.RestartPolicy?.Name && !['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(hc.RestartPolicy.Name)) {
-      throw errors.invalid(`invalid restart policy '${hc.RestartPolicy.Name}'`);
-    }
+    checkRestartPolicy(hc.RestartPolicy);
     if (hc.AutoRemove && hc.RestartPolicy?.Name && !['', 'no'].includes(hc.RestartPolicy.Name)) {
       throw errors.invalid("can't create 'AutoRemove' container with restart policy");
     }
@@ -1193,6 +1205,17 @@ export class ContainerService {
     const cur = c.HostConfig;
     // What Docker refuses (a 409 naming the container), checked before anything changes.
     const refuse = (m: string) => errors.conflict(`Cannot update container ${c.Id}: ${m}`);
+    // Values out of range first, in the words create uses (Docker checks them before the conflicts).
+    if (body.RestartPolicy) checkRestartPolicy(body.RestartPolicy);
+    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
+    const given = (k: typeof keys[number]) => body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '';
+    if (keys.some(given)) {
+      // The limits alone, through the same spec check as create; the conflicts with what is set come next.
+      const alone: Partial<HostConfig> = {};
+      for (const k of keys) if (given(k)) (alone as Record<string, unknown>)[k] = body[k];
+      buildSpec(this.specOptions({ ...c, HostConfig: { ...cur, ...alone, NanoCpus: alone.NanoCpus ?? 0, CpuQuota: alone.CpuQuota ?? 0, CpuPeriod: alone.CpuPeriod ?? 0, Memory: alone.Memory ?? (alone.MemorySwap ? cur.Memory : 0), MemorySwap: alone.MemorySwap ?? 0 } },
+        { rootfs: '/', cwd: c.Config.WorkingDir || '/', user: { uid: 0, gid: 0 }, hostname: c.Config.Hostname || c.Id.slice(0, 12), etc: {} }));
+    }
     if (body.NanoCpus && cur.CpuPeriod) throw refuse('Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set');
     if (body.NanoCpus && cur.CpuQuota) throw refuse('Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set');
     if (body.CpuPeriod && cur.NanoCpus) throw refuse('Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set');
@@ -1219,9 +1242,8 @@ export class ContainerService {
       if (body.PidsLimit) r.pids = { limit: body.PidsLimit };
       if (Object.keys(r).length) await this.runtimeUpdate(c, r);
     }
-    const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
     const hc = cur as Record<string, unknown>;
-    for (const k of keys) if (body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '') hc[k] = body[k];
+    for (const k of keys) if (given(k)) hc[k] = body[k];
     if (body.RestartPolicy?.Name !== undefined) cur.RestartPolicy = body.RestartPolicy;
     await this.save(c);
     this.publish(c, 'update');
