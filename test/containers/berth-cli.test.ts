@@ -223,6 +223,11 @@ test('berth update, stats --no-stream, ps -s, inspect -s', { skip }, async () =>
     assert.equal(up.stdout, `${name}\n`);
     const insp = await berth(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', name]);
     assert.equal(insp.stdout, '67108864 77 on-failure:3\n', insp.stderr);
+    // The daemon's warnings after the names, on stdout, as the docker CLI prints them.
+    if (!existsSync('/sys/fs/cgroup/blkio/blkio.weight') && !existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight')) {
+      const w = await berth(['update', '--blkio-weight', '300', name]);
+      assert.deepEqual([w.code, w.stdout], [0, `${name}\nYour kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.\n`]);
+    }
     const none = await berth(['update', name]);
     assert.equal(none.code, 1);
     assert.equal(none.stderr, 'you must provide one or more flags when using this command\n');

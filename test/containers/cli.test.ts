@@ -953,6 +953,23 @@ test('update as Docker: swap defaults to twice the memory, a memory above it nee
     assert.equal((await env.docker(['update', '--memory-swap', '400m', name])).code, 0, 'a swap limit alone, above the memory set');
     assert.equal(await mem(), '209715200 419430400');
     assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.NanoCpus}}', name])).stdout.trim(), '1000000000');
+    // A reservation reaches the running container's cgroup too; a pids limit of -1 lifts the limit
+    // (stored as 0, as Docker stores it).
+    assert.equal((await env.docker(['update', '--memory-reservation', '10m', '--pids-limit', '30', name])).code, 0);
+    if (existsSync('/sys/fs/cgroup/memory/memory.soft_limit_in_bytes')) {
+      assert.equal((await env.docker(['exec', name, 'cat', '/sys/fs/cgroup/memory/memory.soft_limit_in_bytes'])).stdout.trim(), '10485760');
+    }
+    const pidsMax = async () => (await env.docker(['exec', name, 'sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'])).stdout.trim();
+    assert.equal(await pidsMax(), '30');
+    assert.equal((await env.docker(['update', '--pids-limit', '-1', name])).code, 0);
+    assert.equal((await env.docker(['inspect', '-f', '{{json .HostConfig.PidsLimit}} {{.HostConfig.MemoryReservation}}', name])).stdout.trim(), '0 10485760');
+    assert.equal(await pidsMax(), 'max');
+    // A block I/O weight the host cannot apply: Docker's warning, and it is dropped.
+    const weight = await env.docker(['update', '--blkio-weight', '300', name]);
+    assert.equal(weight.code, 0, weight.stderr);
+    const hasWeight = existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
+    if (!hasWeight) assert.match(weight.stdout, /Your kernel does not support Block I\/O weight or the cgroup is not mounted\. Weight discarded\./);
+    assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.BlkioWeight}}', name])).stdout.trim(), hasWeight ? '300' : '0');
   } finally {
     await env.docker(['rm', '-f', name]);
   }

@@ -103,16 +103,19 @@ export const update: Command = {
     if (Object.keys(body).length === 0) throw cliError('you must provide one or more flags when using this command');
     const client = await ctx.client();
     const errors: string[] = [];
+    const warnings: string[] = [];
     for (const name of args) {
       try {
         const r = await client.updateContainer(name, body);
-        for (const w of r?.Warnings ?? []) ctx.err(`${w}\n`);
+        warnings.push(...(r?.Warnings ?? []));
         ctx.out(`${name}\n`);
       } catch (e) {
         if (!isBerthError(e)) throw e;
         errors.push(`Error response from daemon: ${e.message}`);
       }
     }
+    // As the docker CLI: the daemon's warnings on stdout, after the names.
+    if (warnings.length) ctx.out(`${warnings.join('\n')}\n`);
     if (errors.length) { ctx.err(`${errors.join('\n')}\n`); return 1; }
     return 0;
   },

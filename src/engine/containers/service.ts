@@ -1203,12 +1203,21 @@ export class ContainerService {
   async update(ref: string, body: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
     const c = this.get(ref);
     const cur = c.HostConfig;
+    body = { ...body };
+    const warnings: string[] = [];
+    // As at create: a weight the host cannot apply is dropped with Docker's warning.
+    if (body.BlkioWeight && !blkioWeightSupported()) {
+      warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+      body.BlkioWeight = 0;
+    }
+    // A pids limit of 0 or less lifts the limit (Docker stores 0; the runtime takes -1).
+    const pidsUnlimited = typeof body.PidsLimit === 'number' && body.PidsLimit <= 0;
     // What Docker refuses (a 409 naming the container), checked before anything changes.
     const refuse = (m: string) => errors.conflict(`Cannot update container ${c.Id}: ${m}`);
     // Values out of range first, in the words create uses (Docker checks them before the conflicts).
     if (body.RestartPolicy) checkRestartPolicy(body.RestartPolicy);
     const keys = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
-    const given = (k: typeof keys[number]) => body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '';
+    const given = (k: typeof keys[number]) => body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '' && !(k === 'PidsLimit' && pidsUnlimited);
     if (keys.some(given)) {
       // The limits alone, through the same spec check as create; the conflicts with what is set come next.
       const alone: Partial<HostConfig> = {};
@@ -1231,23 +1240,30 @@ export class ContainerService {
       // The swap limit goes along (the one stored, unless this update sets one): the kernel keeps
       // memory+swap at or above memory, so runc must write both in the right order.
       const swap = body.MemorySwap || cur.MemorySwap;
-      if (body.Memory || body.MemorySwap) r.memory = { limit: body.Memory || cur.Memory, ...(swap ? { swap } : {}) };
+      const memory: Record<string, unknown> = {};
+      if (body.Memory || body.MemorySwap) Object.assign(memory, { limit: body.Memory || cur.Memory }, swap ? { swap } : {});
+      if (body.MemoryReservation) memory.reservation = body.MemoryReservation;
+      if (Object.keys(memory).length) r.memory = memory;
       const cpu: Record<string, unknown> = {};
       if (body.NanoCpus) { cpu.period = 100000; cpu.quota = Math.round(body.NanoCpus / 1e4); }
       if (body.CpuShares) cpu.shares = body.CpuShares;
       if (body.CpuQuota) cpu.quota = body.CpuQuota;
       if (body.CpuPeriod) cpu.period = body.CpuPeriod;
       if (body.CpusetCpus) cpu.cpus = body.CpusetCpus;
+      if (body.CpusetMems) cpu.mems = body.CpusetMems;
       if (Object.keys(cpu).length) r.cpu = cpu;
-      if (body.PidsLimit) r.pids = { limit: body.PidsLimit };
+      if (pidsUnlimited) r.pids = { limit: -1 };
+      else if (body.PidsLimit) r.pids = { limit: body.PidsLimit };
+      if (body.BlkioWeight) r.blockIO = { weight: body.BlkioWeight };
       if (Object.keys(r).length) await this.runtimeUpdate(c, r);
     }
     const hc = cur as Record<string, unknown>;
     for (const k of keys) if (given(k)) hc[k] = body[k];
+    if (pidsUnlimited) cur.PidsLimit = 0;
     if (body.RestartPolicy?.Name !== undefined) cur.RestartPolicy = body.RestartPolicy;
     await this.save(c);
     this.publish(c, 'update');
-    return { Warnings: [] };
+    return { Warnings: warnings };
   }
 
   private async runtimeUpdate(c: ContainerRecord, resources: Record<string, unknown>): Promise<void> {
