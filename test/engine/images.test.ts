@@ -87,10 +87,14 @@ test('save → remove → load round trip (docker-save + OCI layout in one tar)'
   const manifest = JSON.parse(execFileSync('tar', ['-xOf', out, 'manifest.json']).toString()) as { RepoTags: string[]; Layers: string[] }[];
   assert.deepEqual(manifest.map((m) => m.RepoTags), [['example.com/a:v1'], ['another/y:2']]);
 
+  const layerOf = (id: string) => (engine.inspectImage(id) as { RootFS: { Layers: string[] } }).RootFS.Layers;
+  const [layerA, layerB] = [layerOf(idA), layerOf(idB)];
+  assert.notDeepEqual(layerA, layerB);
+  // As Docker: the image, then each layer that went with it (for one layer, its chain ID is its diff ID).
   const r1 = await engine.removeImage(idB, { force: true });
-  assert.ok(r1.some((x) => x.Deleted === idB));
+  assert.deepEqual(r1.filter((x) => x.Deleted).map((x) => x.Deleted), [idB, ...layerB]);
   const r2 = await engine.removeImage(idA, { force: true });
-  assert.ok(r2.some((x) => x.Deleted === idA));
+  assert.deepEqual(r2.filter((x) => x.Deleted).map((x) => x.Deleted), [idA, ...layerA]);
   assert.deepEqual(await engine.listImages({}), []);
   // GC freed the snapshots.
   const snaps = readdirSync(join(dir, 'root', 'snapshots')).filter((n) => /^[a-f0-9]{64}$/.test(n));

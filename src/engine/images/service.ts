@@ -305,12 +305,14 @@ export class ImageService {
     await this.d.meta.delete(img.id);
     out.push({ Deleted: img.id });
     this.d.events.publish('image', 'delete', img.id, { name: img.id });
-    await this.gcImage(img);
+    // Then each layer that went with it, top first, as Docker lists what its layer store released.
+    for (const chainId of await this.gcImage(img)) out.push({ Deleted: chainId });
     return out;
   }
 
-  /** Free the blobs and snapshots of a deleted image that no remaining image uses. */
-  async gcImage(img: ImageRecord): Promise<void> {
+  /** Free the blobs and snapshots of a deleted image that no remaining image uses; the chain IDs of the snapshots removed, top first. */
+  async gcImage(img: ImageRecord): Promise<string[]> {
+    const removed: string[] = [];
     const others = this.d.meta.list();
     const chains = new Set<string>();
     const blobs = new Set<string>();
@@ -322,13 +324,14 @@ export class ImageService {
     for (const l of [...img.layers].reverse()) {
       if (!chains.has(l.chainId)) {
         await this.withLock(`chain:${l.chainId}`, async () => {
-          if (await this.d.snapshots.has(l.chainId)) await this.d.snapshots.remove(l.chainId);
+          if (await this.d.snapshots.has(l.chainId)) { await this.d.snapshots.remove(l.chainId); removed.push(l.chainId); }
         }).catch((e) => log.warn('cannot remove snapshot', { chainId: l.chainId, err: String(e) }));
       }
       if (!blobs.has(l.digest)) await this.d.content.delete(l.digest).catch(() => {});
     }
     if (!blobs.has(img.id)) await this.d.content.delete(img.id).catch(() => {});
     if (img.manifestDigest && !blobs.has(img.manifestDigest)) await this.d.content.delete(img.manifestDigest).catch(() => {});
+    return removed;
   }
 
   async prune(filters: Filters): Promise<{ ImagesDeleted: Record<string, string>[] | null; SpaceReclaimed: number }> {
