@@ -43,7 +43,7 @@ export class Client {
     this.transport = new Transport(r.host);
   }
 
-  /** Release idle connections (a process with an open client still exits; this is for tidiness). */
+  /** Kept for callers that tidy up: each request has a connection of its own, closed with its response, so nothing is held. */
   close(): void { this.transport.close(); }
 
   // ---- system -------------------------------------------------------------------------------
