@@ -551,8 +551,10 @@ export class Runtime {
     if (done) return done;
     const exit = this.waitExit(id);
     const ignoreNotRunning = (e: unknown) => { if (!isBerthError(e, 'ERR_CONFLICT')) throw e; };
-    await this.kill(id, opts.signal ?? 'SIGTERM').catch(ignoreNotRunning);
-    const timeout = opts.timeoutSeconds ?? 10;
+    // As Docker: a stop signal that cannot be sent (a number the kernel has no signal for, which
+    // create lets through as Docker does) gets 2 s for the container to end anyway, then SIGKILL.
+    const sent = await this.kill(id, opts.signal ?? 'SIGTERM').then(() => true, (e: unknown) => isBerthError(e, 'ERR_CONFLICT'));
+    const timeout = sent ? opts.timeoutSeconds ?? 10 : 2;
     if (timeout < 0) return exit;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), timeout * 1000); });

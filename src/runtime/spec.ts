@@ -243,7 +243,7 @@ export function parseBind(spec: string): OciMount {
   if (parts.length < 2 || parts.length > 3) throw badArg(`invalid volume specification: '${spec}'`);
   const [src, dst, mode = ''] = parts as [string, string, string?];
   if (!posix.isAbsolute(src)) throw badArg(`invalid volume specification: '${spec}': source must be an absolute path`);
-  validateDestination(dst, spec);
+  validateDestination(dst, spec, 'bind');
   const opts = new Set(mode.split(',').filter(Boolean));
   for (const o of opts) {
     if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o)) {
@@ -272,13 +272,34 @@ export function validateMount(m: { Type?: string; Source?: string; Target?: stri
   }
 }
 
-function validateDestination(dst: string, spec: string): void {
-  if (!posix.isAbsolute(dst)) throw badArg(`invalid volume specification: '${spec}': destination must be an absolute path`);
+/**
+ * A mount's destination, with Docker's words for each kind: `bind` (a `-v` spec, named in the
+ * message), `tmpfs` (`--tmpfs`, unprefixed as Docker's), `mount` (an already checked `--mount`).
+ */
+function validateDestination(dst: string, spec: string, kind: 'bind' | 'tmpfs' | 'mount'): void {
+  const bad = (why: string) => badArg(kind === 'tmpfs' ? why : `invalid volume specification: '${spec}': ${kind === 'bind' ? `invalid mount config for type "bind": ${why}` : why}`);
+  if (!posix.isAbsolute(dst)) throw bad(`invalid mount path: '${dst}' mount path must be absolute`);
   const n = posix.normalize(dst);
-  if (n === '/') throw badArg(`invalid volume specification: '${spec}': destination can't be '/'`);
-  // The kernel-owned trees belong to the runtime (security.md test 11: a volume under /proc is refused).
+  if (n === '/') throw bad("invalid specification: destination can't be '/'");
+  // The kernel-owned trees belong to the runtime (security.md test 11: a volume under /proc is
+  // refused; Docker leaves that to runc, which fails the start).
   if (n === '/proc' || n.startsWith('/proc/')) throw badArg(`invalid volume specification: '${spec}': destination can't be under /proc`);
   if (n.split('/').includes('..')) throw badArg(`invalid volume specification: '${spec}'`);
+}
+
+/**
+ * A cpuset list (`0-2,4`) as Docker's daemon reads one, in its words: the syntax, ranges that run
+ * upwards, and numbers up to 8192 (Linux's usual CPU limit) or the host's highest, if higher.
+ */
+function checkCpusetList(list: string, what: 'cpus' | 'mems', hostList: string): void {
+  const bad = (why: string) => badArg(`Invalid value ${list} for cpuset ${what}: ${why}`);
+  if (!/^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/.test(list) || list.length > 256) throw bad(`invalid format: ${list}`);
+  const max = Math.max(8192, ...(cpusetMembers(hostList) ?? []));
+  for (const part of list.split(',')) {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    if (b < a) throw bad(`invalid format: ${list}`);
+    if (b > max) throw bad(`value of out range, maximum is ${max}`); // sic, Docker's words
+  }
 }
 
 // Sysctls that are namespaced and therefore allowed (Docker's validation).
@@ -362,11 +383,11 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   };
   for (const b of opts.binds ?? []) addUserMount(parseBind(b));
   for (const m of opts.mounts ?? []) {
-    validateDestination(m.destination, m.destination);
+    validateDestination(m.destination, m.destination, 'mount');
     addUserMount(m);
   }
   for (const [dst, o] of Object.entries(opts.tmpfs ?? {})) {
-    validateDestination(dst, dst);
+    validateDestination(dst, dst, 'tmpfs');
     const extra = o.split(',').map((s) => s.trim()).filter(Boolean);
     for (const e of extra) if (!/^[a-z_]+(=[A-Za-z0-9._:+-]+)?$/.test(e)) throw badArg(`invalid tmpfs option ${JSON.stringify(e)}`);
     addUserMount({ destination: posix.normalize(dst), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...extra] });
@@ -476,16 +497,15 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   // Real-time CPU time: runc writes cpu.rt_*; a host that cannot grant it fails the start there, as with Docker.
   if (r.cpuRealtimeRuntime && r.cpuRealtimeRuntime > 0) cpu.realtimeRuntime = r.cpuRealtimeRuntime;
   if (r.cpuRealtimePeriod && r.cpuRealtimePeriod > 0) cpu.realtimePeriod = r.cpuRealtimePeriod;
-  const cpuset = /^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/;
   if (r.cpusetCpus) {
-    if (!cpuset.test(r.cpusetCpus) || r.cpusetCpus.length > 256) throw badArg(`Invalid value ${r.cpusetCpus} for cpuset cpus`);
+    checkCpusetList(r.cpusetCpus, 'cpus', hostCpus().cpus);
     const want = cpusetMembers(r.cpusetCpus);
     const have = cpusetMembers(hostCpus().cpus);
     if (!want || (have && [...want].some((x) => !have.has(x)))) throw badArg(`Requested CPUs are not available - requested ${r.cpusetCpus}, available: ${hostCpus().cpus}`);
     cpu.cpus = r.cpusetCpus;
   }
   if (r.cpusetMems) {
-    if (!cpuset.test(r.cpusetMems) || r.cpusetMems.length > 256 || /\d{6,}/.test(r.cpusetMems)) throw badArg(`Invalid value ${r.cpusetMems} for cpuset mems`);
+    checkCpusetList(r.cpusetMems, 'mems', hostCpus().mems);
     const want = cpusetMembers(r.cpusetMems);
     const have = cpusetMembers(hostCpus().mems);
     if (!want || (have && [...want].some((x) => !have.has(x)))) throw badArg(`Requested memory nodes are not available - requested ${r.cpusetMems}, available: ${hostCpus().mems}`);

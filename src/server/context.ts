@@ -37,7 +37,8 @@ export class Ctx {
   get started(): boolean { return this.res.headersSent || this.hijacked !== undefined; }
 
   json(status: number, body: unknown): void {
-    const text = JSON.stringify(body);
+    // With a line feed at the end, as Go's JSON encoder writes Docker's replies.
+    const text = `${JSON.stringify(body)}\n`;
     this.res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
     this.res.end(text);
   }

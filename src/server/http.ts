@@ -107,7 +107,7 @@ function writeError(res: ServerResponse, e: unknown, ctx?: Ctx): void {
     }
     return;
   }
-  const body = JSON.stringify({ message });
+  const body = `${JSON.stringify({ message })}\n`;
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }

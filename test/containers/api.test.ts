@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { readFileSync, statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { missing, setup, uniq, type Env } from './harness.js';
@@ -54,6 +55,15 @@ test('dockerode: createContainer, start, logs, exec, wait, remove', { skip }, as
     assert.equal(info.Config.Labels['berth.test'], 'yes');
     assert.equal((info.State as unknown as Record<string, unknown>).Health, undefined, 'Health is omitted without a healthcheck');
     assert.ok(info.NetworkSettings.Ports !== undefined);
+    // GraphDriver names the overlay's layers as mounted: its lowerdir option is LowerDir.
+    const gd = info.GraphDriver.Data as Record<string, string>;
+    const mount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === gd.MergedDir);
+    assert.ok(mount, gd.MergedDir);
+    const mounted = /lowerdir=([^,]+)/.exec(mount)![1]!;
+    // (Mounted through short relative links when the paths would not fit the option limit.)
+    if (mounted.startsWith('/')) assert.equal(mounted, gd.LowerDir);
+    else assert.equal(mounted.split(':').length, gd.LowerDir!.split(':').length);
+    assert.ok(gd.LowerDir!.split(':').every((d) => statSync(d).isDirectory()), gd.LowerDir);
 
     const list = await docker.listContainers({ filters: { label: ['berth.test=yes'] } });
     assert.ok(list.some((x) => x.Id === c.id));
@@ -288,10 +298,12 @@ test('stats: network counters come from the container\'s own interfaces', { skip
   }
 });
 
-test('API: 404 texts, wait next-exit and removed, 304 on double start/stop', { skip }, async () => {
+test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec start and resize errors', { skip }, async () => {
   const nf = await request('GET', '/containers/does-not-exist/json');
   assert.equal(nf.status, 404);
-  assert.equal(JSON.parse(nf.body).message, 'No such container: does-not-exist');
+  // The body ends with a line feed, as Go's JSON encoder writes Docker's (errors and replies).
+  assert.equal(nf.body, '{"message":"No such container: does-not-exist"}\n');
+  assert.match((await request('GET', '/containers/json?all=1')).body, /^\[.*\]\n$/s);
   // Integer parameters are read as Go's strconv.Atoi reads them, with its words.
   const badInt = await request('GET', '/containers/json?limit=1.5');
   assert.deepEqual([badInt.status, JSON.parse(badInt.body).message], [400, 'strconv.Atoi: parsing "1.5": invalid syntax']);
@@ -317,8 +329,23 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop', { s
   try {
     assert.equal((await request('POST', `/containers/${c2}/start`)).status, 204);
     assert.equal((await request('POST', `/containers/${c2}/start`)).status, 304);
+    // resize needs both numbers (Docker reads a missing one as strconv.Atoi of "").
+    const noSize = await request('POST', `/containers/${c2}/resize?h=10`);
+    assert.deepEqual([noSize.status, JSON.parse(noSize.body).message], [400, 'strconv.Atoi: parsing "": invalid syntax']);
+    // An exec starts once: Docker's words while it runs and after.
+    const ex = JSON.parse((await request('POST', `/containers/${c2}/exec`, { Cmd: ['sleep', '1'] })).body).Id as string;
+    assert.equal((await request('POST', `/exec/${ex}/start`, { Detach: true })).status, 200);
+    const again = await request('POST', `/exec/${ex}/start`, { Detach: true });
+    assert.deepEqual([again.status, JSON.parse(again.body).message], [409, `Error: Exec command ${ex} is already running`]);
+    const exResize = await request('POST', `/exec/${ex}/resize?w=10`);
+    assert.deepEqual([exResize.status, JSON.parse(exResize.body).message], [400, 'strconv.Atoi: parsing "": invalid syntax']);
+    for (let i = 0; i < 100 && JSON.parse((await request('GET', `/exec/${ex}/json`)).body).Running; i++) await new Promise((r) => setTimeout(r, 100));
+    const done = await request('POST', `/exec/${ex}/start`, { Detach: true });
+    assert.deepEqual([done.status, JSON.parse(done.body).message], [409, `Error: Exec command ${ex} has already run`]);
     assert.equal((await request('POST', `/containers/${c2}/stop?t=0`)).status, 204);
     assert.equal((await request('POST', `/containers/${c2}/stop?t=0`)).status, 304);
+    const notRunning = await request('POST', `/containers/${c2}/exec`, { Cmd: ['true'] });
+    assert.deepEqual([notRunning.status, JSON.parse(notRunning.body).message], [409, `Container ${c2} is not running`]);
     const prefix = await request('GET', `/containers/${c2.slice(0, 10)}/json`);
     assert.equal(JSON.parse(prefix.body).Id, c2);
   } finally {

@@ -328,6 +328,13 @@ test('as Docker: checks at create, host names and gateway, exec -e/--privileged,
     [['--cap-add', 'BOGUS'], /^Error response from daemon: invalid CapAdd: unknown capability: "CAP_BOGUS"$/],
     [['--cap-drop', 'BOGUS'], /^Error response from daemon: invalid CapDrop: unknown capability: "CAP_BOGUS"$/],
     [['--memory', '1k'], /^Error response from daemon: Minimum memory limit allowed is 6MB$/],
+    [['--cpuset-cpus', '1-0'], /^Error response from daemon: Invalid value 1-0 for cpuset cpus: invalid format: 1-0$/],
+    [['--cpuset-mems', 'a'], /^Error response from daemon: Invalid value a for cpuset mems: invalid format: a$/],
+    [['--cpuset-mems', '9999999'], /^Error response from daemon: Invalid value 9999999 for cpuset mems: value of out range, maximum is 8192$/],
+    [['-v', '/tmp:rel'], /^Error response from daemon: invalid volume specification: '\/tmp:rel': invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute$/],
+    [['-v', '/tmp:/'], /^Error response from daemon: invalid volume specification: '\/tmp:\/': invalid mount config for type "bind": invalid specification: destination can't be '\/'$/],
+    [['--tmpfs', 'rel'], /^Error response from daemon: invalid mount path: 'rel' mount path must be absolute$/],
+    [['--tmpfs', '/'], /^Error response from daemon: invalid specification: destination can't be '\/'$/],
   ];
   for (const [flags, msg] of refused) {
     const r = await env.docker(['create', ...flags, env.image, 'true']);
@@ -448,7 +455,7 @@ test('log drivers: json-file by default, none keeps nothing, max-size bounds the
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.split('\n').length, 301); // attached: every line
     const kept = await env.docker(['logs', capped]);
-    assert.ok(kept.stdout.length > 0 && kept.stdout.length <= 2048, String(kept.stdout.length));
+    assert.ok(kept.stdout.length > 0 && kept.stdout.length <= 2000, String(kept.stdout.length)); // 2k: 2000 bytes, as Docker reads sizes
     assert.match(kept.stdout, /line-299-x+\n$/);
     assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', capped])).stdout.trim(), 'json-file');
   } finally {
@@ -560,6 +567,30 @@ test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and 
     }
   } finally {
     await env.docker(['rm', '-f', donor]);
+  }
+});
+
+test('a stop signal given as a number the kernel has none for: accepted at create, and stop falls back to SIGKILL, as Docker', { skip }, async () => {
+  const name = uniq('stopsig');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, '--stop-signal', '99', env.image, 'sleep', '100'])).code, 0);
+    assert.equal((await env.docker(['inspect', '-f', '{{.Config.StopSignal}}', name])).stdout.trim(), '99');
+    // Docker gives such a container 2 s, then kills it. With -t 120 the CLI's own 60 s limit would
+    // end a stop that waited for the timeout instead.
+    const st = await env.docker(['stop', '-t', '120', name]);
+    assert.equal(st.code, 0, st.stderr);
+    assert.equal((await env.docker(['inspect', '-f', '{{.State.ExitCode}}', name])).stdout.trim(), '137');
+    const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1),
+      '--filter', `container=${name}`, '--filter', 'event=kill', '--format', '{{index .Actor.Attributes "signal"}}']);
+    assert.deepEqual(ev.stdout.trim().split('\n'), ['99', '9']);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+  for (const bad of ['0', 'FOO']) {
+    const r = await env.docker(['create', '--stop-signal', bad, env.image, 'true']);
+    assert.equal(r.code, 1, bad);
+    assert.equal(r.stderr.trim(), `Error response from daemon: Invalid signal: ${bad}`);
   }
 });
 
@@ -758,6 +789,32 @@ test('a published port answers on 127.0.0.1; docker port; inspect Ports', { skip
       });
     }
     assert.equal(body, 'hello-port\n', `port ${hostPort}`);
+
+    // The same port for a second container: its start fails with the network's own error and
+    // Docker's status (500, no "failed to create task" prefix), and it stays created.
+    const other = uniq('port2');
+    try {
+      assert.equal((await env.docker(['create', '--name', other, '-p', `127.0.0.1:${hostPort}:80`, env.image, 'true'])).code, 0);
+      const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ socketPath: env.host.replace(/^unix:\/\//, ''), method: 'POST', path: `/containers/${other}/start` }, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => { b += c.toString(); });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(r.status, 500);
+      assert.match((JSON.parse(r.body) as { message: string }).message,
+        new RegExp(`^driver failed programming external connectivity on endpoint ${other} \\([0-9a-f]{64}\\): Bind for 127\\.0\\.0\\.1:${hostPort} failed: port is already allocated$`));
+      assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}} {{json .NetworkSettings.Ports}}', other])).stdout.trim(), 'created {}');
+    } finally {
+      await env.docker(['rm', '-f', other]);
+    }
+    // Once stopped, as in Docker, no ports are listed: inspect's map is empty and ps shows none.
+    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
+    assert.equal((await env.docker(['inspect', '-f', '{{json .NetworkSettings.Ports}}', name])).stdout.trim(), '{}');
+    assert.equal((await env.docker(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Ports}}|'])).stdout.trim(), '|');
   } finally {
     await env.docker(['rm', '-f', name]);
   }
@@ -1021,6 +1078,12 @@ test('as Docker: --oom-score-adj, and --cgroup-parent places the cgroup (kept in
     [['--storage-opt', 'size=1G'], "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"],
     [['--log-opt', 'bogus=1'], "unknown log opt 'bogus' for json-file log driver"],
     [['--log-opt', 'max-size=bogus'], "failed to initialize logging driver: invalid size: 'bogus'"],
+    [['--log-opt', 'max-size=-1'], "failed to initialize logging driver: invalid size: '-1'"],
+    [['--log-opt', 'max-size=0'], 'failed to initialize logging driver: max-size must be a positive number'],
+    [['--log-opt', 'max-file=0'], 'failed to initialize logging driver: max-file cannot be less than 1'],
+    [['--log-opt', 'max-file=x'], 'failed to initialize logging driver: strconv.Atoi: parsing "x": invalid syntax'],
+    [['--log-opt', 'compress=x'], 'failed to initialize logging driver: strconv.ParseBool: parsing "x": invalid syntax'],
+    [['--log-opt', 'max-size=1k', '--log-opt', 'compress=true'], 'failed to initialize logging driver: compress cannot be true when max-file is less than 2 or max-size is not set'],
     [['--device-read-bps', '/dev/berth-no-such:1mb'], 'stat /dev/berth-no-such: no such file or directory'],
   ] as [string[], string][]) {
     const r = await env.docker(['create', ...flags, env.image, 'true']);

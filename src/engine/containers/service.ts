@@ -13,7 +13,7 @@ import { stages, type Stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
 import type { Filters } from '../../api/query.js';
 import {
-  Runtime, namedRuntime, signalNumber, parseSignal, signalSupported, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
+  Runtime, namedRuntime, parseSignal, signalSupported, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
   type OciMount, type OciUser, type ExitStatus, type AttachStreams, type SpecOptions, type OciThrottleDevice,
 } from '../../runtime/index.js';
 import type { ImageRecord } from '../../store/metadata/index.js';
@@ -134,6 +134,12 @@ export class ContainerService {
   /** Whether the container's output is kept (`--log-driver none` keeps none). */
   logged(c: ContainerRecord): boolean { return c.HostConfig.LogConfig?.Type !== 'none'; }
   rootfsPath(id: string): string { return join(this.cdir(id), 'rootfs'); }
+
+  /** The overlay's lower directories, top first (the init layer, then the image's), for inspect's GraphDriver. */
+  lowerDirs(c: ContainerRecord): string[] {
+    const img = this.d.images.d.meta.get(c.ImageId);
+    return [this.initLayer(this.cdir(c.Id)), ...(img?.layers ?? []).map((l) => this.d.snapshots.path(l.chainId)).reverse()];
+  }
 
   private L(id: string): Live {
     let l = this.live.get(id);
@@ -390,7 +396,9 @@ export class ContainerService {
       if (hc.NetworkMode === 'host') throw errors.invalid("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
       if (!this.find(target)) throw errors.invalid(`could not get container for ${target}: No such container: ${target}`);
     }
-    if (cfg.StopSignal) signalNumber(cfg.StopSignal);
+    // Read as Docker reads it: any number but 0 passes (a stop with one the kernel refuses falls back
+    // to SIGKILL, see runtime.stop).
+    if (cfg.StopSignal) parseSignal(cfg.StopSignal);
     type Endpoint = { IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null; MacAddress?: string } | null;
     const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, Endpoint> } | undefined)?.EndpointsConfig ?? {};
     for (const [net, ep] of Object.entries(endpoints)) {
@@ -711,6 +719,7 @@ export class ContainerService {
     const cfg = c.Config;
     let created = false;
     let connected = false;
+    let networkFailed = false;
     const t = stages('container start stages');
     const early = new Map<PendingAttach, Promise<{ go(): Promise<AttachStreams>; cancel(): void }>>();
     const cancelRelays = () => {
@@ -747,7 +756,7 @@ export class ContainerService {
       const [cr, pr] = await Promise.allSettled([creating, plumbing]);
       if (cr.status === 'rejected') throw cr.reason;
       created = true;
-      if (pr.status === 'rejected') throw pr.reason;
+      if (pr.status === 'rejected') { networkFailed = true; throw pr.reason; }
       const r = cr.value;
       t.mark('runtimeCreateNetworkMs');
       // Attach clients that connected before start are hooked up before the process runs.
@@ -761,7 +770,7 @@ export class ContainerService {
         } catch (e) { log.warn('attach before start failed', { err: String(e) }); }
       }));
       const [net] = await Promise.allSettled([ownNetns ? undefined : this.connectNetwork(c, `/proc/${r.pid}/ns/net`, hostname, prep.hostsPath), attaching]);
-      if (net.status === 'rejected') throw net.reason;
+      if (net.status === 'rejected') { networkFailed = true; throw net.reason; }
       cancelRelays(); // clients that left meanwhile
       t.mark('networkAttachMs');
       connected = this.publishNetwork(c, 'connect');
@@ -804,7 +813,9 @@ export class ContainerService {
         this.notify(c, 'next-exit');
         await this.removeNow(c).catch(() => {});
       }
-      if (isBerthError(e) && e.code !== 'ERR_INTERNAL') throw e;
+      // The network's own errors reach the client as they are (a 500 with no prefix, as Docker's,
+      // whose network is set up before the task is created).
+      if (networkFailed || (isBerthError(e) && e.code !== 'ERR_INTERNAL')) throw e;
       throw new BerthError('ERR_INVALID_ARGUMENT', `failed to create task for container: ${msg}`);
     }
   }
@@ -1060,7 +1071,7 @@ export class ContainerService {
     c.ManualStop = true;
     const timeout = opts.t ?? c.Config.StopTimeout ?? 10;
     const signal = opts.signal || c.Config.StopSignal || 'SIGTERM';
-    this.publish(c, 'kill', { signal: String(signalNumber(signal)) });
+    this.publish(c, 'kill', { signal: String(parseSignal(signal)) });
     if (c.State.Status === 'paused') await this.runtime.resume(c.Id).catch(() => {});
     // As Docker: a second "kill" event (signal 9) when the timeout runs out.
     await this.runtime.stop(c.Id, { signal, timeoutSeconds: timeout, onKill: () => this.publish(c, 'kill', { signal: '9' }) });
@@ -1512,18 +1523,48 @@ function checkLogConfig(lc: HostConfig['LogConfig']): { Type: string; Config: Re
   const known = LOG_OPTS[type];
   const unknown = known && Object.keys(config).find((k) => !known.has(k));
   if (unknown) throw errors.invalid(`unknown log opt '${unknown}' for ${type} log driver`);
-  if (config['max-size'] !== undefined && config['max-size'] !== '-1' && logSizeMax({ Config: config }) === undefined) throw errors.invalid(`failed to initialize logging driver: invalid size: '${config['max-size']}'`);
+  if (type !== 'none') checkFileLogOpts(type, config);
   return { Type: type, Config: config };
+}
+
+/** max-size, max-file and compress as Docker's json-file driver reads them, in its words. */
+function checkFileLogOpts(type: string, config: Record<string, string>): void {
+  const fail = (why: string) => errors.invalid(`failed to initialize logging driver: ${why}`);
+  let size: number | undefined;
+  if (config['max-size'] !== undefined) {
+    size = humanSize(config['max-size']);
+    if (size === undefined) throw fail(`invalid size: '${config['max-size']}'`);
+    if (size <= 0) throw fail('max-size must be a positive number');
+  }
+  if (type === 'local') return;
+  let files = 1;
+  const mf = config['max-file'];
+  if (mf !== undefined) {
+    if (!/^[+-]?\d+$/.test(mf)) throw fail(`strconv.Atoi: parsing ${JSON.stringify(mf)}: invalid syntax`);
+    files = Number(mf);
+    if (files < 1) throw fail('max-file cannot be less than 1');
+  }
+  const c = config.compress;
+  if (c !== undefined) {
+    const on = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(c);
+    if (!on && !['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(c)) throw fail(`strconv.ParseBool: parsing ${JSON.stringify(c)}: invalid syntax`);
+    if (on && (files === 1 || size === undefined)) throw fail('compress cannot be true when max-file is less than 2 or max-size is not set');
+  }
+}
+
+/** A size as Docker's log drivers read one ("10m", "1.5k", "2 MB": decimal units); undefined if unreadable. */
+function humanSize(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(v);
+  if (!m) return undefined;
+  return Math.floor(Number(m[1]) * 1000 ** (m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0));
 }
 
 /** `--log-opt max-size=10m`: the bytes conmon lets the log file reach (it then starts it over). */
 function logSizeMax(lc: HostConfig['LogConfig']): number | undefined {
   const v = lc?.Config?.['max-size'];
-  if (v === undefined || v === '-1') return undefined;
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2]!.toLowerCase()]!;
-  return n > 0 ? Math.floor(n) : undefined;
+  // (Containers an older Berth created may hold "-1" or a size it read then: no limit for those.)
+  const n = v === undefined ? undefined : humanSize(v.trim());
+  return n !== undefined && n > 0 ? n : undefined;
 }
 
 function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp?: string } {

@@ -8,13 +8,16 @@ import { DEFAULT_SHM_SIZE, hasCgroupNamespace } from '../../runtime/index.js';
 import type { ContainerRecord } from './types.js';
 import type { ContainerService } from './service.js';
 
+/**
+ * NetworkSettings.Ports as Docker's daemon has it: only while the container's network is up (its
+ * exposed and published ports, bound or not); empty before the first start and after an exit.
+ */
 function portsMap(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null> {
   const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  if (c.State.Status !== 'running' && c.State.Status !== 'paused') return out;
   for (const k of Object.keys(c.Config.ExposedPorts ?? {})) out[k] = null;
   for (const k of Object.keys(c.HostConfig.PortBindings ?? {})) out[k.includes('/') ? k : `${k}/tcp`] = null;
-  if (c.State.Status === 'running' || c.State.Status === 'paused') {
-    for (const [k, v] of Object.entries(c.Network?.Ports ?? {})) out[k] = v && v.length ? v : (out[k] ?? null);
-  }
+  for (const [k, v] of Object.entries(c.Network?.Ports ?? {})) out[k] = v && v.length ? v : (out[k] ?? null);
   return out;
 }
 
@@ -107,7 +110,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
       // Docker leaves Init out unless it was set.
       Init: c.HostConfig.Init ?? undefined,
     },
-    GraphDriver: { Name: 'overlay2', Data: { MergedDir: svc.rootfsPath(c.Id), UpperDir: `${svc.cdir(c.Id)}/upper`, WorkDir: `${svc.cdir(c.Id)}/work` } },
+    GraphDriver: { Name: 'overlay2', Data: { LowerDir: svc.lowerDirs(c).join(':'), MergedDir: svc.rootfsPath(c.Id), UpperDir: `${svc.cdir(c.Id)}/upper`, WorkDir: `${svc.cdir(c.Id)}/work` } },
     Mounts: mounts(svc, c),
     Config: {
       Hostname: etc.hostname, Domainname: c.Config.Domainname ?? '', User: c.Config.User ?? '',

@@ -53,7 +53,7 @@ export class ExecService {
   create(ref: string, cfg: ExecConfig): { Id: string } {
     const c = this.containers.get(ref);
     if (c.State.Status === 'paused') throw errors.conflict(`Container ${ref} is paused, unpause the container before exec`); // the name as given, as Docker
-    if (c.State.Status !== 'running') throw errors.conflict(`container ${c.Id} is not running`);
+    if (c.State.Status !== 'running') throw errors.conflict(`Container ${c.Id} is not running`);
     if (!cfg || !Array.isArray(cfg.Cmd) || cfg.Cmd.length === 0) throw errors.invalid('No exec command specified');
     let detachKeys: Buffer = Buffer.alloc(0);
     if (cfg.DetachKeys) {
@@ -95,9 +95,9 @@ export class ExecService {
    */
   async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: number[] | null }, sock?: Duplex): Promise<void> {
     const e = this.get(id);
-    if (e.started) throw errors.conflict(`Exec ${id} is already running`);
+    if (e.started) throw errors.conflict(`Error: Exec command ${id} ${e.running ? 'is already running' : 'has already run'}`);
     const c = this.containers.get(e.containerId);
-    if (c.State.Status !== 'running') throw errors.conflict(`container ${c.Id} is not running`);
+    if (c.State.Status !== 'running') throw errors.conflict(`Container ${c.Id} is not running`);
     e.started = true;
     e.running = true;
     const tty = opts.tty ?? !!e.config.Tty;

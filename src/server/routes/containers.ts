@@ -53,6 +53,13 @@ function intQ(ctx: Ctx, name: string): number | undefined {
   return Number(v);
 }
 
+/** A query parameter Docker requires as an integer (`strconv.Atoi` of it, even when missing). */
+export function atoiQ(ctx: Ctx, name: string): number {
+  const v = ctx.q(name) ?? '';
+  if (!/^[+-]?\d+$/.test(v)) throw errors.invalid(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
+}
+
 export function registerContainerRoutes(r: Router): void {
   r.post('/commit', async (ctx) => {
     const body = await ctx.readJson<Record<string, unknown>>();
@@ -104,7 +111,7 @@ export function registerContainerRoutes(r: Router): void {
   r.post('/containers/{id}/unpause', async (ctx) => { await svc(ctx).unpause(ctx.params.id!); ctx.noContent(); });
   r.post('/containers/{id}/rename', async (ctx) => { await svc(ctx).rename(ctx.params.id!, ctx.q('name') ?? ''); ctx.noContent(); });
   r.post('/containers/{id}/resize', async (ctx) => {
-    await svc(ctx).resize(ctx.params.id!, intQ(ctx, 'h') ?? 0, intQ(ctx, 'w') ?? 0);
+    await svc(ctx).resize(ctx.params.id!, atoiQ(ctx, 'h'), atoiQ(ctx, 'w'));
     ctx.text(200, '');
   });
   r.post('/containers/{id}/wait', wait);
