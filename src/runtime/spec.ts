@@ -244,14 +244,24 @@ export function parseBind(spec: string): OciMount {
   const [src, dst, mode = ''] = parts as [string, string, string?];
   if (!posix.isAbsolute(src)) throw badArg(`invalid volume specification: '${spec}': source must be an absolute path`);
   validateDestination(dst, spec, 'bind');
-  const opts = new Set(mode.split(',').filter(Boolean));
-  for (const o of opts) {
-    if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o)) {
-      throw badArg(`invalid mode: ${o}`);
-    }
-  }
+  const opts = new Set(mode.split(','));
+  if (mode && !validBindMode(mode)) throw badArg(`invalid mode: ${mode}`);
   const propagation = [...opts].find((o) => /^(r?private|r?shared|r?slave)$/.test(o)) ?? 'rprivate';
   return { destination: posix.normalize(dst), type: 'bind', source: src, options: ['rbind', propagation, opts.has('ro') ? 'ro' : 'rw'] };
+}
+
+/**
+ * A bind's mode list as Docker accepts one: known words only (consistency ones are taken and mean
+ * nothing on Linux), at most one of each kind (`rw,ro` is refused).
+ */
+function validBindMode(mode: string): boolean {
+  const kinds = [['ro', 'rw'], ['z', 'Z'], ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'], ['nocopy'], ['consistent', 'cached', 'delegated']];
+  const seen = new Array<number>(kinds.length).fill(0);
+  for (const o of mode.split(',')) {
+    const k = kinds.findIndex((words) => words.includes(o));
+    if (k < 0 || ++seen[k]! > 1) return false;
+  }
+  return true;
 }
 
 /** A `--mount` (HostConfig.Mounts entry) as Docker validates it at create, in Docker's wording. */
@@ -464,8 +474,9 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_CGROUP.map((d) => ({ ...d })),
   };
   const r = opts.resources ?? {};
+  // Any limit but 0 (none) under 6 MB, a negative one too, as Docker's daemon checks.
+  if (r.memory && r.memory < 6 * 1024 * 1024) throw badArg('Minimum memory limit allowed is 6MB');
   if (r.memory && r.memory > 0) {
-    if (r.memory < 6 * 1024 * 1024) throw badArg('Minimum memory limit allowed is 6MB');
     const mem: NonNullable<OciResources['memory']> = { limit: r.memory };
     if (r.memorySwap === -1) mem.swap = -1;
     else if (r.memorySwap && r.memorySwap > 0) {
@@ -484,13 +495,16 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   if (r.oomKillDisable) resources.memory = { ...resources.memory, disableOOMKiller: true };
   const cpu: NonNullable<OciResources['cpu']> = {};
   if (r.nanoCpus) {
-    if (r.cpuQuota || r.cpuPeriod) throw badArg('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+    if (r.cpuPeriod && r.cpuPeriod > 0) throw badArg('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+    if (r.cpuQuota && r.cpuQuota > 0) throw badArg('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
     cpu.period = 100000;
     cpu.quota = Math.round((r.nanoCpus * cpu.period) / 1e9);
     const n = hostCpus().count;
     // Negative too, as Docker (`--cpus -1`).
     if (r.nanoCpus < 1e7 || r.nanoCpus > n * 1e9) throw badArg(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
   }
+  if (r.cpuPeriod && (r.cpuPeriod < 1000 || r.cpuPeriod > 1000000)) throw badArg('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  if (r.cpuQuota && r.cpuQuota > 0 && r.cpuQuota < 1000) throw badArg('CPU cfs quota can not be less than 1ms (i.e. 1000)');
   if (r.cpuQuota && r.cpuQuota > 0) cpu.quota = r.cpuQuota;
   if (r.cpuPeriod && r.cpuPeriod > 0) cpu.period = r.cpuPeriod;
   if (r.cpuShares && r.cpuShares > 0) cpu.shares = r.cpuShares;

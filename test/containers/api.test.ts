@@ -353,6 +353,33 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
   }
 });
 
+test('create refuses what Docker\'s daemon refuses, in its words (400): resources, mounts, healthcheck timings, isolation', { skip }, async () => {
+  const refused: [Record<string, unknown>, string][] = [
+    [{ HostConfig: { Memory: -5 } }, 'Minimum memory limit allowed is 6MB'],
+    [{ HostConfig: { ShmSize: -1 } }, 'SHM size can not be less than 0'],
+    [{ HostConfig: { CpuPeriod: 500 } }, 'CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)'],
+    [{ HostConfig: { CpuQuota: 500 } }, 'CPU cfs quota can not be less than 1ms (i.e. 1000)'],
+    [{ HostConfig: { NanoCpus: 1e9, CpuQuota: 50000 } }, 'Conflicting options: Nano CPUs and CPU Quota cannot both be set'],
+    [{ HostConfig: { NanoCpus: 1e9, CpuPeriod: 50000 } }, 'Conflicting options: Nano CPUs and CPU Period cannot both be set'],
+    [{ HostConfig: { Binds: ['/tmp:/x:rw,ro'] } }, 'invalid mode: rw,ro'],
+    [{ HostConfig: { Binds: ['/tmp:/x:ro,bogus'] } }, 'invalid mode: ro,bogus'],
+    [{ HostConfig: { Isolation: 'hyperv' } }, 'Invalid isolation: "hyperv" - linux only supports \'default\''],
+    [{ Healthcheck: { Test: ['CMD', 'true'], Interval: 1 } }, 'Interval in Healthcheck cannot be less than 1ms'],
+    [{ Healthcheck: { Test: ['CMD', 'true'], Timeout: -1 } }, 'Timeout in Healthcheck cannot be less than 1ms'],
+    [{ Healthcheck: { Test: ['CMD', 'true'], Retries: -1 } }, 'Retries in Healthcheck cannot be negative'],
+    [{ Healthcheck: { Test: ['CMD', 'true'], StartPeriod: 5 } }, 'StartPeriod in Healthcheck cannot be less than 1ms'],
+  ];
+  for (const [extra, msg] of refused) {
+    const r = await request('POST', '/containers/create', { Image: env.image, Cmd: ['true'], ...extra });
+    assert.deepEqual([r.status, JSON.parse(r.body).message], [400, msg], JSON.stringify(extra));
+  }
+  // What Docker takes: consistency modes on a bind, a 1 ms period, a healthcheck at its minimums.
+  const ok = await request('POST', '/containers/create', { Image: env.image, Cmd: ['true'],
+    Healthcheck: { Test: ['CMD', 'true'], Interval: 1e6, Timeout: 1e6, Retries: 0 }, HostConfig: { Binds: ['/tmp:/x:ro,cached'], CpuPeriod: 1000, CpuQuota: 1000 } });
+  assert.equal(ok.status, 201, ok.body);
+  await request('DELETE', `/containers/${JSON.parse(ok.body).Id}`);
+});
+
 test('a running container survives kill -9 of the daemon and is managed after restart', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
   const name = uniq('survivor');
   const d = await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'echo up; trap "exit 0" TERM; while true; do sleep 0.1; done']);

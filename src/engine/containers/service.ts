@@ -23,7 +23,7 @@ import type { SnapshotterLike } from '../images/deps.js';
 import { generateName, VALID_NAME } from './names.js';
 import { HealthMonitor } from './health.js';
 import { encodeEntry, frame, readLogs, type LogOptions } from './logs.js';
-import type { ContainerConfig, ContainerRecord, HostConfig, ThrottleDevice } from './types.js';
+import type { ContainerConfig, ContainerRecord, HealthConfig, HostConfig, ThrottleDevice } from './types.js';
 import type { NetworkManager } from '../../network/index.js';
 import { extraHostLine, hostsFile, ownHostsLine } from '../../network/etc.js';
 import { blkioWeightSupported } from '../system.js';
@@ -369,6 +369,10 @@ export class ContainerService {
     if (Object.keys(hc.StorageOpt ?? {}).length) throw errors.invalid("--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
     if (hc.OomScoreAdj && (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000)) throw errors.invalid(`Invalid value ${hc.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     checkRestartPolicy(hc.RestartPolicy);
+    if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw errors.invalid('SHM size can not be less than 0');
+    const isolation = (hc as { Isolation?: string }).Isolation;
+    if (isolation && isolation !== 'default') throw errors.invalid(`Invalid isolation: ${JSON.stringify(isolation)} - linux only supports 'default'`);
+    checkHealthcheck(cfg.Healthcheck);
     if (hc.AutoRemove && hc.RestartPolicy?.Name && !['', 'no'].includes(hc.RestartPolicy.Name)) {
       throw errors.invalid("can't create 'AutoRemove' container with restart policy");
     }
@@ -1560,6 +1564,20 @@ function humanSize(v: string): number | undefined {
 }
 
 /** `--log-opt max-size=10m`: the bytes conmon lets the log file reach (it then starts it over). */
+/** Healthcheck timings as Docker's daemon checks them at create (nanoseconds; 0 means the default). */
+function checkHealthcheck(h: HealthConfig | null | undefined): void {
+  if (!h) return;
+  const atLeast1ms = (k: 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval') => {
+    if (h[k] && h[k]! < 1e6) throw errors.invalid(`${k} in Healthcheck cannot be less than 1ms`);
+  };
+  // In Docker's order.
+  atLeast1ms('Interval');
+  atLeast1ms('Timeout');
+  if (h.Retries !== undefined && h.Retries < 0) throw errors.invalid('Retries in Healthcheck cannot be negative');
+  atLeast1ms('StartPeriod');
+  atLeast1ms('StartInterval');
+}
+
 function logSizeMax(lc: HostConfig['LogConfig']): number | undefined {
   const v = lc?.Config?.['max-size'];
   // (Containers an older Berth created may hold "-1" or a size it read then: no limit for those.)
