@@ -307,6 +307,12 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
   // Integer parameters are read as Go's strconv.Atoi reads them, with its words.
   const badInt = await request('GET', '/containers/json?limit=1.5');
   assert.deepEqual([badInt.status, JSON.parse(badInt.body).message], [400, 'strconv.Atoi: parsing "1.5": invalid syntax']);
+  const q = (f: Record<string, string[]>) => `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(f))}`;
+  const badHealth = await request('GET', q({ health: ['bogus'] }));
+  assert.deepEqual([badHealth.status, JSON.parse(badHealth.body).message], [400, 'Unrecognised filter value for health: bogus']);
+  const badExited = await request('GET', q({ exited: ['x'] }));
+  assert.deepEqual([badExited.status, JSON.parse(badExited.body).message], [400, 'strconv.Atoi: parsing "x": invalid syntax']);
+  assert.equal((await request('GET', q({ health: ['none'], exited: ['0'] }))).status, 200);
   const ni = await request('POST', '/containers/create', { Image: 'berth-test/no-such-image:1', Cmd: ['true'] });
   assert.equal(ni.status, 404);
   assert.match(JSON.parse(ni.body).message, /^No such image: berth-test\/no-such-image:1/);
@@ -329,6 +335,9 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
   try {
     assert.equal((await request('POST', `/containers/${c2}/start`)).status, 204);
     assert.equal((await request('POST', `/containers/${c2}/start`)).status, 304);
+    // An update with nothing to warn about answers Warnings null, as Docker's.
+    const upd = await request('POST', `/containers/${c2}/update`, { CpuShares: 512 });
+    assert.deepEqual([upd.status, upd.body], [200, '{"Warnings":null}\n']);
     // resize needs both numbers (Docker reads a missing one as strconv.Atoi of "").
     const noSize = await request('POST', `/containers/${c2}/resize?h=10`);
     assert.deepEqual([noSize.status, JSON.parse(noSize.body).message], [400, 'strconv.Atoi: parsing "": invalid syntax']);

@@ -1215,7 +1215,7 @@ export class ContainerService {
    * POST /update: resources and restart policy. Stored for the next start; a running container's
    * cgroup is updated through the OCI runtime's `update`.
    */
-  async update(ref: string, body: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
+  async update(ref: string, body: Partial<HostConfig>): Promise<{ Warnings: string[] | null }> {
     const c = this.get(ref);
     const cur = c.HostConfig;
     body = { ...body };
@@ -1278,7 +1278,7 @@ export class ContainerService {
     if (body.RestartPolicy?.Name !== undefined) cur.RestartPolicy = body.RestartPolicy;
     await this.save(c);
     this.publish(c, 'update');
-    return { Warnings: warnings };
+    return { Warnings: warnings.length ? warnings : null }; // null when none, as Docker's reply
   }
 
   private async runtimeUpdate(c: ContainerRecord, resources: Record<string, unknown>): Promise<void> {
