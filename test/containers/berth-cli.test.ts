@@ -56,7 +56,8 @@ test('berth run --rm: output, exit codes, stdin', { skip }, async () => {
   assert.equal(nfd.code, 127, nfd.stderr);
   const noImage = await berth(['run', '--rm', '--pull', 'never', 'berth-test/no-such-image:1', 'true']);
   assert.equal(noImage.code, 125);
-  assert.match(noImage.stderr, /^Error response from daemon: No such image: berth-test\/no-such-image:1/m);
+  // Reported as the docker CLI reports a refused run: prefixed, then where to find help.
+  assert.match(noImage.stderr, /^berth: Error response from daemon: No such image: berth-test\/no-such-image:1[^\n]*\n\nRun 'berth run --help' for more information\n$/);
   const named = `berth-cli-dup-${process.pid}`;
   assert.equal((await berth(['create', '--name', named, env.image, 'true'])).code, 0);
   const dup = await berth(['run', '--rm', '--name', named, env.image, 'true']);
@@ -115,6 +116,16 @@ test('berth run -d, ps, logs, exec, stop, rm', { skip }, async () => {
     const ex = await berth(['exec', name, 'sh', '-c', 'echo $X; exit 3']);
     assert.equal(ex.code, 3);
     assert.equal(ex.stdout, '1\n');
+    // top and inspect print what the docker CLI prints for the same daemon (top's columns are at
+    // least 20 wide; an inspect of one kind names it in the daemon's words, after an empty line).
+    const [bt, dt] = await Promise.all([berth(['top', name]), env.docker(['top', name])]);
+    const cols = (out: string) => out.split('\n')[0];
+    assert.equal(cols(bt.stdout), cols(dt.stdout));
+    assert.match(cols(bt.stdout)!, /^UID {17}PID {17}/);
+    for (const args of [['inspect', '--type', 'container', '-f', '{{.Id}}', 'berth-no-such'], ['inspect', '-f', '{{.Id}}', 'berth-no-such']]) {
+      const [b, d] = await Promise.all([berth(args), env.docker(args)]);
+      assert.deepEqual([b.code, b.stdout, b.stderr], [d.code, d.stdout, d.stderr], args.join(' '));
+    }
     const stop = await berth(['stop', name]);
     assert.equal(stop.code, 0, stop.stderr);
     const logs = await berth(['logs', name]);

@@ -444,7 +444,8 @@ export const run: Command = {
       const m = e.message;
       const code = /executable file not found|no such file or directory/.test(m) ? 127 : /permission denied|is a directory/.test(m) ? 126 : 125;
       const d = daemonErrorInfo(e);
-      throw cliError(d && !d.inStream ? `Error response from daemon: ${m}` : m, code);
+      // As the docker CLI reports a run the engine refused.
+      throw cliError(`berth: ${d && !d.inStream ? `Error response from daemon: ${m}` : m}\n\nRun 'berth run --help' for more information`, code);
     }
   },
 };
@@ -561,7 +562,8 @@ export const top: Command = {
     const r = await t(await ctx.client()).json<{ Titles: string[]; Processes: string[][] }>({ path: `/containers/${enc(args[0]!)}/top`, query: { ps_args: args.slice(1).join(' ') || undefined } });
     const rows = [r.Titles, ...r.Processes];
     const widths = r.Titles.map((_, i) => Math.max(...rows.map((x) => (x[i] ?? '').length)));
-    ctx.out(rows.map((x) => x.map((v, i) => (i === x.length - 1 ? v : v.padEnd(widths[i]! + 3))).join('')).join('\n') + '\n');
+    // The docker CLI's tabwriter here: cells padded by 3, columns at least 20 wide.
+    ctx.out(rows.map((x) => x.map((v, i) => (i === x.length - 1 ? v : v.padEnd(Math.max(widths[i]! + 3, 20)))).join('')).join('\n') + '\n');
   },
 };
 

@@ -52,7 +52,8 @@ async function runInspect(ctx: Context, names: string[], f: FlagValues, only?: s
       }
     }
     if (hit === undefined) {
-      if (only && lastErr && daemonErrorInfo(lastErr)) errors.push(`Error response from daemon: ${(lastErr as Error).message}`);
+      // One kind asked for (a `container inspect`, or --type): the daemon's words, as the docker CLI.
+      if (type && lastErr && daemonErrorInfo(lastErr)) errors.push(`Error response from daemon: ${(lastErr as Error).message}`);
       else errors.push(`Error: No such object: ${name}`);
       continue;
     }
@@ -60,6 +61,7 @@ async function runInspect(ctx: Context, names: string[], f: FlagValues, only?: s
   }
   if (tpl) {
     for (const v of found) ctx.out(tpl.execute(v) + '\n');
+    if (found.length === 0) ctx.out('\n'); // the docker CLI's empty line when nothing was found
   } else {
     ctx.out(indentJson(found) + '\n');
   }
