@@ -7,7 +7,7 @@ import { daemonErrorInfo } from '../../client/transport.js';
 import { flag, type Command, type Context } from '../command.js';
 import { RESOURCE_FLAGS } from '../resource-flags.js';
 import type { Client } from '../../client/client.js';
-import { isBerthError } from '../../errors/index.js';
+import { isBerthError, type BerthError } from '../../errors/index.js';
 import type { Row } from '../format/output.js';
 import { demux, hijack } from './hijack.js';
 import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../util/detach-keys.js';
@@ -463,7 +463,11 @@ export const create: Command = {
 };
 
 /** Run `fn` for each argument; print each name on success, errors to stderr; exit 1 if any failed. */
-function each(fn: (client: Client, name: string, f: FlagValues) => Promise<void>, print = true) {
+/**
+ * Run `fn` for each name, printing the name when it worked. `spare(e, f)`: an error that is printed
+ * but does not fail the command (`rm -f` of a container that is not there, as the docker CLI).
+ */
+function each(fn: (client: Client, name: string, f: FlagValues) => Promise<void>, print = true, spare?: (e: BerthError, f: FlagValues) => boolean) {
   return async (ctx: Context, args: string[], f: FlagValues) => {
     const client = await ctx.client();
     let failed = false;
@@ -473,7 +477,7 @@ function each(fn: (client: Client, name: string, f: FlagValues) => Promise<void>
         if (print) ctx.out(`${a}\n`);
       } catch (e) {
         if (!isBerthError(e)) throw e;
-        failed = true;
+        if (!spare?.(e, f)) failed = true;
         ctx.err(`Error response from daemon: ${e.message}\n`);
       }
     }
@@ -528,7 +532,8 @@ export const rm: Command = {
     { long: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
     { long: 'volumes', short: 'v', type: 'bool', description: 'Remove anonymous volumes associated with the container' },
   ],
-  run: each((c, n, f) => t(c).empty({ method: 'DELETE', path: `/containers/${enc(n)}`, query: { force: flag.bool(f, 'force') || undefined, v: flag.bool(f, 'volumes') || undefined } }).then(() => {})),
+  run: each((c, n, f) => t(c).empty({ method: 'DELETE', path: `/containers/${enc(n)}`, query: { force: flag.bool(f, 'force') || undefined, v: flag.bool(f, 'volumes') || undefined } }).then(() => {}),
+    true, (e, f) => flag.bool(f, 'force') && e.status === 404),
 };
 
 export const pause: Command = {
