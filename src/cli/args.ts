@@ -18,11 +18,21 @@ export interface FlagSpec {
 
 export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
-/** Information carried in BerthError.cause for errors that set the exit status. */
-export interface CliErrorInfo { cli: true; exitCode: number; usage?: boolean }
+/**
+ * Information carried in BerthError.cause for errors that set the exit status. `usage`: followed by
+ * the command's usage and help hint (a bad flag value); `hint`: reported as the docker CLI reports a
+ * run or create it refused ("berth: <message>", then only the help hint).
+ */
+export interface CliErrorInfo { cli: true; exitCode: number; usage?: boolean; hint?: boolean }
 
 export function cliError(message: string, exitCode = 1, usage = false): BerthError {
   const info: CliErrorInfo = { cli: true, exitCode, usage };
+  return new BerthError('ERR_INVALID_ARGUMENT', message, { cause: info });
+}
+
+/** A refusal reported "berth: <message>" and the help hint, exit 125 unless said (see CliErrorInfo). */
+export function hintError(message: string, exitCode = 125): BerthError {
+  const info: CliErrorInfo = { cli: true, exitCode, hint: true };
   return new BerthError('ERR_INVALID_ARGUMENT', message, { cause: info });
 }
 

@@ -97,7 +97,10 @@ function findEntry(args: string[]): { entry?: CommandEntry; used: number } {
 async function report(e: unknown, ctx: Context, trailer: string): Promise<number> {
   const cli = cliErrorInfo(e);
   if (cli) {
-    ctx.err(`${(e as Error).message}${cli.usage ? trailer : ''}\n`);
+    if (cli.hint) {
+      const help = trailer.lastIndexOf('\n\nRun ');
+      ctx.err(`berth: ${(e as Error).message}${help >= 0 ? trailer.slice(help) : ''}\n`);
+    } else ctx.err(`${(e as Error).message}${cli.usage ? trailer : ''}\n`);
     return cli.exitCode;
   }
   if ((e as NodeJS.ErrnoException)?.code === 'EPIPE') return 0;

@@ -142,6 +142,40 @@ test('berth run -d, ps, logs, exec, stop, rm', { skip }, async () => {
   }
 });
 
+test('berth refuses bad run/create/start input as the docker CLI does: same words, help hints and exit codes', { skip }, async () => {
+  const created = uniq('refuse');
+  assert.equal((await berth(['create', '--name', created, env.image, 'true'])).code, 0);
+  try {
+    const cases = [
+      ['run', '--rm', '-p', 'bogus', env.image, 'true'],
+      ['create', '-p', '80:bogus', env.image, 'true'],
+      ['create', '--mount', 'type=bind,src=/x', env.image, 'true'],
+      ['create', '--mount', 'type=bind,foo=1,dst=/x', env.image, 'true'],
+      ['create', '--mount', 'bogus', env.image, 'true'],
+      ['create', '--cpus', 'x', env.image, 'true'],
+      ['create', '--cpus', '1.0000000001', env.image, 'true'],
+      ['run', '--rm', '--restart', 'always', env.image, 'true'],
+      ['create', '--health-cmd', 'true', '--health-interval', 'x', env.image, 'true'],
+      ['run', '--rm', '--name', 'a b', env.image, 'true'],
+      ['start', '-a', created, 'berth-no-such'],
+      ['start', 'berth-no-such-1', 'berth-no-such-2'],
+    ];
+    for (const args of cases) {
+      const [b, d] = await Promise.all([berth(args), env.docker(args)]);
+      const asBerth = (t: string) => t.replace(/\bdocker\b/g, 'berth');
+      assert.deepEqual([b.code, b.stdout, b.stderr], [d.code, asBerth(d.stdout), asBerth(d.stderr)], args.join(' '));
+    }
+    // What the same checks let through.
+    for (const flags of [['--cpus', '3/2'], ['--mount', 'type=tmpfs,dst=/x,ro'], ['--health-cmd', 'true', '--health-interval', '1m30s']]) {
+      const r = await berth(['create', ...flags, env.image, 'true']);
+      assert.equal(r.code, 0, `${flags.join(' ')}: ${r.stderr}`);
+      await berth(['rm', r.stdout.trim()]);
+    }
+  } finally {
+    await berth(['rm', '-f', created]);
+  }
+});
+
 /** A tar of one file, for `berth cp - CONTAINER:DIR`. */
 async function oneFileTar(name: string, body: string): Promise<Buffer> {
   const pack = tar.pack();

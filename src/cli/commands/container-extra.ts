@@ -1,5 +1,5 @@
 // berth commit, diff and update: a container's changes as an image or a list, and its limits.
-import { RESOURCE_FLAGS } from '../resource-flags.js';
+import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
 import type { FlagSpec } from '../args.js';
 import { splitReference } from '../../client/client.js';
 import type { ContainerUpdate } from '../../client/types.js';
@@ -73,12 +73,7 @@ export function updateBody(f: FlagValues): ContainerUpdate {
   if (str('memory') !== undefined) b.Memory = ramInBytes(str('memory')!, '-m, --memory');
   if (str('memory-swap') !== undefined) b.MemorySwap = ramInBytes(str('memory-swap')!, '--memory-swap', true);
   if (str('memory-reservation') !== undefined) b.MemoryReservation = ramInBytes(str('memory-reservation')!, '--memory-reservation');
-  if (str('cpus') !== undefined) {
-    const v = str('cpus')!;
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw cliError(`invalid argument "${v}" for "--cpus" flag: failed to parse ${v} as a rational number`, 125, true);
-    b.NanoCpus = Math.round(n * 1e9);
-  }
+  if (str('cpus') !== undefined) b.NanoCpus = nanoCpus(str('cpus')!);
   if (int('cpu-shares') !== undefined) b.CpuShares = int('cpu-shares');
   if (int('cpu-period') !== undefined) b.CpuPeriod = int('cpu-period');
   if (int('cpu-quota') !== undefined) b.CpuQuota = int('cpu-quota');

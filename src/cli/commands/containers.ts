@@ -2,10 +2,10 @@
 // rename, pause, unpause, port, container prune. Thin: parse flags, call the API, print.
 import { promises as fsp } from 'node:fs';
 import type { FlagSpec, FlagValues } from '../args.js';
-import { cliError, cliErrorInfo } from '../args.js';
+import { cliError, cliErrorInfo, hintError } from '../args.js';
 import { daemonErrorInfo } from '../../client/transport.js';
 import { flag, type Command, type Context } from '../command.js';
-import { RESOURCE_FLAGS } from '../resource-flags.js';
+import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
 import type { Client } from '../../client/client.js';
 import { isBerthError, type BerthError } from '../../errors/index.js';
 import type { Row } from '../format/output.js';
@@ -155,15 +155,47 @@ function parseUlimit(s: string): { Name: string; Soft: number; Hard: number } {
   return { Name: m[1]!, Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
 }
 
-function parseDuration(s: string | undefined): number | undefined {
+/** A Go duration ("1m30s", "500ms", "0") in nanoseconds; a bad one in the docker CLI's words. */
+function parseDuration(s: string | undefined, name: string): number | undefined {
   if (!s) return undefined;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
+  const re = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/g;
   const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const body = s.replace(/^[+-]/, '');
   let total = 0;
   let matched = '';
-  for (const m of s.matchAll(re)) { total += Number(m[1]) * unit[m[2]!]!; matched += m[0]; }
-  if (matched !== s) throw cliError(`invalid duration: ${s}`, 125);
-  return Math.round(total);
+  for (const m of body.matchAll(re)) { total += Number(m[1]) * unit[m[2]!]!; matched += m[0]; }
+  if (body !== '0' && (matched !== body || body === '')) throw cliError(`invalid argument "${s}" for "--${name}" flag: time: invalid duration ${JSON.stringify(s)}`, 125, true);
+  return Math.round(s.startsWith('-') ? -total : total);
+}
+
+/** The keys `--mount` takes (the docker CLI's list); a bare `readonly`/`ro` means true. */
+const MOUNT_KEYS = new Set(['type', 'source', 'src', 'target', 'destination', 'dst', 'readonly', 'ro', 'consistency', 'bind-propagation',
+  'bind-nonrecursive', 'bind-recursive', 'volume-nocopy', 'volume-label', 'volume-driver', 'volume-opt', 'volume-subpath', 'tmpfs-size', 'tmpfs-mode', 'image-subpath']);
+
+function parseMountFlag(m: string): Record<string, string> {
+  const bad = (why: string) => cliError(`invalid argument "${m}" for "--mount" flag: ${why}`, 125, true);
+  const kv: Record<string, string> = {};
+  for (const field of m.split(',')) {
+    const i = field.indexOf('=');
+    const key = (i < 0 ? field : field.slice(0, i)).trim().toLowerCase();
+    if (i < 0 && key !== 'readonly' && key !== 'ro' && key !== 'volume-nocopy' && key !== 'bind-nonrecursive') throw bad(`invalid field '${field}' must be a key=value pair`);
+    if (!MOUNT_KEYS.has(key)) throw bad(`unexpected key '${key}' in '${field}'`);
+    kv[key] = i < 0 ? 'true' : field.slice(i + 1);
+  }
+  if (!(kv.target ?? kv.destination ?? kv.dst)) throw bad('target is required');
+  return kv;
+}
+
+/** `-p [ip:][hostPort:]containerPort[/proto]` checked as the docker CLI checks it before sending. */
+function checkPublish(p: string): void {
+  const [spec = '', proto = 'tcp'] = p.split('/');
+  const parts = spec.split(':');
+  const ctr = parts.pop()!;
+  const host = parts.length ? parts.pop()! : '';
+  const range = /^\d+(-\d+)?$/;
+  if (!range.test(ctr)) throw hintError(`invalid containerPort: ${ctr}`);
+  if (host && !range.test(host)) throw hintError(`invalid hostPort: ${host}`);
+  if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) throw hintError(`invalid proto: ${proto}`);
 }
 
 async function envList(f: FlagValues): Promise<string[]> {
@@ -184,6 +216,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of flag.list(f, 'publish')) {
+    checkPublish(p);
     const [spec, proto = 'tcp'] = p.split('/');
     const parts = spec!.split(':');
     const ctr = parts.pop()!;
@@ -195,7 +228,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   }
   const mounts: Json[] = [];
   for (const m of flag.list(f, 'mount')) {
-    const kv = Object.fromEntries(m.split(',').map((x) => { const i = x.indexOf('='); return i < 0 ? [x, 'true'] : [x.slice(0, i), x.slice(i + 1)]; }));
+    const kv = parseMountFlag(m);
     const ro = kv.readonly ?? kv.ro;
     mounts.push({
       Type: kv.type ?? 'volume', Source: kv.source ?? kv.src, Target: kv.target ?? kv.destination ?? kv.dst,
@@ -223,13 +256,14 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   if (attach.length && flag.bool(f, 'detach')) throw cliError('conflicting options: cannot specify both --attach and --detach', 1);
   const restart = flag.str(f, 'restart') ?? 'no';
   const [rName, rMax] = restart.split(':');
+  if (flag.bool(f, 'rm') && rName && rName !== 'no') throw hintError('conflicting options: cannot specify both --restart and --rm');
   let health: Json | undefined;
   if (flag.bool(f, 'no-healthcheck')) health = { Test: ['NONE'] };
   else if (flag.str(f, 'health-cmd') || flag.str(f, 'health-interval')) {
     health = {
       ...(flag.str(f, 'health-cmd') ? { Test: ['CMD-SHELL', flag.str(f, 'health-cmd')] } : {}),
-      Interval: parseDuration(flag.str(f, 'health-interval')) ?? 0, Timeout: parseDuration(flag.str(f, 'health-timeout')) ?? 0,
-      Retries: flag.int(f, 'health-retries') ?? 0, StartPeriod: parseDuration(flag.str(f, 'health-start-period')) ?? 0,
+      Interval: parseDuration(flag.str(f, 'health-interval'), 'health-interval') ?? 0, Timeout: parseDuration(flag.str(f, 'health-timeout'), 'health-timeout') ?? 0,
+      Retries: flag.int(f, 'health-retries') ?? 0, StartPeriod: parseDuration(flag.str(f, 'health-start-period'), 'health-start-period') ?? 0,
     };
   }
   const tty = flag.bool(f, 'tty');
@@ -269,7 +303,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       AutoRemove: flag.bool(f, 'rm'),
       Init: flag.bool(f, 'init') || null,
       Memory: flag.str(f, 'memory') ? parseBytes(flag.str(f, 'memory')!) : 0,
-      NanoCpus: flag.str(f, 'cpus') ? Math.round(Number(flag.str(f, 'cpus')) * 1e9) : 0,
+      NanoCpus: flag.str(f, 'cpus') ? nanoCpus(flag.str(f, 'cpus')!) : 0,
       PidsLimit: flag.int(f, 'pids-limit') ?? null,
       ...(flag.str(f, 'memory-swap') ? { MemorySwap: flag.str(f, 'memory-swap') === '-1' ? -1 : parseBytes(flag.str(f, 'memory-swap')!) } : {}),
       ...(flag.int(f, 'cpu-shares') !== undefined ? { CpuShares: flag.int(f, 'cpu-shares') } : {}),
@@ -445,7 +479,7 @@ export const run: Command = {
       const code = /executable file not found|no such file or directory/.test(m) ? 127 : /permission denied|is a directory/.test(m) ? 126 : 125;
       const d = daemonErrorInfo(e);
       // As the docker CLI reports a run the engine refused.
-      throw cliError(`berth: ${d && !d.inStream ? `Error response from daemon: ${m}` : m}\n\nRun 'berth run --help' for more information`, code);
+      throw hintError(d && !d.inStream ? `Error response from daemon: ${m}` : m, code);
     }
   },
 };
@@ -497,11 +531,16 @@ export const start: Command = {
   ],
   async run(ctx, args, f) {
     if (flag.bool(f, 'attach') || flag.bool(f, 'interactive')) {
+      if (args.length > 1) throw cliError('you cannot start and attach multiple containers at once');
       const client = await ctx.client();
       const info = await t(client).json<{ Id: string; Config: { Tty: boolean }; HostConfig: { AutoRemove: boolean } }>({ path: `/containers/${enc(args[0]!)}/json` });
       return attachAndRun(ctx, client, info.Id, { tty: info.Config.Tty, stdin: flag.bool(f, 'interactive'), autoRemove: info.HostConfig.AutoRemove, start: true });
     }
-    return each((c, n) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/start` }).then(() => {}, ignore304))(ctx, args, f);
+    const failed: string[] = [];
+    const code = await each((c, n) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/start` }).then(() => {}, ignore304).catch((e: unknown) => { failed.push(n); throw e; }))(ctx, args, f);
+    // The docker CLI's summary line after the errors.
+    if (failed.length) ctx.err(`Error: failed to start containers: ${failed.join(', ')}\n`);
+    return code;
   },
 };
 
