@@ -134,6 +134,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 /** Run until SIGTERM/SIGINT, then shut down cleanly. */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   tuneServerHeap();
+  // A promise nobody awaited that failed is a bug in one request's work, not in the daemon's state:
+  // log it loudly and keep serving (node would otherwise exit, taking every API client with it;
+  // seen once: `docker save` of a missing image).
+  process.on('unhandledRejection', (e) => {
+    log.error('unhandled rejection (a bug: please report it)', { err: String(e), stack: (e as Error | undefined)?.stack });
+  });
   const d = await startDaemon(opts);
   // The pid file lets scripts (and the demo) stop a daemon the CLI started in the background.
   const pidFile = join(opts.execRoot, 'berth.pid');

@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { BerthError } from '../errors/index.js';
 import { decodeRegistryAuth, type AuthConfig, type Filters } from '../api/query.js';
 import { MetadataStore } from '../store/metadata/index.js';
@@ -138,15 +138,12 @@ export class Engine {
     return this.importImage(importProgress(src, progress), { ...opts, source: src.url }, progress);
   }
 
-  saveImages(names: string[]): Readable {
-    const out = new PassThrough();
-    archive().then(({ saveImages }) => {
-      const src = saveImages(this.images, names);
-      src.on('error', (e) => out.destroy(e));
-      out.on('close', () => src.destroy());
-      src.pipe(out);
-    }, (e: unknown) => out.destroy(e as Error));
-    return out;
+  /**
+   * The `docker save` tar of `names`. Resolves once every name is found, so that a missing image is
+   * refused (404) before any byte is sent; rejects otherwise.
+   */
+  async saveImages(names: string[]): Promise<Readable> {
+    return (await archive()).saveImages(this.images, names);
   }
 
   async loadImages(src: Readable, progress: Progress = () => {}): Promise<string[]> { return (await archive()).loadImages(this.images, src, progress); }

@@ -129,6 +129,10 @@ test('usage errors: 125 for flags, 1 for arguments, unknown commands', { skip },
   const badRef = await berth(['pull', 'etest/UPPER'], { env });
   assert.equal(badRef.code, 1);
   assert.equal(badRef.stderr, 'invalid reference format: repository name (etest/UPPER) must be lowercase\n');
+  // tag says which argument, as the docker CLI does.
+  const badTag = await berth(['tag', 'etest/fixture:1', 'etest/UPPER:x'], { env });
+  assert.equal(badTag.code, 1);
+  assert.equal(badTag.stderr, 'Error parsing reference: "etest/UPPER:x" is not a valid repository/tag: invalid reference format: repository name (etest/UPPER) must be lowercase\n');
   const noFile = await berth(['load', '-i', join(tmp, 'missing.tar')], { env });
   assert.equal(noFile.code, 1);
   assert.equal(noFile.stderr, `open ${join(tmp, 'missing.tar')}: no such file or directory\n`);

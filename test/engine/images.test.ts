@@ -78,7 +78,7 @@ test('tag moves a tag; rmi conflicts and untag semantics', { skip }, async () =>
 test('save → remove → load round trip (docker-save + OCI layout in one tar)', { skip }, async () => {
   const out = join(dir, 'save.tar');
   const chunks: Buffer[] = [];
-  for await (const c of engine.saveImages(['example.com/a:v1', 'another/y:2'])) chunks.push(c as Buffer);
+  for await (const c of await engine.saveImages(['example.com/a:v1', 'another/y:2'])) chunks.push(c as Buffer);
   writeFileSync(out, Buffer.concat(chunks));
   const names = execFileSync('tar', ['-tf', out]).toString().trim().split('\n');
   assert.ok(names.includes('manifest.json'));
@@ -163,7 +163,7 @@ test('OCI layout with a zstd layer loads (zstd via the zstd binary) and saves ba
   assert.deepEqual(insp.RootFS.Layers, [diffId]);
   // Save decompresses the zstd blob back to the plain layer tar.
   const chunks: Buffer[] = [];
-  for await (const c of engine.saveImages(['zst:1'])) chunks.push(c as Buffer);
+  for await (const c of await engine.saveImages(['zst:1'])) chunks.push(c as Buffer);
   const saved = join(dir, 'zsaved.tar');
   writeFileSync(saved, Buffer.concat(chunks));
   const layerBack = execFileSync('tar', ['-xOf', saved, `blobs/sha256/${diffId.slice(7)}`], { maxBuffer: 64 << 20 });

@@ -113,6 +113,17 @@ test('rmi of a missing image: Docker wording and exit code 1', { skip }, async (
   assert.match(r.stderr, /Error response from daemon: No such image: no-such-image-here:latest/);
 });
 
+test('save of a missing image: 404 in Docker\'s words before any byte, and the daemon serves on', { skip }, async () => {
+  const file = join(dir, 'never.tar');
+  for (const names of [['no-such-image-here:1'], [`${repo}:1`, 'no-such-image-here:1']]) {
+    const r = await docker('save', '-o', file, ...names);
+    assert.equal(r.code, 1, names.join(' '));
+    assert.equal(r.stderr, 'Error response from daemon: No such image: no-such-image-here:1\n');
+  }
+  // (It once took the daemon down: the refusal came from a promise nobody awaited.)
+  assert.equal((await docker('version', '--format', '{{.Server.Os}}')).stdout.trim(), 'linux');
+});
+
 test('save, rmi, load round-trip; the archive loads into real Docker and Podman', { skip }, async () => {
   const file = join(dir, 'saved.tar');
   const s = await docker('save', '-o', file, `${repo}:1`);

@@ -10,7 +10,12 @@ const command: Command = {
   maxArgs: 2,
   async run(ctx, args) {
     // Validate the target locally, as docker does, so a bad name never reaches the daemon.
-    const target = parseReference(args[1]!);
+    let target;
+    try {
+      target = parseReference(args[1]!);
+    } catch (e) {
+      throw new BerthError('ERR_INVALID_REFERENCE', `Error parsing reference: ${JSON.stringify(args[1])} is not a valid repository/tag: ${(e as Error).message}`);
+    }
     if (target.digest !== undefined) throw new BerthError('ERR_INVALID_REFERENCE', 'refusing to create a tag with a digest reference');
     const client = await ctx.client();
     await client.tagImage(args[0]!, args[1]!);

@@ -67,7 +67,7 @@ async function push(ctx: Ctx): Promise<void> {
 
 async function save(ctx: Ctx, names: string[]): Promise<void> {
   if (names.length === 0) throw new BerthError('ERR_INVALID_ARGUMENT', 'no images specified');
-  const tar = ctx.engine.saveImages(names);
+  const tar = await ctx.engine.saveImages(names);
   ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
   try {
     await pipeline(tar, ctx.res);
