@@ -102,6 +102,8 @@ export class Ctx {
       if (this.upgrade.head.length > 0) socket.unshift(this.upgrade.head);
     } else {
       socket = this.req.socket;
+      // (A client gone mid-stream is an 'error' here too; the socket closes itself after it.)
+      if (socket.listenerCount('error') === 0) socket.on('error', () => {});
       // Detach from the HTTP machinery so node writes nothing more on this socket.
       (this.res as unknown as { detachSocket(s: unknown): void }).detachSocket(socket);
       socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n${commonHeaderLines(this.res)}\r\n`);

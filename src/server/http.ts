@@ -78,6 +78,10 @@ export function createApiServer(engine: Engine, extraRoutes: RouteModule[] = [])
   // Node treats requests carrying Upgrade separately; route them through the same table with a
   // response object bound to the raw socket, so handlers can either reply normally or hijack.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node leaves an upgraded socket without an 'error' listener: a client gone before a write
+    // (EPIPE, ECONNRESET) would then take the daemon down. The socket closes itself on such an
+    // error, and the attach/exec relays end on its 'close'.
+    socket.on('error', (e: Error) => log.debug('upgraded connection error', { err: e.message }));
     const res = new http.ServerResponse(req);
     res.assignSocket(socket as never);
     res.shouldKeepAlive = false;

@@ -236,6 +236,43 @@ test('exec start: a body that arrives after the headers does not stall stdin', {
   }
 });
 
+test('exec -i: a client that leaves before the process has started still ends its stdin (no process left behind), as Docker', { skip }, async () => {
+  const name = uniq('exec-gone');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    const ids: string[] = [];
+    for (const how of ['close at once', 'half-close at once', 'close after the reply']) {
+      const created = await request('POST', `/containers/${name}/exec`, { Cmd: ['cat'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+      const id = (JSON.parse(created.body) as { Id: string }).Id;
+      ids.push(id);
+      const body = JSON.stringify({ Detach: false, Tty: false });
+      const sock = net.connect(env.host.replace(/^unix:\/\//, ''));
+      sock.on('error', () => {});
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write(`POST /v1.47/exec/${id}/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      if (how === 'close at once') sock.destroy();
+      else if (how === 'half-close at once') sock.end();
+      else { await new Promise<void>((r) => sock.once('data', () => r())); sock.destroy(); }
+    }
+    // Each exec ends (cat sees the end of its input) instead of waiting for input forever.
+    for (const id of ids) {
+      let running = true;
+      for (let i = 0; i < 100 && running; i++) {
+        running = (JSON.parse((await request('GET', `/exec/${id}/json`)).body) as { Running: boolean }).Running;
+        if (running) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(running, false, `exec ${id} still running`);
+    }
+    const ps = await env.docker(['exec', name, 'ps', '-o', 'args']);
+    assert.doesNotMatch(ps.stdout, /^cat$/m, ps.stdout);
+    // The daemon is still there (a write to such a client once took it down: EPIPE on an
+    // upgraded socket nobody listened on).
+    assert.equal((await request('GET', '/_ping')).body, 'OK');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('exec -it of a short command: its output arrives even with a byte on stdin at once (as the docker CLI sends)', { skip }, async () => {
   // conmon 2.1 could finish such an exec before accepting the attach connection; the output then
   // came only from the exec's log. Without the fallback 1-5% of these runs came back empty.

@@ -171,12 +171,16 @@ export class ExecService {
         };
         const feed = detachFilter(e.detachKeys.length ? e.detachKeys : parseDetachKeys(DEFAULT_DETACH_KEYS), (b) => stdin.write(b), () => detach(true));
         sock.on('data', (d: Buffer) => { if (!over) feed(d); });
-        sock.on('end', () => detach(false));
-        sock.on('error', () => detach(false));
+        for (const ev of ['end', 'error', 'close']) sock.on(ev, () => detach(false));
+        if (sock.destroyed) detach(false);
       } else {
+        // The client's end of input, or the client gone, closes the process's stdin, as Docker's.
+        const endStdin = () => { if (!stdin.writableEnded) stdin.end(); };
         sock.on('data', (d: Buffer) => stdin.write(d));
-        sock.on('end', () => stdin.end());
-        sock.on('error', () => stdin.end());
+        for (const ev of ['end', 'error', 'close']) sock.on(ev, endStdin);
+        // A client that left while the process was being started (its 'end' and 'close' are past):
+        // `exec -i … cat` would otherwise wait for input forever.
+        if (sock.destroyed || sock.readableEnded) endStdin();
       }
       // Reading the start body may have paused the socket (when the body came in a packet of its
       // own), and a 'data' listener does not resume a paused stream: the client's stdin and its

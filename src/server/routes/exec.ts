@@ -55,7 +55,7 @@ export function registerExecRoutes(r: Router): void {
       return;
     }
     const tty = body.Tty ?? !!e.config.Tty;
-    if (e.started) throw errors.conflict(`Exec ${e.id} is already running`);
+    if (e.started) throw errors.conflict(`Error: Exec command ${e.id} ${e.running ? 'is already running' : 'has already run'}`);
     const sock = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     try {
       await s.start(e.id, { detach: false, tty, consoleSize: body.ConsoleSize }, sock);
