@@ -79,6 +79,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   await fsp.mkdir(opts.execRoot, { recursive: true, mode: 0o711 });
   const lock = await lockRoot(opts.root);
   const servers: { server: http.Server; unixPath?: string }[] = [];
+  const sockets = new Map<http.Server, Set<net.Socket>>();
   let engine: Engine | undefined;
   try {
     engine = await createEngine({ root: opts.root, execRoot: opts.execRoot, insecureRegistries: opts.insecureRegistries });
@@ -86,6 +87,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const addresses: string[] = [];
     for (const h of hosts) {
       const { server } = createApiServer(engine, extraRouteModules);
+      // Every connection, for stop(): closeAllConnections() does not reach upgraded (attach/exec)
+      // sockets, and one left open kept server.close() from ever finishing (seen: a daemon that
+      // did not stop on SIGTERM after exec clients had gone away).
+      const conns = new Set<net.Socket>();
+      server.on('connection', (c: net.Socket) => { conns.add(c); c.once('close', () => conns.delete(c)); });
+      sockets.set(server, conns);
       server.keepAliveTimeout = 60_000;
       server.requestTimeout = 0;
       if (h.startsWith('unix://')) {
@@ -115,7 +122,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       stop: () => (stopped ??= (async () => {
         idle.stop();
         for (const s of servers) {
-          await new Promise<void>((r) => { s.server.close(() => r()); s.server.closeAllConnections(); });
+          await new Promise<void>((r) => {
+            s.server.close(() => r());
+            s.server.closeAllConnections();
+            for (const c of sockets.get(s.server) ?? []) c.destroy();
+          });
           if (s.unixPath) await fsp.rm(s.unixPath, { force: true }).catch(() => {});
         }
         await eng.close();

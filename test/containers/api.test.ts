@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { missing, setup, uniq, type Env } from './harness.js';
@@ -236,7 +236,7 @@ test('exec start: a body that arrives after the headers does not stall stdin', {
   }
 });
 
-test('exec -i: a client that leaves before the process has started still ends its stdin (no process left behind), as Docker', { skip }, async () => {
+test('exec -i and attach: a client that leaves before the relay is set up leaves no process behind (its stdin ends, as Docker)', { skip }, async () => {
   const name = uniq('exec-gone');
   try {
     assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
@@ -265,6 +265,23 @@ test('exec -i: a client that leaves before the process has started still ends it
     }
     const ps = await env.docker(['exec', name, 'ps', '-o', 'args']);
     assert.doesNotMatch(ps.stdout, /^cat$/m, ps.stdout);
+    // Attach clients that leave at once leave no relay behind. (One that leaves after the 101
+    // looks like a half-close to the daemon, which keeps the output going as Docker does, until a
+    // write fails or the container ends.)
+    const id = (await env.docker(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+    for (let i = 0; i < 3; i++) {
+      const sock = net.connect(env.host.replace(/^unix:\/\//, ''));
+      sock.on('error', () => {});
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write(`POST /v1.47/containers/${id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+      sock.destroy();
+    }
+    const relays = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { const a = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'); return /berth-helper/.test(a[0]!) && a[1] === 'attach' && a[2]!.endsWith(id); } catch { return false; }
+    });
+    let left = relays();
+    for (let i = 0; i < 50 && left.length > 0; i++) { await new Promise((r) => setTimeout(r, 100)); left = relays(); }
+    assert.deepEqual(left, [], `attach relays left running: ${left.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return p; } }).join('; ')}`);
     // The daemon is still there (a write to such a client once took it down: EPIPE on an
     // upgraded socket nobody listened on).
     assert.equal((await request('GET', '/_ping')).body, 'OK');

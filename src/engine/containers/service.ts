@@ -1340,11 +1340,16 @@ export class ContainerService {
       sock.on('data', (d: Buffer) => { if (!detached) feed(d); });
       // The client's end of input, as Docker treats it: it closes the container's stdin when that
       // is stdin-once without a TTY (`echo x | docker run -i`), and otherwise detaches.
-      sock.on('end', () => { if (c.Config.StdinOnce && !tty) stdin.end(); else detach(); });
+      const onEnd = () => { if (c.Config.StdinOnce && !tty) stdin.end(); else detach(); };
+      sock.on('end', onEnd);
+      if (sock.readableEnded) onEnd(); // the client's end came while the relay was being set up
       sock.resume(); // flowing even if something paused the socket before (see exec/service.ts)
     }
     sock.on('close', () => streams.close());
     sock.on('error', () => streams.close());
+    // A client that left while the relay was being set up (its 'close' is past): the relay would
+    // otherwise outlive it, a helper process and a conmon connection per abandoned attach.
+    if (sock.destroyed) streams.close();
     await streams.done;
     // Let the output flush before the half-close.
     await new Promise<void>((r) => setImmediate(r));

@@ -172,7 +172,8 @@ export class ExecService {
         const feed = detachFilter(e.detachKeys.length ? e.detachKeys : parseDetachKeys(DEFAULT_DETACH_KEYS), (b) => stdin.write(b), () => detach(true));
         sock.on('data', (d: Buffer) => { if (!over) feed(d); });
         for (const ev of ['end', 'error', 'close']) sock.on(ev, () => detach(false));
-        if (sock.destroyed) detach(false);
+        // (The client may have ended or left while the process was being started.)
+        if (sock.destroyed || sock.readableEnded) detach(false);
       } else {
         // The client's end of input, or the client gone, closes the process's stdin, as Docker's.
         const endStdin = () => { if (!stdin.writableEnded) stdin.end(); };
