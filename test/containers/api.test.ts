@@ -468,6 +468,32 @@ test('a running container survives kill -9 of the daemon and is managed after re
   }
 });
 
+test('SIGTERM stops the daemon cleanly while attach and exec clients are still connected', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
+  const name = uniq('held');
+  assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+  const held: net.Socket[] = [];
+  try {
+    const exec = JSON.parse((await request('POST', `/containers/${name}/exec`, { Cmd: ['cat'], AttachStdin: true, AttachStdout: true, Tty: true })).body) as { Id: string };
+    for (const [path, body] of [[`/v1.47/containers/${name}/attach?stream=1&stdout=1&stderr=1`, ''], [`/v1.47/exec/${exec.Id}/start`, '{"Tty":true}']] as const) {
+      const sock = net.connect(env.host.replace(/^unix:\/\//, ''));
+      sock.on('error', () => {});
+      held.push(sock);
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      await new Promise<void>((r) => sock.once('data', () => r()));
+    }
+    // The upgraded connections once kept the server from closing: the daemon never stopped on
+    // SIGTERM (the harness kills it after 10 s, so look for the clean stop's own log line).
+    const before = env.daemon!.logs().split('daemon stopped').length;
+    await env.daemon!.restart();
+    assert.equal(env.daemon!.logs().split('daemon stopped').length, before + 1, 'the daemon did not stop cleanly');
+    assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}}', name])).stdout.trim(), 'running');
+  } finally {
+    for (const s of held) s.destroy();
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('healthcheck, restart policy, --init and container events', { skip }, async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
   const h = uniq('health');

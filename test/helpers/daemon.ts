@@ -11,7 +11,7 @@ export interface TestDaemon {
   root: string;
   execRoot: string;
   env: { DOCKER_HOST: string };
-  /** Collected stderr of the current process (for diagnostics). */
+  /** Collected stderr of every run of this daemon (restarts included). */
   logs(): string;
   stop(): Promise<void>;
   kill9(): Promise<void>;
@@ -83,7 +83,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<TestDa
     const { cmd, args } = daemonCommand();
     const full = [...args, '--root', root, '--exec-root', execRoot, '--host', `unix://${socket}`, '--log-level', opts.logLevel ?? 'info',
       ...(opts.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]), ...(opts.extraArgs ?? [])];
-    stderr = '';
+    // (Kept across restarts: a test may look for what the previous run logged, its clean stop.)
     const c = spawn(cmd, full, { stdio: ['ignore', 'ignore', 'pipe'], cwd: repoRoot() });
     child = c;
     c.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
