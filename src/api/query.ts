@@ -8,6 +8,12 @@ export function parseBool(v: string | null | undefined): boolean {
   return !(s === '' || s === '0' || s === 'no' || s === 'false' || s === 'none');
 }
 
+/** Go's strconv.Atoi as Docker reads integer values, refused (400) in its words. */
+export function atoi(v: string): number {
+  if (!/^[+-]?\d+$/.test(v)) throw new BerthError('ERR_INVALID_ARGUMENT', `strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
+}
+
 /** Like parseBool but returns `def` when the parameter is absent. */
 export function parseBoolDefault(v: string | null | undefined, def: boolean): boolean {
   return v === null || v === undefined ? def : parseBool(v);

@@ -5,6 +5,7 @@ import { splitReference } from '../../client/client.js';
 import type { ContainerUpdate } from '../../client/types.js';
 import { isBerthError } from '../../errors/index.js';
 import { cliError, type FlagValues } from '../args.js';
+import { parseSize } from '../../util/size.js';
 import { flag, type Command } from '../command.js';
 
 export const commit: Command = {
@@ -51,10 +52,9 @@ export const diff: Command = {
 /** go-units RAMInBytes: "64m", "1.5g", "512k", "1024" (binary multiples); -1 where allowed. */
 export function ramInBytes(s: string, shown: string, allowUnlimited = false): number {
   if (allowUnlimited && s === '-1') return -1;
-  const m = /^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$/i.exec(s);
-  if (!m) throw cliError(`invalid argument "${s}" for "${shown}" flag: invalid size: '${s}'`, 125, true);
-  const exp = m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0;
-  return Math.trunc(Number(m[1]) * 1024 ** exp);
+  const n = parseSize(s, 1024);
+  if (n === undefined) throw cliError(`invalid argument "${s}" for "${shown}" flag: invalid size: '${s}'`, 125, true);
+  return n;
 }
 
 function restartPolicy(s: string): { Name: string; MaximumRetryCount: number } {

@@ -6,6 +6,7 @@ import { cliError, cliErrorInfo, hintError } from '../args.js';
 import { daemonErrorInfo } from '../../client/transport.js';
 import { flag, type Command, type Context } from '../command.js';
 import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
+import { parseSize } from '../../util/size.js';
 import type { Client } from '../../client/client.js';
 import { isBerthError, type BerthError } from '../../errors/index.js';
 import type { Row } from '../format/output.js';
@@ -98,10 +99,9 @@ const CREATE_FLAGS: FlagSpec[] = [
 ];
 
 function parseBytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(s.trim());
-  if (!m) throw cliError(`invalid size: '${s}'`, 125);
-  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+  const n = parseSize(s, 1024);
+  if (n === undefined) throw cliError(`invalid size: '${s}'`, 125);
+  return n;
 }
 
 /** `--device /dev/host[:/dev/ctr][:rwm]` as docker parses it. */
@@ -133,7 +133,7 @@ function devicePairs(f: FlagValues, name: string, kind: 'bytes' | 'count' | 'wei
       if (!/^\d+$/.test(val) || Number(val) < 10 || Number(val) > 1000) throw bad(`invalid weight for device: ${v}`);
       return { Path: path, n: Number(val) };
     }
-    const n = kind === 'count' ? (/^\d+$/.test(val) ? Number(val) : NaN) : (/^\d+(\.\d+)?\s*[kmgt]?b?$/i.test(val.trim()) ? parseBytes(val) : NaN);
+    const n = kind === 'count' ? (/^\d+$/.test(val) ? Number(val) : NaN) : (parseSize(val, 1024) ?? NaN);
     if (!Number.isFinite(n)) {
       throw bad(`invalid rate for device: ${v}. The correct format is <device-path>:<number>${kind === 'bytes' ? '[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb' : '. Number must be a positive integer'}`);
     }

@@ -11,7 +11,8 @@ import { writeJsonAtomic, readJson, removeTree, setAside, deviceNumbers } from '
 import { log } from '../../util/log.js';
 import { stages, type Stages } from '../../util/stages.js';
 import { shortId } from '../../util/digest.js';
-import type { Filters } from '../../api/query.js';
+import { atoi, type Filters } from '../../api/query.js';
+import { parseSize } from '../../util/size.js';
 import {
   Runtime, namedRuntime, parseSignal, signalSupported, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
   type OciMount, type OciUser, type ExitStatus, type AttachStreams, type SpecOptions, type OciThrottleDevice,
@@ -1541,7 +1542,7 @@ function checkFileLogOpts(type: string, config: Record<string, string>): void {
   const fail = (why: string) => errors.invalid(`failed to initialize logging driver: ${why}`);
   let size: number | undefined;
   if (config['max-size'] !== undefined) {
-    size = humanSize(config['max-size']);
+    size = parseSize(config['max-size'], 1000);
     if (size === undefined) throw fail(`invalid size: '${config['max-size']}'`);
     if (size <= 0) throw fail('max-size must be a positive number');
   }
@@ -1549,8 +1550,7 @@ function checkFileLogOpts(type: string, config: Record<string, string>): void {
   let files = 1;
   const mf = config['max-file'];
   if (mf !== undefined) {
-    if (!/^[+-]?\d+$/.test(mf)) throw fail(`strconv.Atoi: parsing ${JSON.stringify(mf)}: invalid syntax`);
-    files = Number(mf);
+    try { files = atoi(mf); } catch (e) { throw fail((e as Error).message); }
     if (files < 1) throw fail('max-file cannot be less than 1');
   }
   const c = config.compress;
@@ -1561,12 +1561,6 @@ function checkFileLogOpts(type: string, config: Record<string, string>): void {
   }
 }
 
-/** A size as Docker's log drivers read one ("10m", "1.5k", "2 MB": decimal units); undefined if unreadable. */
-function humanSize(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(v);
-  if (!m) return undefined;
-  return Math.floor(Number(m[1]) * 1000 ** (m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0));
-}
 
 /** `--log-opt max-size=10m`: the bytes conmon lets the log file reach (it then starts it over). */
 /** Healthcheck timings as Docker's daemon checks them at create (nanoseconds; 0 means the default). */
@@ -1586,7 +1580,7 @@ function checkHealthcheck(h: HealthConfig | null | undefined): void {
 function logSizeMax(lc: HostConfig['LogConfig']): number | undefined {
   const v = lc?.Config?.['max-size'];
   // (Containers an older Berth created may hold "-1" or a size it read then: no limit for those.)
-  const n = v === undefined ? undefined : humanSize(v.trim());
+  const n = v === undefined ? undefined : parseSize(v, 1000);
   return n !== undefined && n > 0 ? n : undefined;
 }
 

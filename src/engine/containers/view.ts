@@ -1,6 +1,6 @@
 // Docker's JSON shapes for containers: GET /containers/{id}/json and GET /containers/json.
 import type { Filters } from '../../api/query.js';
-import { matchLabels } from '../../api/query.js';
+import { atoi, matchLabels } from '../../api/query.js';
 import { join } from 'node:path';
 import { errors } from '../../errors/index.js';
 import { dirSize } from '../../util/fs.js';
@@ -207,7 +207,7 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
   }
   for (const s of f.get('status') ?? []) if (!STATUSES.includes(s)) throw errors.invalid(`invalid filter 'status=${s}'`);
   for (const h of f.get('health') ?? []) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw errors.invalid(`Unrecognised filter value for health: ${h}`);
-  for (const x of f.get('exited') ?? []) if (!/^[+-]?\d+$/.test(x)) throw errors.invalid(`strconv.Atoi: parsing ${JSON.stringify(x)}: invalid syntax`);
+  for (const x of f.get('exited') ?? []) atoi(x);
   const publish = portFilter(f, 'publish');
   const expose = portFilter(f, 'expose');
   let list = svc.all().sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || (a.Id < b.Id ? 1 : -1));

@@ -95,7 +95,7 @@ export class ExecService {
    */
   async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: number[] | null }, sock?: Duplex): Promise<void> {
     const e = this.get(id);
-    if (e.started) throw errors.conflict(`Error: Exec command ${id} ${e.running ? 'is already running' : 'has already run'}`);
+    if (e.started) throw alreadyStarted(id, e.running);
     const c = this.containers.get(e.containerId);
     if (c.State.Status !== 'running') throw errors.conflict(`Container ${c.Id} is not running`);
     e.started = true;
@@ -196,6 +196,11 @@ export class ExecService {
     if (!e.session) throw errors.conflict(`Exec ${id} is not running`);
     await e.session.resize(h, w);
   }
+}
+
+/** A second start of an exec, in Docker's words (409). */
+export function alreadyStarted(id: string, running: boolean): BerthError {
+  return errors.conflict(`Error: Exec command ${id} ${running ? 'is already running' : 'has already run'}`);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Container endpoints. Handlers parse, call the engine's container service, write.
 import { BerthError, errors } from '../../errors/index.js';
-import { parseTimestamp } from '../../api/query.js';
+import { atoi, parseTimestamp } from '../../api/query.js';
 import type { Ctx } from '../context.js';
 import { parseDetachKeys } from '../../util/detach-keys.js';
 import type { Router } from '../router.js';
@@ -49,15 +49,12 @@ function intQ(ctx: Ctx, name: string): number | undefined {
   const v = ctx.q(name);
   if (v === undefined || v === '') return undefined;
   // Go's strconv.Atoi, as Docker parses these, with its error text.
-  if (!/^[+-]?\d+$/.test(v)) throw errors.invalid(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
-  return Number(v);
+  return atoi(v);
 }
 
 /** A query parameter Docker requires as an integer (`strconv.Atoi` of it, even when missing). */
 export function atoiQ(ctx: Ctx, name: string): number {
-  const v = ctx.q(name) ?? '';
-  if (!/^[+-]?\d+$/.test(v)) throw errors.invalid(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
-  return Number(v);
+  return atoi(ctx.q(name) ?? '');
 }
 
 export function registerContainerRoutes(r: Router): void {

@@ -2,7 +2,7 @@
 import { BerthError, errors } from '../../errors/index.js';
 import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
-import type { ExecService, ExecConfig } from '../../engine/exec/service.js';
+import { alreadyStarted, type ExecService, type ExecConfig } from '../../engine/exec/service.js';
 import { atoiQ } from './containers.js';
 
 function svc(ctx: Ctx): ExecService {
@@ -55,7 +55,7 @@ export function registerExecRoutes(r: Router): void {
       return;
     }
     const tty = body.Tty ?? !!e.config.Tty;
-    if (e.started) throw errors.conflict(`Error: Exec command ${e.id} ${e.running ? 'is already running' : 'has already run'}`);
+    if (e.started) throw alreadyStarted(e.id, e.running);
     const sock = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     try {
       await s.start(e.id, { detach: false, tty, consoleSize: body.ConsoleSize }, sock);
