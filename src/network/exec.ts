@@ -6,7 +6,8 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface ToolResult { code: number; stdout: string; stderr: string }
 
-export type ToolRunner = (bin: string, args: string[], input?: string) => Promise<ToolResult>;
+/** `netns`: run the tool in that network namespace (a pinned namespace file), as `nsenter --net` would. */
+export type ToolRunner = (bin: string, args: string[], input?: string, netns?: string) => Promise<ToolResult>;
 let runner: ToolRunner | undefined;
 
 /**
@@ -18,11 +19,11 @@ export function setToolRunner(r: ToolRunner | undefined): void {
   runner = r;
 }
 
-export async function tool(bin: string, args: string[], input?: string): Promise<ToolResult> {
+export async function tool(bin: string, args: string[], input?: string, netns?: string): Promise<ToolResult> {
   if (runner) {
-    try { return await runner(bin, args, input); } catch { /* spawn it ourselves */ }
+    try { return await runner(bin, args, input, netns); } catch { /* spawn it ourselves */ }
   }
-  return spawnTool(bin, args, input);
+  return netns ? spawnTool('nsenter', [`--net=${netns}`, bin, ...args], input) : spawnTool(bin, args, input);
 }
 
 function spawnTool(bin: string, args: string[], input?: string): Promise<ToolResult> {
@@ -45,8 +46,8 @@ function spawnTool(bin: string, args: string[], input?: string): Promise<ToolRes
 }
 
 /** Run and throw a BerthError carrying the tool's stderr when it fails. */
-export async function mustTool(what: string, bin: string, args: string[], input?: string): Promise<ToolResult> {
-  const r = await tool(bin, args, input);
+export async function mustTool(what: string, bin: string, args: string[], input?: string, netns?: string): Promise<ToolResult> {
+  const r = await tool(bin, args, input, netns);
   if (r.code !== 0) throw errors.internal(`${what}: ${bin} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
   return r;
 }

@@ -1,4 +1,5 @@
-// Interfaces via iproute2. A container endpoint costs one process: `nsenter --net=<ns> ip -batch -`
+// Interfaces via iproute2. A container endpoint costs one process: `ip -batch -` run in the container's
+// network namespace (the runtime helper joins it before the exec; `nsenter --net=<ns>` without it)
 // creates the veth pair from inside the container's namespace, sending the host end straight to the
 // daemon's namespace already enslaved to the bridge and up (`master if<N>` names the bridge by index,
 // which needs no lookup in the container namespace), then configures eth0, lo and the default route.
@@ -97,15 +98,15 @@ export function vethBatch(s: VethSetup, hostPid = process.pid): string {
   ].join('\n');
 }
 
-/** Plumb a container: one nsenter+ip process. On failure the half-made pair is removed. */
+/** Plumb a container: one ip process in its namespace. On failure the half-made pair is removed. */
 export async function setupVeth(s: VethSetup): Promise<void> {
   checkIfName(s.hostIf);
   checkIfName(s.containerIf);
-  const r = await tool('nsenter', [`--net=${s.netnsPath}`, 'ip', '-batch', '-'], vethBatch(s));
+  const r = await tool('ip', ['-batch', '-'], vethBatch(s), s.netnsPath);
   if (r.code !== 0) {
     await deleteLink(s.hostIf).catch(() => {});
     const msg = r.stderr.trim();
-    if (/No such file|cannot open|reassociate/i.test(msg)) throw errors.invalid(`network namespace ${s.netnsPath} is not available: ${msg}`);
+    if (/No such file|cannot open|reassociate|setns/i.test(msg)) throw errors.invalid(`network namespace ${s.netnsPath} is not available: ${msg}`);
     throw errors.internal(`network: failed to set up container interface: ${msg || `exit ${r.code}`}`);
   }
 }
@@ -125,7 +126,7 @@ export async function deleteLinks(names: string[]): Promise<void> {
 
 /** Bring up lo inside a namespace (network mode "none"; runc normally does it already). */
 export async function loopbackUp(netnsPath: string): Promise<void> {
-  await mustTool('network: loopback', 'nsenter', [`--net=${netnsPath}`, 'ip', 'link', 'set', 'lo', 'up']);
+  await mustTool('network: loopback', 'ip', ['link', 'set', 'lo', 'up'], undefined, netnsPath);
 }
 
 /** Hairpin lets a container reach itself through its own published port. sysfs: no process. */

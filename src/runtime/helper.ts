@@ -4,7 +4,8 @@
 //  - `attach DIR`: Node has no AF_UNIX SOCK_SEQPACKET, and conmon's attach socket is one. The relay
 //    maps the packet stream onto plain pipes: our stdin → socket, packets tagged 2 → stdout,
 //    3 → stderr. It runs only while a client is attached (no process per container).
-//  - `exec N PROG ARGS...`: close every fd >= N, then exec PROG. libuv only closes the fds it
+//  - `exec N PROG ARGS...` (`netns-exec NS N PROG ARGS...`: in network namespace NS, as
+//    `nsenter --net=NS` would, without its exec): close every fd >= N, then exec PROG. libuv only closes the fds it
 //    marked close-on-exec, so fds our own parent leaked to us would reach conmon and the container
 //    (security.md R9); this makes the inherited set exactly 0..N-1.
 //  - `mount-overlay DIR OPTS TARGET` / `umount TARGET`: the mount(2)/umount2(2) syscalls for
@@ -334,6 +335,7 @@ static int serve(void) {
 
 /* usage: berth-helper attach DIR [wait] -- relay DIR/attach (chdir keeps sun_path short)
  *        berth-helper exec N PROG ARG... -- close fds >= N, exec PROG
+ *        berth-helper netns-exec NS N PROG ARG... -- the same in network namespace NS (nsenter --net)
  *        berth-helper mount-overlay DIR OPTS TARGET | umount TARGET | start FIFO PID | netns-new PATH
  *        berth-helper cgroup-warm PROCS MS
  *        berth-helper conmon-create DIR CONMON ARG... -- see conmon_create
@@ -370,6 +372,17 @@ static int dispatch(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "netns-new") == 0) return netns_new(argv[2]);
   if (argc >= 4 && strcmp(argv[1], "conmon-create") == 0) return conmon_create(argv[2], argv + 3);
   if (argc == 4 && strcmp(argv[1], "start") == 0) return start_fifo(argv[2], atol(argv[3]));
+  if (argc >= 5 && strcmp(argv[1], "netns-exec") == 0) {
+    int ns = open(argv[2], O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return fail("open network namespace");
+    if (setns(ns, CLONE_NEWNET) != 0) return fail("setns");
+    close(ns);
+    int n = atoi(argv[3]);
+    if (n < 3) n = 3;
+    close_from(n);
+    execv(argv[4], argv + 4);
+    return 127;
+  }
   if (argc >= 4 && strcmp(argv[1], "exec") == 0) {
     int n = atoi(argv[2]);
     if (n < 3) n = 3;

@@ -18,6 +18,7 @@ import { findOwnCgroupProcs, WARM_MS } from './cgroup-warm.js';
 import { isAlive, runCommand, runtimeErrorText } from './exec-util.js';
 import { readStats, type ContainerStats } from './stats.js';
 import { parseLogLine } from './logs.js';
+import { deleteStoppedRunc } from './runc-delete.js';
 
 export type { ContainerStats } from './stats.js';
 
@@ -491,12 +492,13 @@ export class Runtime {
    * Run a system tool (looked up in the safe PATH) through the helper's server; rejects when the
    * helper is unavailable so the caller spawns the tool itself.
    */
-  toolRunner(): (bin: string, args: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }> {
-    return async (bin, args, input) => {
+  toolRunner(): (bin: string, args: string[], input?: string, netns?: string) => Promise<{ code: number; stdout: string; stderr: string }> {
+    return async (bin, args, input, netns) => {
       const helper = await this.helper();
       const path = bin.includes('/') ? bin : which(bin);
       if (!helper || !path) throw new Error(`cannot run ${bin} through the helper`);
-      return runHelper(helper, ['exec', '3', path, ...args], input);
+      // In a network namespace: the helper joins it itself (what nsenter --net does, one exec less).
+      return runHelper(helper, netns ? ['netns-exec', netns, '3', path, ...args] : ['exec', '3', path, ...args], input);
     };
   }
 
@@ -681,8 +683,12 @@ export class Runtime {
     if (st && (st.status === 'running' || st.status === 'paused') && !opts.force) {
       throw new BerthError('ERR_CONTAINER_RUNNING', `You cannot remove a ${st.status} container ${id}. Stop the container before attempting removal or force remove`);
     }
-    const r = await this.rt(rec, 'delete', ...(opts.force || st?.status === 'created' ? ['--force'] : []), id);
-    if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) throw runtimeError('delete', id, r.stderr);
+    // Exited under runc: its bookkeeping is removed here unless something needs runc (runc-delete.ts).
+    const done = !!exited && posix.basename(rec.runtime) === 'runc' && await deleteStoppedRunc(rec.runtimeRoot, id).catch(() => false);
+    if (!done) {
+      const r = await this.rt(rec, 'delete', ...(opts.force || st?.status === 'created' ? ['--force'] : []), id);
+      if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) throw runtimeError('delete', id, r.stderr);
+    }
     // Let conmon finish (it writes the exit file once the init process is reaped).
     const conmonPid = Number.parseInt(await fsp.readFile(rec.conmonPidFile, 'utf8').catch(() => ''), 10);
     if (conmonPid > 0 && isAlive(conmonPid)) {

@@ -3,6 +3,8 @@
 // container started again right after it exited must find its previous run cleaned up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { missing, setup, uniq } from './harness.js';
 
 const skip = missing();
@@ -61,6 +63,58 @@ test('a running container gets a pinned network namespace (SandboxKey) and an ad
     const ex = await env.docker(['exec', name, 'cat', '/proc/net/dev']);
     assert.match(ex.stdout, /eth0:/);
     assert.equal((await env.docker(['rm', '-f', name])).code, 0);
+  } finally {
+    await env.close();
+  }
+});
+
+/** Poll `check` until it returns true (the runtime's cleanup runs in the background). */
+async function eventually(check: () => boolean, ms = 15_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}
+
+/** Pids whose command line is exactly `argv`. */
+function pidsOf(argv: string[]): number[] {
+  const want = `${argv.join('\0')}\0`;
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8') === want; } catch { return false; }
+  }).map(Number);
+}
+
+test('after an exit the runtime keeps nothing: runc state and cgroups removed; without its own PID namespace, what it left running is killed', { skip }, async () => {
+  const env = await setup();
+  try {
+    if (!env.daemon) return; // needs the daemon's exec root
+    const runcRoot = join(env.daemon.execRoot, 'runtime', 'runc');
+    const cgroupsOf = (id: string) => Object.values((JSON.parse(readFileSync(join(runcRoot, id, 'state.json'), 'utf8')) as { cgroup_paths: Record<string, string> }).cgroup_paths);
+
+    // Its own PID namespace: the usual case, cleaned up without starting runc.
+    const a = await env.docker(['run', '-d', env.image, 'sleep', '60']);
+    assert.equal(a.code, 0, a.stderr);
+    const idA = a.stdout.trim();
+    const cgA = cgroupsOf(idA);
+    assert.ok(cgA.length > 0 && cgA.every((p) => existsSync(p)), cgA.join(' '));
+    assert.equal((await env.docker(['kill', idA])).code, 0);
+    assert.equal((await env.docker(['wait', idA])).stdout.trim(), '137');
+    assert.ok(await eventually(() => !existsSync(join(runcRoot, idA)) && cgA.every((p) => !existsSync(p))), `left: ${[join(runcRoot, idA), ...cgA].filter(existsSync).join(' ')}`);
+
+    // The host's PID namespace: a process the command left behind stays in the cgroups, so they
+    // cannot simply be removed; it is killed (as Docker does) and then they go.
+    const tag = String(100000 + Math.floor(Math.random() * 800000));
+    const b = await env.docker(['run', '-d', '--pid', 'host', env.image, 'sh', '-c', `sleep ${tag} & sleep 0.5; exit 0`]);
+    assert.equal(b.code, 0, b.stderr);
+    const idB = b.stdout.trim();
+    const cgB = cgroupsOf(idB);
+    assert.ok(await eventually(() => pidsOf(['sleep', tag]).length === 1, 5000), 'the background sleep started');
+    assert.equal((await env.docker(['wait', idB])).stdout.trim(), '0');
+    assert.ok(await eventually(() => pidsOf(['sleep', tag]).length === 0), 'the process left behind was killed');
+    assert.ok(await eventually(() => !existsSync(join(runcRoot, idB)) && cgB.every((p) => !existsSync(p))), `left: ${[join(runcRoot, idB), ...cgB].filter(existsSync).join(' ')}`);
+    for (const id of [idA, idB]) assert.equal((await env.docker(['rm', id])).code, 0);
   } finally {
     await env.close();
   }
