@@ -5,9 +5,9 @@
 //    maps the packet stream onto plain pipes: our stdin → socket, packets tagged 2 → stdout,
 //    3 → stderr. It runs only while a client is attached (no process per container).
 //  - `exec N PROG ARGS...` (`netns-exec NS N PROG ARGS...`: in network namespace NS, as
-//    `nsenter --net=NS` would, without its exec): close every fd >= N, then exec PROG. libuv only closes the fds it
-//    marked close-on-exec, so fds our own parent leaked to us would reach conmon and the container
-//    (security.md R9); this makes the inherited set exactly 0..N-1.
+//    `nsenter --net=NS` would, without its exec): close every fd >= N, then exec PROG. libuv only
+//    closes the fds it marked close-on-exec, so fds our own parent leaked to us would reach conmon
+//    and the container (security.md R9); this makes the inherited set exactly 0..N-1.
 //  - `mount-overlay DIR OPTS TARGET` / `umount TARGET`: the mount(2)/umount2(2) syscalls for
 //    container root filesystems.
 //  - `netns-new PATH`: a new network namespace kept alive by a bind mount on PATH (removed with
