@@ -1,9 +1,10 @@
 // A tiny C helper, built once with the host C compiler and cached under the exec root, for the
 // things Node cannot do itself (a static binary starts in ~1 ms, against ~10-40 ms for mount(8),
 // umount(8) or the runtime's own CLI):
-//  - `attach DIR`: Node has no AF_UNIX SOCK_SEQPACKET, and conmon's attach socket is one. The relay
-//    maps the packet stream onto plain pipes: our stdin → socket, packets tagged 2 → stdout,
-//    3 → stderr. It runs only while a client is attached (no process per container).
+//  - `attach DIR SOCK TOKEN ...`: Node has no AF_UNIX SOCK_SEQPACKET, and conmon's attach socket is
+//    one. The relay maps the packet stream onto frames on a stream connection to the daemon
+//    (runtime/relay.ts). It runs only while a client is attached (no process per container), and is
+//    started through `serve`, so attaching forks no daemon-sized process.
 //  - `exec N PROG ARGS...` (`netns-exec NS N PROG ARGS...`: in network namespace NS, as
 //    `nsenter --net=NS` would, without its exec): close every fd >= N, then exec PROG. libuv only
 //    closes the fds it marked close-on-exec, so fds our own parent leaked to us would reach conmon
@@ -65,45 +66,60 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
-/* With "wait", started ahead of time: connect only after a byte arrives on fd 4 (EOF: give up). */
-static int attach(const char *dir, int wait) {
-  if (wait) {
-    close_from(5);
-    char go;
-    ssize_t r;
-    while ((r = read(4, &go, 1)) < 0 && errno == EINTR) {}
-    if (r != 1) return 6;
-  }
-  close_from(4);
+static int read_full(int fd, char *p, size_t n);
+
+/* One frame to the daemon: a type byte, the length (4 bytes, big endian), the data. */
+static int put_frame(int fd, char type, const char *data, size_t len) {
+  char h[5] = { type, (char)(len >> 24), (char)(len >> 16), (char)(len >> 8), (char)len };
+  return write_all(fd, h, sizeof h) == 0 && write_all(fd, data, len) == 0 ? 0 : -1;
+}
+
+#define STDIN_FRAME_MAX 32768
+
+/* The attach relay (runtime/relay.ts has the daemon's side). It connects to the daemon's relay
+ * socket SOCK and names itself with TOKEN; with "wait" it then waits for the daemon's go frame
+ * (started ahead, while the runtime creates the container). Then it connects to DIR/attach and
+ * reports "1" (connected: output sent from now on reaches us) or "0". From there: each packet
+ * from conmon (tagged 2 stdout, 3 stderr) goes to the daemon as a frame of type 1 or 2; the
+ * daemon's frames bring stdin data ('i') and its end ('e', a half-close towards conmon). The
+ * relay ends when conmon closes the socket (the daemon sees the end) or the daemon closes its
+ * connection (the client is gone). */
+static int attach(const char *dir, const char *sock, const char *token, int wait, int with_stdin) {
   signal(SIGPIPE, SIG_IGN);
-  if (chdir(dir) != 0) { write_all(3, "0", 1); return 3; }
-  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (s < 0) return 4;
+  int d = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (d < 0) return 4;
   struct sockaddr_un a; memset(&a, 0, sizeof a); a.sun_family = AF_UNIX;
+  if (strlen(sock) >= sizeof a.sun_path) return 4;
+  strcpy(a.sun_path, sock);
+  if (connect(d, (struct sockaddr *)&a, sizeof a) != 0) return 5;
+  if (write_all(d, token, strlen(token)) != 0 || write_all(d, "\n", 1) != 0) return 5;
+  char h[5];
+  if (wait && (read_full(d, h, sizeof h) != 0 || h[0] != 'g')) return 6;
+  if (chdir(dir) != 0) { write_all(d, "0", 1); return 3; }
+  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (s < 0) { write_all(d, "0", 1); return 4; }
+  memset(&a, 0, sizeof a); a.sun_family = AF_UNIX;
   strcpy(a.sun_path, "attach");
-  if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) { write_all(3, "0", 1); return 5; }
-  /* Tell the parent on fd 3 that we are connected: output sent from now on reaches us. */
-  if (write_all(3, "1", 1) == 0) close(3);
-  char buf[32768 + 1];
-  int stdin_open = 1;
+  if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) { write_all(d, "0", 1); return 5; }
+  if (write_all(d, "1", 1) != 0) return 0;
+  static char buf[STDIN_FRAME_MAX + 1];
   for (;;) {
-    struct pollfd p[2] = { { s, POLLIN, 0 }, { 0, POLLIN, 0 } };
-    int n = poll(p, stdin_open ? 2 : 1, -1);
+    struct pollfd p[2] = { { s, POLLIN, 0 }, { d, POLLIN, 0 } };
+    int n = poll(p, 2, -1);
     if (n < 0) { if (errno == EINTR) continue; return 7; }
     if (p[0].revents) {
       ssize_t r = recv(s, buf, sizeof buf, 0);
       if (r < 0) { if (errno == EINTR) continue; return 0; }
       if (r == 0) return 0;
-      if (r > 1) {
-        int fd = buf[0] == 3 ? 2 : 1;
-        if (write_all(fd, buf + 1, (size_t)r - 1) != 0) return 0;
-      }
+      if (r > 1 && put_frame(d, buf[0] == 3 ? 2 : 1, buf + 1, (size_t)r - 1) != 0) return 0;
     }
-    if (stdin_open && p[1].revents) {
-      ssize_t r = read(0, buf, 8192);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) { stdin_open = 0; shutdown(s, SHUT_WR); continue; }
-      if (send(s, buf, (size_t)r, MSG_NOSIGNAL) < 0) return 0;
+    if (p[1].revents) {
+      if (read_full(d, h, sizeof h) != 0) return 0; /* the daemon closed: the client is gone */
+      size_t len = ((size_t)(unsigned char)h[1] << 24) | ((size_t)(unsigned char)h[2] << 16) | ((size_t)(unsigned char)h[3] << 8) | (unsigned char)h[4];
+      if (len > STDIN_FRAME_MAX || (len > 0 && read_full(d, buf, len) != 0)) return 0;
+      if (!with_stdin) continue;
+      if (h[0] == 'i' && len > 0 && send(s, buf, len, MSG_NOSIGNAL) < 0) return 0;
+      if (h[0] == 'e') shutdown(s, SHUT_WR);
     }
   }
 }
@@ -333,7 +349,8 @@ static int serve(void) {
   }
 }
 
-/* usage: berth-helper attach DIR [wait] -- relay DIR/attach (chdir keeps sun_path short)
+/* usage: berth-helper attach DIR SOCK TOKEN wait|now stdin|nostdin -- relay DIR/attach to the
+ *          daemon's SOCK (chdir keeps sun_path short; see attach)
  *        berth-helper exec N PROG ARG... -- close fds >= N, exec PROG
  *        berth-helper netns-exec NS N PROG ARG... -- the same in network namespace NS (nsenter --net)
  *        berth-helper mount-overlay DIR OPTS TARGET | umount TARGET | start FIFO PID | netns-new PATH
@@ -365,8 +382,7 @@ static int cgroup_warm(const char *procs, long ms) {
 
 static int dispatch(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "cgroup-warm") == 0) return cgroup_warm(argv[2], atol(argv[3]));
-  if (argc == 3 && strcmp(argv[1], "attach") == 0) return attach(argv[2], 0);
-  if (argc == 4 && strcmp(argv[1], "attach") == 0 && strcmp(argv[3], "wait") == 0) return attach(argv[2], 1);
+  if (argc == 7 && strcmp(argv[1], "attach") == 0) return attach(argv[2], argv[3], argv[4], strcmp(argv[5], "wait") == 0, strcmp(argv[6], "stdin") == 0);
   if (argc == 5 && strcmp(argv[1], "mount-overlay") == 0) return mount_overlay(argv[2], argv[3], argv[4]);
   if (argc == 3 && strcmp(argv[1], "umount") == 0) return unmount(argv[2]);
   if (argc == 3 && strcmp(argv[1], "netns-new") == 0) return netns_new(argv[2]);
