@@ -389,13 +389,16 @@ export class NetworkManager {
    * in the background — the kernel work costs ~15-35 ms and nothing waits on it: later rule changes
    * and state writes queue behind it, and after a daemon crash restore() drops endpoints of
    * containers that are not running. Idempotent. `settled()` waits for the background part.
+   * `netnsGoing`: the container's network namespace is about to be released (its processes are
+   * gone and the caller removes its pin): the veth pair goes with it, so no `ip` process is run
+   * to delete it unless it is still there after a while.
    */
-  async detach(containerId: string): Promise<void> {
+  async detach(containerId: string, opts: { netnsGoing?: boolean } = {}): Promise<void> {
     await this.init();
     const ep = await this.lock.run(async () => this.forget(containerId));
     if (!ep) return;
     this.later(this.portRules(ep, false), 'removing port rules');
-    this.later(deleteLink(ep.hostIf), 'deleting veth');
+    this.later(opts.netnsGoing ? vethGone(ep.hostIf) : deleteLink(ep.hostIf), 'deleting veth');
     this.later(this.persist(), 'saving network state');
   }
 
@@ -493,3 +496,16 @@ export class NetworkManager {
     this.initing = undefined;
   }
 }
+
+/**
+ * Wait (sysfs checks, no process) for a veth whose namespace is being released to vanish with it;
+ * delete it if it is still there after NETNS_GONE_MS (something kept the namespace alive).
+ */
+async function vethGone(hostIf: string): Promise<void> {
+  const until = Date.now() + NETNS_GONE_MS;
+  while (linkExists(hostIf) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  await deleteLink(hostIf);
+}
+
+/** The kernel frees a released namespace in a worker, after an RCU grace period: ~10-100 ms. */
+const NETNS_GONE_MS = 2000;

@@ -3,9 +3,10 @@
 // container started again right after it exited must find its previous run cleaned up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { missing, setup, uniq } from './harness.js';
+import { missing, setup, uniq, type Env } from './harness.js';
 
 const skip = missing();
 
@@ -78,6 +79,16 @@ async function eventually(check: () => boolean, ms = 15_000): Promise<boolean> {
   return check();
 }
 
+/** The host end of a running container's eth0 (its peer's ifindex, looked up in /sys/class/net). */
+async function hostVeth(env: Env, id: string): Promise<string> {
+  const r = await env.docker(['exec', id, 'cat', '/sys/class/net/eth0/iflink']);
+  assert.equal(r.code, 0, r.stderr);
+  const index = r.stdout.trim();
+  const name = readdirSync('/sys/class/net').find((n) => { try { return readFileSync(`/sys/class/net/${n}/ifindex`, 'utf8').trim() === index; } catch { return false; } });
+  assert.ok(name, `no host interface with ifindex ${index}`);
+  return name;
+}
+
 /** Pids whose command line is exactly `argv`. */
 function pidsOf(argv: string[]): number[] {
   const want = `${argv.join('\0')}\0`;
@@ -99,9 +110,12 @@ test('after an exit the runtime keeps nothing: runc state and cgroups removed; w
     const idA = a.stdout.trim();
     const cgA = cgroupsOf(idA);
     assert.ok(cgA.length > 0 && cgA.every((p) => existsSync(p)), cgA.join(' '));
+    const vethA = await hostVeth(env, idA);
     assert.equal((await env.docker(['kill', idA])).code, 0);
     assert.equal((await env.docker(['wait', idA])).stdout.trim(), '137');
     assert.ok(await eventually(() => !existsSync(join(runcRoot, idA)) && cgA.every((p) => !existsSync(p))), `left: ${[join(runcRoot, idA), ...cgA].filter(existsSync).join(' ')}`);
+    // Its veth went with its network namespace.
+    assert.ok(await eventually(() => !existsSync(`/sys/class/net/${vethA}`)), `veth ${vethA} left`);
 
     // The host's PID namespace: a process the command left behind stays in the cgroups, so they
     // cannot simply be removed; it is killed (as Docker does) and then they go.
@@ -116,6 +130,29 @@ test('after an exit the runtime keeps nothing: runc state and cgroups removed; w
     assert.ok(await eventually(() => !existsSync(join(runcRoot, idB)) && cgB.every((p) => !existsSync(p))), `left: ${[join(runcRoot, idB), ...cgB].filter(existsSync).join(' ')}`);
     for (const id of [idA, idB]) assert.equal((await env.docker(['rm', id])).code, 0);
   } finally {
+    await env.close();
+  }
+});
+
+test('a container whose network namespace outlives it (held from outside) still has its veth removed', { skip }, async () => {
+  const env = await setup();
+  let holder: ChildProcess | undefined;
+  try {
+    if (!env.daemon) return; // needs the daemon's namespace pins
+    const r = await env.docker(['run', '-d', env.image, 'sleep', '60']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    const veth = await hostVeth(env, id);
+    const key = (await env.docker(['inspect', '--format', '{{.NetworkSettings.SandboxKey}}', id])).stdout.trim();
+    // A process of the host's in the container's network namespace keeps the namespace alive.
+    holder = spawn('nsenter', [`--net=${key}`, 'sleep', '60'], { stdio: 'ignore' });
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(holder.exitCode, null, 'the namespace holder runs');
+    assert.equal((await env.docker(['rm', '-f', id])).code, 0);
+    assert.ok(await eventually(() => !existsSync(`/sys/class/net/${veth}`)), `veth ${veth} left`);
+    assert.equal(holder.exitCode, null, 'the namespace was still held while its veth was removed');
+  } finally {
+    holder?.kill('SIGKILL');
     await env.close();
   }
 });

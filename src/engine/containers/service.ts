@@ -979,9 +979,10 @@ export class ContainerService {
     const removing = !!c.HostConfig.AutoRemove && this.byId.has(id);
     if (!removing) await releaseRootfs(this.cdir(id), await this.runtime.helperPath()).catch((e) => log.warn('releasing rootfs failed', { err: String(e) }));
     t.mark('rootfsMs');
-    await this.network?.detach(id).catch((e) => log.warn('network detach failed', { err: String(e) }));
     const ns = c.Network?.SandboxKey;
-    if (ns && posix.dirname(ns) === this.runtime.netnsDir) {
+    const ownNs = !!ns && posix.dirname(ns) === this.runtime.netnsDir;
+    await this.network?.detach(id, { netnsGoing: ownNs }).catch((e) => log.warn('network detach failed', { err: String(e) }));
+    if (ns && ownNs) {
       this.later(this.runtime.removeNetns(ns).catch((e) => log.warn('removing a network namespace failed', { path: ns, err: String(e) })));
     }
     t.mark('networkMs');
