@@ -752,8 +752,8 @@ export class Runtime {
   /**
    * Start `berth-helper attach` through the helper's server (no fork of the daemon, whose page
    * tables a fork copies and whose pages it then faults in again, ~6 ms of CPU per attach on the
-   * 2-core test host); it connects back to the relay hub. Rejects (ERR_CONFLICT, as when conmon's socket is missing) if the
-   * relay ends without connecting.
+   * 2-core test host); it connects back to the relay hub. The socket promise rejects (ERR_CONFLICT,
+   * as when conmon's socket is missing) if the relay ends without connecting.
    */
   private async startRelay(dir: string, withStdin: boolean, wait: boolean): Promise<{ socket: Promise<Socket>; cancel(): void }> {
     const helper = await ensureHelper(join(this.execRoot, 'bin'));
