@@ -79,10 +79,11 @@ export class RelayHub {
 
   private listen(): Promise<void> {
     this.listening ??= new Promise<void>((resolve, reject) => {
+      const fail = (e: Error) => { this.listening = undefined; reject(e); };
       // A socket file left by a daemon that was killed: ours now (the exec root is ours).
-      rmSync(this.path, { force: true });
+      try { rmSync(this.path, { force: true }); } catch (e) { fail(e as Error); return; }
       const srv = net.createServer((c) => this.accept(c));
-      srv.once('error', (e) => { this.listening = undefined; reject(e); });
+      srv.once('error', fail);
       srv.listen(this.path, () => { srv.unref(); resolve(); });
       this.server = srv;
     });
