@@ -1,17 +1,13 @@
 // One daemon per root. The lock file holds "pid starttime"; a lock whose process is gone (or whose
 // pid was reused by another process, detected by start time) is stale — so a kill -9 never wedges it.
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BerthError } from '../errors/index.js';
+import { procStat } from '../util/proc.js';
 
 function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime), counted after the ")" closing the command name.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19];
-  } catch { return undefined; }
+  return procStat(pid)?.startTime;
 }
 
 function alive(pid: number, start: string | undefined): boolean {

@@ -1,6 +1,6 @@
 // Small process helpers shared by the runtime driver: run a binary to completion, collecting output.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { procStat } from '../util/proc.js';
 
 export interface RunResult { code: number; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -40,12 +40,6 @@ export function runtimeErrorText(stderr: string): string {
 
 /** Whether `pid` is a live (not zombie) process. */
 export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
+  const st = procStat(pid);
+  return !!st && st.state !== 'Z' && st.state !== 'X';
 }

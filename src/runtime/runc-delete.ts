@@ -6,8 +6,8 @@
 // and so can one with child cgroups: in those cases, and for anything else unexpected, nothing
 // more is done here and the caller runs `runc delete`, which kills and cleans up as before.
 import { promises as fsp } from 'node:fs';
-import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { procStat } from '../util/proc.js';
 
 /** What we read of runc's state.json. */
 interface RuncState {
@@ -58,12 +58,7 @@ async function exists(p: string): Promise<boolean> {
 
 /** Is `pid` still the container's init process (same start time, not a zombie)? */
 function initAlive(pid: number | undefined, start: number | string | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  let stat: string;
-  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return false; }
-  // Fields after the command name (which may contain spaces and parentheses): state is the
-  // first, the start time the 20th (field 22 of the whole line).
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest[0] === 'Z' || rest[0] === 'X') return false;
-  return start === undefined || String(rest[19]) === String(start);
+  const st = procStat(pid ?? 0);
+  if (!st || st.state === 'Z' || st.state === 'X') return false;
+  return start === undefined || st.startTime === String(start);
 }

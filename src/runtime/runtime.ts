@@ -289,7 +289,8 @@ export class Runtime {
   private readonly watchers = new Map<string, ExitWatcher>();
   private readonly conmonPath: string;
   private warnedNoHelper = false;
-  private relays: RelayHub | undefined;
+  /** Made once, on the first attach (concurrent first attaches share it). */
+  private relays: Promise<RelayHub> | undefined;
   /** Records this process wrote or read (it is the only writer of its exec root): no re-read per call. */
   private readonly records = new Map<string, ContainerRecord>();
   /** The cgroup.procs file of our own cgroup (warmCgroupLock); looked up once. */
@@ -757,11 +758,12 @@ export class Runtime {
    */
   private async startRelay(dir: string, withStdin: boolean, wait: boolean): Promise<{ socket: Promise<Socket>; cancel(): void }> {
     const helper = await ensureHelper(join(this.execRoot, 'bin'));
-    this.relays ??= new RelayHub(await relaySocketPath(this.execRoot));
+    this.relays ??= relaySocketPath(this.execRoot).then((p) => new RelayHub(p));
+    const hub = await this.relays;
     const token = randomBytes(16).toString('hex');
-    const x = await this.relays.expect(token);
+    const x = await hub.expect(token);
     // Exec'd (not only forked) by the server, so it shows as `berth-helper attach DIR ...` in ps.
-    runHelper(helper, ['exec', '3', helper, 'attach', dir, this.relays.path, token, wait ? 'wait' : 'now', withStdin ? 'stdin' : 'nostdin']).then(
+    runHelper(helper, ['exec', '3', helper, 'attach', dir, hub.path, token, wait ? 'wait' : 'now', withStdin ? 'stdin' : 'nostdin']).then(
       (res) => x.cancel(new BerthError('ERR_CONFLICT', `cannot attach: the attach relay ended (${res.code}): ${res.stderr.trim() || 'the container is not running'}`)),
       (e: Error) => x.cancel(e),
     );

@@ -3,11 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frame, relaySocketPath, relayStreams, RelayHub } from '../../src/runtime/relay.js';
 import { isBerthError } from '../../src/errors/index.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { IS_ROOT } from './helpers.js';
 
 const TOKEN = 'ab'.repeat(16);
 
@@ -129,4 +131,23 @@ test('relaySocketPath: in the exec root, or in a private temp directory when tha
   const p = await relaySocketPath(long);
   assert.ok(p.startsWith(join(tmpdir(), 'berth-relay-')) && Buffer.byteLength(p) < 108, p);
   rmSync(join(p, '..'), { recursive: true, force: true });
+});
+
+test('Runtime: attaches started together before the first one is set up share one relay hub', { skip: !IS_ROOT || !existsSync('/usr/bin/cc') ? 'needs root and a C compiler' : undefined }, async () => {
+  const execRoot = mkdtempSync(join(tmpdir(), 'berth-relay-rt-'));
+  try {
+    const rt = new Runtime({ execRoot });
+    // No container behind these bundles: each relay connects to the hub, is told to go, and then
+    // reports that there is no attach socket. A relay that reached a hub nobody waits on (a second
+    // hub made by the second attach) would end without reporting instead.
+    const dirs = [1, 2, 3].map((i) => join(execRoot, `none${i}`));
+    const preps = await Promise.all(dirs.map((d) => rt.prepareAttach(d, false)));
+    const results = await Promise.allSettled(preps.map((p) => p.go()));
+    for (const r of results) {
+      assert.equal(r.status, 'rejected');
+      assert.match(String((r as PromiseRejectedResult).reason?.message), /no attach socket/);
+    }
+  } finally {
+    rmSync(execRoot, { recursive: true, force: true });
+  }
 });
