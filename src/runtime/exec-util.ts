@@ -35,7 +35,22 @@ export function runtimeErrorText(stderr: string): string {
     const m = /msg="((?:[^"\\]|\\.)*)"/.exec(l);
     return m ? m[1]!.replace(/\\"/g, '"') : l;
   });
-  return msgs.join('; ') || 'unknown runtime error';
+  return msgs.map(runcWording).join('; ') || 'unknown runtime error';
+}
+
+/**
+ * crun's failures in runc's words. Docker passes runc's text on, and the docker CLI picks `run`'s
+ * exit code from it (127 for "executable file not found" or "no such file or directory", 126 for
+ * "permission denied"), in Go's lower case; crun words the same failures its own way, in C's
+ * strerror case.
+ */
+export function runcWording(msg: string): string {
+  return msg
+    .replace(/^executable file `(.*)` not found in \$PATH: No such file or directory$/, 'exec: "$1": executable file not found in $PATH')
+    .replace(/^chdir `(.*)`: No such file or directory$/, 'chdir to cwd ("$1") set in config.json failed: no such file or directory')
+    // crun's open of a directory; Go's exec lookup (runc) calls that permission denied.
+    .replace(/^open executable: Operation not permitted$/, 'open executable: permission denied')
+    .replace(/: (No such file or directory|Permission denied|Operation not permitted|Not a directory|Is a directory)$/, (_, e: string) => `: ${e.toLowerCase()}`);
 }
 
 /** Whether `pid` is a live (not zombie) process. */

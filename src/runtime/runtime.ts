@@ -17,7 +17,7 @@ import { SAFE_PATH, which } from './binaries.js';
 import { ensureHelper, runHelper } from './helper.js';
 import { findOwnCgroupProcs, WARM_MS } from './cgroup-warm.js';
 import { isAlive, runCommand, runtimeErrorText } from './exec-util.js';
-import { readStats, type ContainerStats } from './stats.js';
+import { liftPidsLimit, readStats, type ContainerStats } from './stats.js';
 import { parseLogLine } from './logs.js';
 import { deleteStoppedRunc } from './runc-delete.js';
 import { frame, relaySocketPath, relayStreams, RelayHub } from './relay.js';
@@ -80,22 +80,42 @@ export function detectRuntime(): Promise<RuntimeInfo> {
 }
 
 /** Create (never start) a tiny container with `bin`; undefined when that works, else the error. */
-async function probeRuntime(bin: string): Promise<string | undefined> {
+export async function probeRuntime(bin: string): Promise<string | undefined> {
   const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-probe-'));
   const id = `berth-probe-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const state = join(dir, 'state');
   try {
     await fsp.mkdir(join(dir, 'rootfs'));
-    await fsp.mkdir(join(dir, 'state'));
-    const spec = buildSpec({ id, rootfs: 'rootfs', cmd: ['/probe'], seccomp: 'unconfined', cgroupsPath: `/berth-probe/${id}` });
+    await fsp.mkdir(state);
+    // crun looks the command up at create (runc only at start): it must exist, though it never runs.
+    await fsp.writeFile(join(dir, 'rootfs', 'probe'), '', { mode: 0o755 });
+    const spec = buildSpec({ id, rootfs: 'rootfs', cmd: ['/probe'], seccomp: 'unconfined' });
     spec.mounts = spec.mounts.filter((m) => m.destination === '/proc' || m.destination === '/dev');
     await fsp.writeFile(join(dir, 'config.json'), JSON.stringify(spec));
-    const r = await runCommand(bin, ['--root', join(dir, 'state'), 'create', '--bundle', dir, id]);
-    await runCommand(bin, ['--root', join(dir, 'state'), 'delete', '--force', id]).catch(() => undefined);
-    return r.code === 0 ? undefined : runtimeErrorText(r.stderr);
+    // Errors go to a file, not a pipe: a created container's init inherits the runtime's stdio and
+    // keeps it open until deleted, so a pipe would never close.
+    const errFile = join(dir, 'stderr');
+    const code = await untilExit(bin, ['--root', state, 'create', '--bundle', dir, id], errFile);
+    await untilExit(bin, ['--root', state, 'delete', '--force', id], join(dir, 'delete-stderr')).catch(() => undefined);
+    return code === 0 ? undefined : runtimeErrorText(await fsp.readFile(errFile, 'utf8'));
   } catch (e) {
     return (e as Error).message;
   } finally {
     await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Run `bin` with stdout and stderr to `errFile`; its exit code once it exits (not its stdio). */
+async function untilExit(bin: string, args: string[], errFile: string): Promise<number> {
+  const fd = openSync(errFile, 'w', 0o600);
+  try {
+    const child = spawn(bin, args, { stdio: ['ignore', fd, fd], env: { PATH: SAFE_PATH } });
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code) => resolve(code ?? -1));
+    });
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -546,6 +566,8 @@ export class Runtime {
       }
       throw runtimeError('kill', id, r.stderr);
     }
+    // A frozen process cannot die: runc thaws a paused container after SIGKILL, crun does not.
+    if (sig === 9 && posix.basename(rec.runtime) !== 'runc') await this.rt(rec, 'resume', id).catch(() => undefined);
   }
 
   /**
@@ -589,11 +611,20 @@ export class Runtime {
   async update(id: string, resources: Record<string, unknown>): Promise<void> {
     const rec = await this.record(id);
     const file = join(this.ctrDir(id), 'update.json');
+    // crun writes a pids limit of -1 into pids.max as it is, which the kernel refuses (runc writes
+    // "max"): for crun the limit is lifted here, after the rest.
+    const pids = resources.pids as { limit?: number } | undefined;
+    const lift = pids?.limit === -1 && posix.basename(rec.runtime) !== 'runc';
+    if (lift) { resources = { ...resources }; delete resources.pids; }
     await fsp.writeFile(file, JSON.stringify(resources), { mode: 0o600 });
     try {
       const r = await this.rt(rec, 'update', '-r', file, id);
-      if (r.code !== 0) throw errors.internal(`Cannot update container ${id}: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw errors.internal(`Cannot update container ${id}: ${runtimeErrorText(r.stderr)}`);
     } finally { await fsp.rm(file, { force: true }); }
+    if (lift) {
+      const st = await this.state(id);
+      if (st?.pid) await liftPidsLimit(st.pid);
+    }
   }
 
   async state(id: string): Promise<ContainerState | undefined> {

@@ -72,8 +72,8 @@ async function firstText(dir: string, name: string): Promise<string | undefined>
   return undefined;
 }
 
-/** Stats for the cgroup(s) of host process `pid` (the container's init). */
-export async function readStats(pid: number): Promise<ContainerStats> {
+/** The cgroup directories of host process `pid`: by v1 controller, and its v2 path. */
+async function cgroupDirs(pid: number): Promise<{ v1: Map<string, string>; v2path: string | undefined }> {
   const cg = await readText(`/proc/${pid}/cgroup`);
   if (!cg) throw new BerthError('ERR_CONFLICT', 'container is not running');
   const v1 = new Map<string, string>();
@@ -84,6 +84,20 @@ export async function readStats(pid: number): Promise<ContainerStats> {
     if (m[1] === '0' && m[2] === '') v2path = m[3];
     else for (const c of m[2]!.split(',')) v1.set(c, join(CG, m[2]!, m[3]!));
   }
+  return { v1, v2path };
+}
+
+/** Lift the pids limit of the cgroup of host process `pid` ("max" in pids.max, v1 or v2). */
+export async function liftPidsLimit(pid: number): Promise<void> {
+  const { v1, v2path } = await cgroupDirs(pid);
+  const dir = v1.get('pids') ?? (v2path !== undefined ? join(CG, v2path) : undefined);
+  if (!dir) throw new BerthError('ERR_INTERNAL', `no pids cgroup found for process ${pid}`);
+  await fsp.writeFile(join(dir, 'pids.max'), 'max');
+}
+
+/** Stats for the cgroup(s) of host process `pid` (the container's init). */
+export async function readStats(pid: number): Promise<ContainerStats> {
+  const { v1, v2path } = await cgroupDirs(pid);
   const read = new Date();
   const onlineCpus = cpus().length || 1;
   const sys = await systemUsage();

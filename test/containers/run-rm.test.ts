@@ -97,37 +97,48 @@ function pidsOf(argv: string[]): number[] {
   }).map(Number);
 }
 
-test('after an exit the runtime keeps nothing: runc state and cgroups removed; without its own PID namespace, what it left running is killed', { skip }, async () => {
+test('after an exit the runtime keeps nothing: runtime state and cgroups removed; without its own PID namespace, what it left running is killed', { skip }, async () => {
   const env = await setup();
   try {
     if (!env.daemon) return; // needs the daemon's exec root
-    const runcRoot = join(env.daemon.execRoot, 'runtime', 'runc');
-    const cgroupsOf = (id: string) => Object.values((JSON.parse(readFileSync(join(runcRoot, id, 'state.json'), 'utf8')) as { cgroup_paths: Record<string, string> }).cgroup_paths);
+    const runtime = (await env.docker(['info', '-f', '{{.DefaultRuntime}}'])).stdout.trim();
+    const stateRoot = join(env.daemon.execRoot, 'runtime', runtime);
+    // The container's own cgroup directories (their paths name it), from its init's /proc entry.
+    const cgroupsOf = async (id: string) => {
+      const pid = (await env.docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim();
+      return readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').flatMap((line) => {
+        const m = /^\d+:([^:]*):(.*)$/.exec(line);
+        if (!m || !m[2]!.includes(id)) return [];
+        const ctrl = m[1]!.replace(/^name=/, '');
+        return [ctrl ? `/sys/fs/cgroup/${ctrl}${m[2]}` : `/sys/fs/cgroup/unified${m[2]}`, `/sys/fs/cgroup${m[2]}`].filter((d) => existsSync(d));
+      });
+    };
 
     // Its own PID namespace: the usual case, cleaned up without starting runc.
     const a = await env.docker(['run', '-d', env.image, 'sleep', '60']);
     assert.equal(a.code, 0, a.stderr);
     const idA = a.stdout.trim();
-    const cgA = cgroupsOf(idA);
+    const cgA = await cgroupsOf(idA);
     assert.ok(cgA.length > 0 && cgA.every((p) => existsSync(p)), cgA.join(' '));
     const vethA = await hostVeth(env, idA);
     assert.equal((await env.docker(['kill', idA])).code, 0);
     assert.equal((await env.docker(['wait', idA])).stdout.trim(), '137');
-    assert.ok(await eventually(() => !existsSync(join(runcRoot, idA)) && cgA.every((p) => !existsSync(p))), `left: ${[join(runcRoot, idA), ...cgA].filter(existsSync).join(' ')}`);
+    assert.ok(await eventually(() => !existsSync(join(stateRoot, idA)) && cgA.every((p) => !existsSync(p))), `left: ${[join(stateRoot, idA), ...cgA].filter(existsSync).join(' ')}`);
     // Its veth went with its network namespace.
     assert.ok(await eventually(() => !existsSync(`/sys/class/net/${vethA}`)), `veth ${vethA} left`);
 
     // The host's PID namespace: a process the command left behind stays in the cgroups, so they
     // cannot simply be removed; it is killed (as Docker does) and then they go.
     const tag = String(100000 + Math.floor(Math.random() * 800000));
-    const b = await env.docker(['run', '-d', '--pid', 'host', env.image, 'sh', '-c', `sleep ${tag} & sleep 0.5; exit 0`]);
+    const b = await env.docker(['run', '-d', '--pid', 'host', env.image, 'sh', '-c', `sleep ${tag} & sleep 1; exit 0`]);
     assert.equal(b.code, 0, b.stderr);
     const idB = b.stdout.trim();
-    const cgB = cgroupsOf(idB);
+    const cgB = await cgroupsOf(idB);
+    assert.ok(cgB.length > 0, 'the cgroups of the --pid host container');
     assert.ok(await eventually(() => pidsOf(['sleep', tag]).length === 1, 5000), 'the background sleep started');
     assert.equal((await env.docker(['wait', idB])).stdout.trim(), '0');
     assert.ok(await eventually(() => pidsOf(['sleep', tag]).length === 0), 'the process left behind was killed');
-    assert.ok(await eventually(() => !existsSync(join(runcRoot, idB)) && cgB.every((p) => !existsSync(p))), `left: ${[join(runcRoot, idB), ...cgB].filter(existsSync).join(' ')}`);
+    assert.ok(await eventually(() => !existsSync(join(stateRoot, idB)) && cgB.every((p) => !existsSync(p))), `left: ${[join(stateRoot, idB), ...cgB].filter(existsSync).join(' ')}`);
     for (const id of [idA, idB]) assert.equal((await env.docker(['rm', id])).code, 0);
   } finally {
     await env.close();

@@ -7,7 +7,8 @@ import { promises as fsp, readdirSync, readlinkSync, readFileSync } from 'node:f
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { Runtime, type CreateOptions } from '../../src/runtime/runtime.js';
+import { Runtime, probeRuntime, type CreateOptions } from '../../src/runtime/runtime.js';
+import { which } from '../../src/runtime/binaries.js';
 import { prepareRootfs, releaseRootfs, createInitLayer, writeEtcFiles, copyLayers, checkSpecialPaths, overlaySupported } from '../../src/runtime/rootfs.js';
 import type { SpecOptions } from '../../src/runtime/spec.js';
 import { isBerthError } from '../../src/errors/index.js';
@@ -74,6 +75,19 @@ test('runtime selection (crun only where it really works, else runc); numeric us
   }
   const r = await run({ cmd: ['id'], user: { uid: 1000, gid: 50, additionalGids: [7] } });
   assert.match(r.out.join('\n'), /^uid=1000\(alice\) gid=50\(staff\) groups=7$/);
+});
+
+test('the runtime probe: runc passes it; crun passes or fails for a reason of the host, not of the probe', { skip }, async () => {
+  const runc = which('runc');
+  if (runc) assert.equal(await probeRuntime(runc), undefined);
+  const crun = which('crun');
+  if (!crun) return;
+  const reason = await probeRuntime(crun);
+  // crun resolves the command at create (runc only at start), so the probe's own command must exist.
+  if (reason !== undefined) assert.doesNotMatch(reason, /probe|not found|No such file/, reason);
+  const info = await rt.runtimeInfo();
+  assert.equal(info.name, reason === undefined ? 'crun' : 'runc');
+  if (reason !== undefined) assert.equal(info.reason, `crun unusable here: ${reason}`);
 });
 
 test('echo hi: log file in k8s-file format, exit 0, state lifecycle', { skip }, async () => {

@@ -1099,7 +1099,8 @@ export class ContainerService {
     await this.runtime.kill(c.Id, sig);
     this.publish(c, 'kill', { signal: String(n) });
     // As Docker: a paused container is resumed after the signal, so that it is delivered. runc
-    // thaws it itself for SIGKILL; for another signal that ends it, it may be gone already.
+    // thaws it for SIGKILL (the runtime layer does it for crun); for another signal that ends it,
+    // it may be gone already.
     if (c.State.Status === 'paused' && n !== 9) {
       await this.runtime.resume(c.Id).catch((e: Error) => { if (!/not paused|not running|No such container/i.test(e.message)) throw e; });
       // Unless the signal ended it meanwhile (the exit handler has then recorded that).
