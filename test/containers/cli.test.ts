@@ -463,6 +463,33 @@ test('log drivers: json-file by default, none keeps nothing, max-size bounds the
   }
 });
 
+test('max-file keeps that many files of max-size; logs -f follows across a new file; tail reads across them', { skip }, async () => {
+  const name = uniq('rotated');
+  try {
+    // 200 lines of ~40 bytes, paced, against max-size=2k and max-file=3.
+    const r = await env.docker(['run', '-d', '--name', name, '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', env.image, 'sh', '-c',
+      'sleep 0.5; i=0; while [ $i -lt 200 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); sleep 0.005; done']);
+    assert.equal(r.code, 0, r.stderr);
+    const followed = await env.docker(['logs', '-f', name]);
+    const want = Array.from({ length: 200 }, (_, i) => `line-${i}-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`);
+    assert.deepEqual(followed.stdout.trim().split('\n'), want, 'logs -f: every line once, in order, across the new files');
+    const logPath = (await env.docker(['inspect', '-f', '{{.LogPath}}', name])).stdout.trim();
+    const dir = join(logPath, '..');
+    const base = logPath.slice(dir.length + 1);
+    const files = readdirSync(dir).filter((f) => f.startsWith(base)).sort();
+    assert.deepEqual(files, [base, `${base}.1`, `${base}.2`], 'the current file and two rotated ones, no more');
+    // The kept lines: the newest ones, in order, more than one file holds and at most three.
+    const kept = (await env.docker(['logs', name])).stdout;
+    const keptLines = kept.trim().split('\n');
+    assert.ok(kept.length > 2000 && kept.length <= 6000, String(kept.length));
+    assert.deepEqual(keptLines, want.slice(200 - keptLines.length));
+    const tail = await env.docker(['logs', '--tail', '3', name]);
+    assert.deepEqual(tail.stdout.trim().split('\n'), want.slice(197));
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and their refusals', { skip }, async () => {
   const donor = uniq('donor');
   const shared = join(env.work, uniq('vf'));

@@ -1,7 +1,9 @@
 // Container logs: conmon writes the k8s-file format ("<RFC3339Nano> <stdout|stderr> <F|P> <text>"
 // per line, P = partial line continued by the next record). Readers turn it back into Docker's
 // stream: multiplexed 8-byte frames unless the container has a TTY.
-import { promises as fsp, watch, createReadStream } from 'node:fs';
+import { promises as fsp, watch } from 'node:fs';
+import { dirname } from 'node:path';
+import { rotatedLogs } from './log-keeper.js';
 
 export type StreamKind = 'stdout' | 'stderr';
 
@@ -90,8 +92,10 @@ export interface LogOptions {
 }
 
 /**
- * Read a container's log file and emit entries through `emit`. With follow, keep watching until
- * `stopped` resolves (the container exited) and the file is drained, or `signal` aborts.
+ * Read a container's log (its rotated files first, oldest first, then the current one) and emit
+ * entries through `emit`. With follow, keep watching until `stopped` resolves (the container
+ * exited) and the file is drained, or `signal` aborts; when conmon starts a new file (max-size),
+ * the old one is read to its end and the new one from its start.
  */
 export async function readLogs(
   path: string, opts: LogOptions, emit: (e: LogEntry) => boolean | void,
@@ -101,51 +105,72 @@ export async function readLogs(
   const keep = (e: LogEntry) => (e.stream === 'stdout' ? opts.stdout : opts.stderr)
     && (opts.sinceNanos === undefined || e.nanos >= opts.sinceNanos)
     && (opts.untilNanos === undefined || e.nanos <= opts.untilNanos);
-  let offset = 0;
   // Initial read: streamed, keeping only the last `tail` entries.
   const tailBuf: LogEntry[] = [];
   const tail = opts.tail;
-  await new Promise<void>((resolve, reject) => {
-    const rs = createReadStream(path);
-    rs.on('data', (c) => {
-      offset += (c as Buffer).length;
-      for (const e of parser.push(c as Buffer)) {
-        if (!keep(e)) continue;
-        if (tail === undefined) emit(e);
-        else if (tail > 0) { tailBuf.push(e); if (tailBuf.length > tail) tailBuf.shift(); }
-      }
-    });
-    rs.on('end', resolve);
-    rs.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? resolve() : reject(e)));
+  const take = (e: LogEntry) => {
+    if (!keep(e)) return;
+    if (tail === undefined) emit(e);
+    else if (tail > 0) { tailBuf.push(e); if (tailBuf.length > tail) tailBuf.shift(); }
+  };
+  // The current file is opened first: a rotation from here on shows as a rotated file holding
+  // the same inode (skipped below) and, when following, as a new file at the path.
+  let fh: fsp.FileHandle | undefined = await fsp.open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
   });
-  for (const e of tailBuf) emit(e);
-  if (!opts.follow || !stopped || signal.aborted) return;
-  // Follow: read new bytes on every change, finish after the container stopped.
-  let fh: fsp.FileHandle;
-  try { fh = await fsp.open(path, 'r'); } catch { return; }
   try {
+    const curIno = fh ? (await fh.stat()).ino : undefined;
+    const buf = Buffer.alloc(65536);
+    const drain = async (h: fsp.FileHandle, from: number, each: (e: LogEntry) => void): Promise<number> => {
+      let offset = from;
+      for (;;) {
+        const { bytesRead } = await h.read(buf, 0, buf.length, offset);
+        if (bytesRead <= 0) return offset;
+        offset += bytesRead;
+        for (const e of parser.push(Buffer.from(buf.subarray(0, bytesRead)))) each(e);
+      }
+    };
+    for (const f of await rotatedLogs(path)) {
+      const h = await fsp.open(f, 'r').catch(() => undefined);
+      if (!h) continue;
+      try { if ((await h.stat()).ino !== curIno) await drain(h, 0, take); } finally { await h.close(); }
+    }
+    if (!fh) { for (const e of tailBuf) emit(e); return; }
+    let offset = await drain(fh, 0, take);
+    for (const e of tailBuf) emit(e);
+    if (!opts.follow || !stopped || signal.aborted) return;
+    // Follow: read new bytes on every change in the log's directory (a new file is renamed in
+    // there), finish after the container stopped.
     let done = false;
     let wake: (() => void) | undefined;
     const poke = () => { const w = wake; wake = undefined; w?.(); };
-    const w = watch(path, { persistent: false }, poke);
+    const w = watch(dirname(path), { persistent: false }, poke);
     w.on('error', () => { done = true; poke(); });
     void stopped.then(() => { done = true; poke(); });
     signal.addEventListener('abort', () => { done = true; poke(); });
-    const buf = Buffer.alloc(65536);
+    const follow = (e: LogEntry) => { if (keep(e)) emit(e); };
     try {
       for (;;) {
         const finishing = done;
-        for (;;) {
-          const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-          if (bytesRead <= 0) break;
-          offset += bytesRead;
-          for (const e of parser.push(Buffer.from(buf.subarray(0, bytesRead)))) if (keep(e)) emit(e);
+        offset = await drain(fh, offset, follow);
+        // conmon renamed a new file over the log: this one is complete, go on with the new one.
+        const now = await fsp.stat(path).then((st) => st.ino, () => undefined);
+        if (now !== undefined && now !== (await fh.stat()).ino) {
+          const next = await fsp.open(path, 'r').catch(() => undefined);
+          if (next) {
+            offset = await drain(fh, offset, follow);
+            await fh.close();
+            fh = next;
+            offset = 0;
+            continue;
+          }
         }
         if (finishing || signal.aborted) break;
         await new Promise<void>((r) => { wake = r; if (done) r(); });
       }
     } finally { w.close(); }
-  } finally { await fh.close(); }
+  } finally { await fh?.close(); }
 }
 
 /** Encode an entry for the wire (frames unless TTY; optional timestamp prefix). */

@@ -24,6 +24,7 @@ import type { SnapshotterLike } from '../images/deps.js';
 import { generateName, VALID_NAME } from './names.js';
 import { HealthMonitor } from './health.js';
 import { encodeEntry, frame, readLogs, type LogOptions } from './logs.js';
+import { LogKeeper } from './log-keeper.js';
 import type { ContainerConfig, ContainerRecord, HealthConfig, HostConfig, ThrottleDevice } from './types.js';
 import type { NetworkManager } from '../../network/index.js';
 import { extraHostLine, hostsFile, ownHostsLine } from '../../network/etc.js';
@@ -63,6 +64,8 @@ interface Live {
   reaped?: Promise<void>;
   /** The first start's preparation, begun right after create (see prepareAhead). */
   ahead?: { prepared: Promise<Prepared | undefined>; timer: NodeJS.Timeout };
+  /** Keeps the files conmon's max-size rotation would drop (max-file > 1), while running. */
+  logKeeper?: LogKeeper;
 }
 
 /** What a start needs ready before the runtime runs: rootfs mounted, /etc files and config.json written. */
@@ -955,6 +958,9 @@ export class ContainerService {
 
   private watchExit(c: ContainerRecord): void {
     const l = this.L(c.Id);
+    l.logKeeper?.stop();
+    l.logKeeper = this.logKeeper(c);
+    l.logKeeper?.start();
     l.exited = this.runtime.waitExit(c.Id).then(
       (st) => this.handleExit(c, st, false),
       (e) => { log.warn('waiting for container exit failed', { id: shortId(c.Id), err: String(e) }); return this.handleExit(c, { exitCode: 255, finishedAt: new Date() }, false); },
@@ -972,6 +978,9 @@ export class ContainerService {
     // background; a new start of this container waits for it, close() drains it, and a daemon
     // killed meanwhile sweeps it at init (sweepRuntime).
     const l = this.L(id);
+    // After an exit while the daemon was away there is no keeper yet, but its link may be there.
+    (l.logKeeper ?? this.logKeeper(c))?.stop();
+    l.logKeeper = undefined;
     l.reaped = this.later(this.runtime.delete(id, { force: true }).catch((e) => {
       if (!isBerthError(e, 'ERR_NO_SUCH_CONTAINER')) log.warn('runtime delete failed', { id: shortId(id), err: String(e) });
     }));
@@ -1290,6 +1299,13 @@ export class ContainerService {
 
   // ---- logs / attach ----------------------------------------------------------------------------
 
+  /** A keeper of rotated log files for a container logging with max-size and max-file > 1. */
+  private logKeeper(c: ContainerRecord): LogKeeper | undefined {
+    const files = logMaxFile(c.HostConfig.LogConfig);
+    if (!this.logged(c) || !logSizeMax(c.HostConfig.LogConfig) || files < 2) return undefined;
+    return new LogKeeper(this.logPath(c.Id), files);
+  }
+
   /** Stream logs into `out` (frames unless TTY). Resolves when done (or the client left). */
   async logs(ref: string, opts: LogOptions, out: Writable, signal: AbortSignal): Promise<void> {
     const c = this.get(ref);
@@ -1420,7 +1436,7 @@ export class ContainerService {
   /** Leave containers running (they are re-adopted at the next start). */
   async close(): Promise<void> {
     this.closing = true;
-    for (const l of this.live.values()) { if (l.restartTimer) clearTimeout(l.restartTimer); l.health?.stop(); }
+    for (const l of this.live.values()) { if (l.restartTimer) clearTimeout(l.restartTimer); l.health?.stop(); l.logKeeper?.detach(); }
     await Promise.all([...this.live.keys()].map((id) => this.dropAhead(id)));
     await this.settled();
   }
@@ -1564,7 +1580,6 @@ function checkFileLogOpts(type: string, config: Record<string, string>): void {
 }
 
 
-/** `--log-opt max-size=10m`: the bytes conmon lets the log file reach (it then starts it over). */
 /** Healthcheck timings as Docker's daemon checks them at create (nanoseconds; 0 means the default). */
 function checkHealthcheck(h: HealthConfig | null | undefined): void {
   if (!h) return;
@@ -1579,11 +1594,19 @@ function checkHealthcheck(h: HealthConfig | null | undefined): void {
   atLeast1ms('StartInterval');
 }
 
+/** `--log-opt max-size=10m`: the bytes conmon lets the log file reach (it then starts it over). */
 function logSizeMax(lc: HostConfig['LogConfig']): number | undefined {
   const v = lc?.Config?.['max-size'];
   // (Containers an older Berth created may hold "-1" or a size it read then: no limit for those.)
   const n = v === undefined ? undefined : parseSize(v, 1000);
   return n !== undefined && n > 0 ? n : undefined;
+}
+
+/** `--log-opt max-file=3`: how many files the log keeps with max-size (1 when unset or unreadable). */
+function logMaxFile(lc: HostConfig['LogConfig']): number {
+  const v = lc?.Config?.['max-file'];
+  const n = v === undefined ? 1 : Number.parseInt(v, 10);
+  return Number.isInteger(n) && n > 0 ? n : 1;
 }
 
 function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp?: string } {
