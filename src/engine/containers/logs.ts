@@ -150,18 +150,20 @@ export async function readLogs(
     void stopped.then(() => { done = true; poke(); });
     signal.addEventListener('abort', () => { done = true; poke(); });
     const follow = (e: LogEntry) => { if (keep(e)) emit(e); };
+    let ino = curIno;
     try {
       for (;;) {
         const finishing = done;
         offset = await drain(fh, offset, follow);
         // conmon renamed a new file over the log: this one is complete, go on with the new one.
         const now = await fsp.stat(path).then((st) => st.ino, () => undefined);
-        if (now !== undefined && now !== (await fh.stat()).ino) {
+        if (now !== undefined && now !== ino) {
           const next = await fsp.open(path, 'r').catch(() => undefined);
           if (next) {
             offset = await drain(fh, offset, follow);
             await fh.close();
             fh = next;
+            ino = (await fh.stat()).ino;
             offset = 0;
             continue;
           }
