@@ -8,6 +8,7 @@ import { writeJsonAtomic, readJson } from '../util/fs.js';
 import { log } from '../util/log.js';
 import { BerthError, errors, isBerthError } from '../errors/index.js';
 import { allocateIp, releaseIps, parseSubnet, formatSubnet, overlaps, hostRoutes, defaultRouteDevice, macForIp, intToIp, newIpamState, type IpamState } from './ipam.js';
+import { forward6 } from './proxy6.js';
 import { allocatePorts, holdPort, type PortBinding, type PortRequest, type PortAllocatorState, type PortHold } from './ports.js';
 import { applyRules, changePortRules, removeRules, type RuleConfig } from './iptables.js';
 import { createBridge, configureBridge, readAlias, setupVeth, deleteLink, deleteLinks, linkExists, ifIndex, linkMtu, bridgePorts, writeSysctl, setHairpin, loopbackUp, checkIfName } from './link.js';
@@ -185,6 +186,10 @@ export class NetworkManager {
         const h = await holdPort(p.hostIp, p.hostPort, p.protocol);
         if (h) hs.push(h);
         else log.warn('network: published port is now held by another process', { container: ep.containerId, port: `${p.hostIp || '0.0.0.0'}:${p.hostPort}/${p.protocol}` });
+        if (!p.ipv6) continue;
+        const h6 = await forward6(p.hostPort, p.protocol, { ip: ep.ip, port: p.containerPort });
+        if (h6) hs.push(h6);
+        else log.warn('network: published port is now held by another process', { container: ep.containerId, port: `[::]:${p.hostPort}/${p.protocol}` });
       }
       this.holds.set(ep.containerId, hs);
     }
@@ -344,6 +349,12 @@ export class NetworkManager {
         try {
           const got = await allocatePorts(opts.ports, taken, cursor);
           ports = got.bindings;
+          // On all addresses: IPv6 clients too, as Docker's proxy serves them (see proxy6.ts).
+          for (const b of ports) {
+            if (b.hostIp !== '') continue;
+            const h6 = await forward6(b.hostPort, b.protocol, { ip, port: b.containerPort });
+            if (h6) { got.holds.push(h6); b.ipv6 = true; }
+          }
           this.holds.set(containerId, got.holds);
         } catch (e) {
           releaseIps(this.st.ipam, containerId);

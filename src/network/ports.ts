@@ -20,8 +20,8 @@ export interface PortRequest {
   hostPortEnd: number;
 }
 
-/** A publication actually made. */
-export interface PortBinding { hostIp: string; hostPort: number; containerPort: number; protocol: Protocol }
+/** A publication actually made; `ipv6`: also served on [::] (a port published on all addresses). */
+export interface PortBinding { hostIp: string; hostPort: number; containerPort: number; protocol: Protocol; ipv6?: boolean }
 
 /** Docker's HostConfig.PortBindings / NetworkSettings.Ports shape. */
 export type DockerPortMap = Record<string, { HostIp?: string; HostPort?: string }[] | null | undefined>;
@@ -158,6 +158,7 @@ export function toDockerPorts(bindings: PortBinding[], exposedPorts?: Record<str
   for (const b of bindings) {
     const key = `${b.containerPort}/${b.protocol}`;
     (out[key] ??= []).push({ HostIp: b.hostIp || '0.0.0.0', HostPort: String(b.hostPort) });
+    if (b.ipv6) out[key]!.push({ HostIp: '::', HostPort: String(b.hostPort) });
   }
   return out;
 }

@@ -482,3 +482,18 @@ test('exec -it: ctrl-p,ctrl-q (or --detach-keys) detaches the berth CLI and the 
     await berth(['rm', '-f', name]);
   }
 });
+
+test('berth port and ps write ports as the docker CLI does, [::] in brackets', { skip }, async () => {
+  const name = uniq('bport');
+  try {
+    assert.equal((await berth(['run', '-d', '--name', name, '-p', '8080', '-p', '127.0.0.1::9090/udp', env.image, 'sleep', '60'])).code, 0);
+    for (const args of [['port', name], ['port', name, '8080'], ['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}']]) {
+      const ours = await berth(args);
+      const theirs = await env.docker(args);
+      assert.equal(theirs.code, 0, theirs.stderr);
+      assert.equal(ours.stdout, theirs.stdout, args.join(' '));
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

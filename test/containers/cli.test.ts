@@ -790,6 +790,46 @@ test('image removal refused while a container uses it', { skip }, async () => {
   }
 });
 
+/** GET / from host:port; httpd needs a moment to listen, so it retries a bounded number of times. */
+async function httpBody(host: string, port: number): Promise<string> {
+  let body = '';
+  for (let i = 0; i < 100 && body === ''; i++) {
+    body = await new Promise<string>((resolve) => {
+      const req = http.get({ host, port, path: '/', timeout: 2000 }, (res) => {
+        let s = '';
+        res.on('data', (c: Buffer) => { s += c.toString(); });
+        res.on('end', () => resolve(s));
+      });
+      req.on('error', () => setTimeout(() => resolve(''), 50));
+      req.on('timeout', () => { req.destroy(); });
+    });
+  }
+  return body;
+}
+
+test('a port published on all addresses answers on IPv6 too, and docker port and ps list [::] as Docker does', { skip }, async (t) => {
+  const v6 = await new Promise<boolean>((resolve) => {
+    const s = http.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(0, '::1', () => s.close(() => resolve(true)));
+  });
+  if (!v6) { t.skip('no IPv6 on loopback'); return; }
+  const name = uniq('port6');
+  try {
+    const d = await env.docker(['run', '-d', '--name', name, '-p', '8080', env.image, 'sh', '-c', 'mkdir -p /www && echo hello-v6 > /www/index.html && exec httpd -f -p 8080 -h /www']);
+    assert.equal(d.code, 0, d.stderr);
+    const port = await env.docker(['port', name]);
+    const m = /^8080\/tcp -> 0\.0\.0\.0:(\d+)\n8080\/tcp -> \[::\]:(\d+)\n$/.exec(port.stdout);
+    assert.ok(m && m[1] === m[2], port.stdout);
+    const hostPort = Number(m[1]);
+    const ps = await env.docker(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}']);
+    assert.equal(ps.stdout.trim(), `0.0.0.0:${hostPort}->8080/tcp, [::]:${hostPort}->8080/tcp`);
+    assert.equal(await httpBody('::1', hostPort), 'hello-v6\n', `[::1]:${hostPort}`);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('a published port answers on 127.0.0.1; docker port; inspect Ports', { skip }, async () => {
   const name = uniq('port');
   try {
@@ -802,20 +842,7 @@ test('a published port answers on 127.0.0.1; docker port; inspect Ports', { skip
     const hostPort = Number(m[1]);
     const insp = await env.docker(['inspect', '-f', '{{json .NetworkSettings.Ports}} {{.NetworkSettings.IPAddress}}', name]);
     assert.match(insp.stdout, new RegExp(`"8080/tcp":\\[\\{"HostIp":"127.0.0.1","HostPort":"${hostPort}"\\}\\]\\} \\d+\\.\\d+\\.\\d+\\.\\d+`));
-    // httpd needs a moment to listen: retry the request a bounded number of times.
-    let body = '';
-    for (let i = 0; i < 100 && body === ''; i++) {
-      body = await new Promise<string>((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port: hostPort, path: '/', timeout: 2000 }, (res) => {
-          let s = '';
-          res.on('data', (c: Buffer) => { s += c.toString(); });
-          res.on('end', () => resolve(s));
-        });
-        req.on('error', () => setTimeout(() => resolve(''), 50));
-        req.on('timeout', () => { req.destroy(); });
-      });
-    }
-    assert.equal(body, 'hello-port\n', `port ${hostPort}`);
+    assert.equal(await httpBody('127.0.0.1', hostPort), 'hello-port\n', `port ${hostPort}`);
 
     // The same port for a second container: its start fails with the network's own error and
     // Docker's status (500, no "failed to create task" prefix), and it stays created.

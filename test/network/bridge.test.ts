@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NetworkManager, parsePortSpec, portFree } from '../../src/network/index.js';
+import { NetworkManager, parsePortSpec, portFree, toDockerPorts } from '../../src/network/index.js';
 import { hostRoutes, overlaps, parseSubnet } from '../../src/network/ipam.js';
 import { isBerthError } from '../../src/errors/index.js';
 
@@ -218,6 +218,61 @@ test('bridge network: attach, published ports on 127.0.0.1, container to contain
   await nm.restore(['nothing-else']);
   assert.equal(nm.endpoint('c3'), undefined);
   await nm.settled();
+});
+
+/** The host has IPv6 on loopback (::1 can be bound). */
+function hostHasIpv6(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(0, '::1', () => s.close(() => resolve(true)));
+  });
+}
+
+function udpAsk6(port: number, msg: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp6');
+    const t = setTimeout(() => { s.close(); reject(new Error('udp6 timeout')); }, 5000);
+    s.on('message', (m) => { clearTimeout(t); s.close(); resolve(m.toString()); });
+    s.send(msg, port, '::1');
+  });
+}
+
+test('ports published on all addresses serve IPv6 clients too (TCP and UDP), again after a restart, and are let go at detach', async (t) => {
+  if (skip) { t.skip(skip); return; }
+  if (!(await hostHasIpv6())) { t.skip('no IPv6 on this host\'s loopback'); return; }
+  await nm.init();
+  const ns = `btn-${tag}-v6`;
+  sh('ip', ['netns', 'add', ns]);
+  try {
+    const ep = await nm.attach('c6', `/run/netns/${ns}`, { ports: [...parsePortSpec('9090'), ...parsePortSpec('5354/udp'), ...parsePortSpec('127.0.0.1::9091')] });
+    await startServer(ns, [9090, 9091], 5354);
+    const tcp = ep.ports.find((p) => p.containerPort === 9090)!;
+    const udp = ep.ports.find((p) => p.containerPort === 5354)!;
+    const local = ep.ports.find((p) => p.containerPort === 9091)!;
+    assert.deepEqual([tcp.ipv6, udp.ipv6, local.ipv6], [true, true, undefined], 'only ports on all addresses');
+    assert.deepEqual(toDockerPorts(ep.ports, {})['9090/tcp'], [{ HostIp: '0.0.0.0', HostPort: String(tcp.hostPort) }, { HostIp: '::', HostPort: String(tcp.hostPort) }]);
+    assert.equal(await tcpGet('::1', tcp.hostPort), 'hello 9090');
+    assert.equal(await tcpGet('127.0.0.1', tcp.hostPort), 'hello 9090');
+    assert.equal(await udpAsk6(udp.hostPort, 'ping6'), 'pong ping6');
+    await assert.rejects(tcpGet('::1', local.hostPort), /ECONNREFUSED/, 'a port published on 127.0.0.1 is not on IPv6');
+
+    // Daemon restart: the IPv6 side is served again.
+    await nm.close();
+    const nm2 = newManager();
+    await nm2.init();
+    nm = nm2;
+    assert.equal(await tcpGet('::1', tcp.hostPort), 'hello 9090');
+    assert.equal(await udpAsk6(udp.hostPort, 'again'), 'pong again');
+
+    await nm.detach('c6');
+    await nm.settled();
+    await assert.rejects(tcpGet('::1', tcp.hostPort), /ECONNREFUSED/);
+    assert.equal(await portFree('::', tcp.hostPort, 'tcp'), true);
+  } finally {
+    await nm.detach('c6').catch(() => {});
+    sh('ip', ['netns', 'del', ns]);
+  }
 });
 
 test('mode none: loopback only', async (t) => {

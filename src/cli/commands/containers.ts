@@ -694,8 +694,13 @@ export const exec: Command = {
 
 const PS_HEADERS: Row = { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', Size: 'SIZE', Labels: 'LABELS', State: 'STATE' };
 
+/** "ip:port", an IPv6 address in brackets ("[::]:8080"), as the docker CLI writes them. */
+function hostPort(ip: string, port: string | number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 function portsText(ports: Json[]): string {
-  return ports.map((p) => (p.PublicPort ? `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
+  return ports.map((p) => (p.PublicPort ? `${hostPort(String(p.IP), p.PublicPort as number)}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
 }
 
 // The output formatting (templates, tables) loads only in the commands that print one: `run` is
@@ -758,7 +763,7 @@ export const port: Command = {
     const out: string[] = [];
     for (const [k, v] of Object.entries(info.NetworkSettings.Ports ?? {})) {
       if (want && k !== want) continue;
-      for (const b of v ?? []) out.push(want ? `${b.HostIp || '0.0.0.0'}:${b.HostPort}` : `${k} -> ${b.HostIp || '0.0.0.0'}:${b.HostPort}`);
+      for (const b of v ?? []) out.push(want ? hostPort(b.HostIp || '0.0.0.0', b.HostPort) : `${k} -> ${hostPort(b.HostIp || '0.0.0.0', b.HostPort)}`);
     }
     if (want && out.length === 0) throw cliError(`Error: No public port '${want}' published for ${args[0]}`, 1);
     if (out.length) ctx.out(out.join('\n') + '\n');
