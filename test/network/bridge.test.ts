@@ -245,8 +245,17 @@ test('ports published on all addresses serve IPv6 clients too (TCP and UDP), aga
   const ns = `btn-${tag}-v6`;
   sh('ip', ['netns', 'add', ns]);
   try {
-    const ep = await nm.attach('c6', `/run/netns/${ns}`, { ports: [...parsePortSpec('9090'), ...parsePortSpec('5354/udp'), ...parsePortSpec('127.0.0.1::9091')] });
+    const ep = await nm.attach('c6', `/run/netns/${ns}`, { ports: [...parsePortSpec('9090'), ...parsePortSpec('5354/udp'), ...parsePortSpec('127.0.0.1::9091'), ...parsePortSpec('9092')] });
     await startServer(ns, [9090, 9091], 5354);
+    // 9092 counts what it gets until the client's end, then answers and ends.
+    await new Promise<void>((resolve, reject) => {
+      const code = `require('net').createServer({ allowHalfOpen: true }, (s) => { let n = 0; s.on('data', (d) => { n += d.length; }); s.on('end', () => s.end('got ' + n)); }).listen(9092, () => console.log('ready'));`;
+      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      child.stdout!.once('data', () => resolve());
+      child.on('exit', (c) => reject(new Error(`counter exited ${c}`)));
+    });
+    const count = ep.ports.find((p) => p.containerPort === 9092)!;
     const tcp = ep.ports.find((p) => p.containerPort === 9090)!;
     const udp = ep.ports.find((p) => p.containerPort === 5354)!;
     const local = ep.ports.find((p) => p.containerPort === 9091)!;
@@ -256,6 +265,16 @@ test('ports published on all addresses serve IPv6 clients too (TCP and UDP), aga
     assert.equal(await tcpGet('127.0.0.1', tcp.hostPort), 'hello 9090');
     assert.equal(await udpAsk6(udp.hostPort, 'ping6'), 'pong ping6');
     await assert.rejects(tcpGet('::1', local.hostPort), /ECONNREFUSED/, 'a port published on 127.0.0.1 is not on IPv6');
+    // Through the forwarder: 20 MB up, the client's half-close passed on, the answer comes back.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const c = connect({ host: '::1', port: count.hostPort, allowHalfOpen: true });
+      let out = '';
+      c.on('data', (d) => { out += d; });
+      c.on('end', () => { c.end(); resolve(out); });
+      c.on('error', reject);
+      c.end(Buffer.alloc(20 * 1024 * 1024, 1));
+    });
+    assert.equal(answer, `got ${20 * 1024 * 1024}`);
 
     // Daemon restart: the IPv6 side is served again.
     await nm.close();
