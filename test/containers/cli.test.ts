@@ -490,6 +490,36 @@ test('max-file keeps that many files of max-size; logs -f follows across a new f
   }
 });
 
+test("the local log driver is bounded by default as Docker's (20 MB files, 5 of them); json-file is not", { skip }, async () => {
+  const local = uniq('local');
+  const json = uniq('json');
+  /** conmon's command line for a container (it carries the size limit). */
+  const conmonArgs = (id: string) => {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        if (argv[0]?.endsWith('conmon') && argv.includes(id) && argv.includes('-c')) return argv;
+      } catch { /* gone */ }
+    }
+    return [];
+  };
+  try {
+    const a = await env.docker(['run', '-d', '--name', local, '--log-driver', 'local', env.image, 'sleep', '60']);
+    assert.equal(a.code, 0, a.stderr);
+    const b = await env.docker(['run', '-d', '--name', json, env.image, 'sleep', '60']);
+    assert.equal(b.code, 0, b.stderr);
+    const argsLocal = conmonArgs(a.stdout.trim());
+    assert.equal(argsLocal[argsLocal.indexOf('--log-size-max') + 1], String(20 * 1024 * 1024), argsLocal.join(' '));
+    const argsJson = conmonArgs(b.stdout.trim());
+    assert.ok(argsJson.length > 0 && !argsJson.includes('--log-size-max'), argsJson.join(' '));
+    // The limit is the driver's default, not a setting: inspect shows the options as given.
+    assert.equal((await env.docker(['inspect', '-f', '{{json .HostConfig.LogConfig}}', local])).stdout.trim(), '{"Type":"local","Config":{}}');
+  } finally {
+    await env.docker(['rm', '-f', local, json]);
+  }
+});
+
 test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and their refusals', { skip }, async () => {
   const donor = uniq('donor');
   const shared = join(env.work, uniq('vf'));

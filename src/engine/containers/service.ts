@@ -1594,9 +1594,13 @@ function checkHealthcheck(h: HealthConfig | null | undefined): void {
   atLeast1ms('StartInterval');
 }
 
+/** Docker's `local` driver bounds its log by default: 5 files of 20 MB. */
+const LOCAL_MAX_SIZE = String(20 * 1024 * 1024);
+const LOCAL_MAX_FILE = '5';
+
 /** `--log-opt max-size=10m`: the bytes conmon lets the log file reach (it then starts it over). */
 function logSizeMax(lc: HostConfig['LogConfig']): number | undefined {
-  const v = lc?.Config?.['max-size'];
+  const v = lc?.Config?.['max-size'] ?? (lc?.Type === 'local' ? LOCAL_MAX_SIZE : undefined);
   // (Containers an older Berth created may hold "-1" or a size it read then: no limit for those.)
   const n = v === undefined ? undefined : parseSize(v, 1000);
   return n !== undefined && n > 0 ? n : undefined;
@@ -1604,7 +1608,7 @@ function logSizeMax(lc: HostConfig['LogConfig']): number | undefined {
 
 /** `--log-opt max-file=3`: how many files the log keeps with max-size (1 when unset or unreadable). */
 function logMaxFile(lc: HostConfig['LogConfig']): number {
-  const v = lc?.Config?.['max-file'];
+  const v = lc?.Config?.['max-file'] ?? (lc?.Type === 'local' ? LOCAL_MAX_FILE : undefined);
   const n = v === undefined ? 1 : Number.parseInt(v, 10);
   return Number.isInteger(n) && n > 0 ? n : 1;
 }
