@@ -50,7 +50,7 @@ export function rulesText(c: RuleConfig, endpoints: EndpointRules[], missingJump
     // Container → a published port (its own: hairpin, or another's): replies must come back via us.
     `-A ${n.post} -s ${c.subnet} -o ${b} -m conntrack --ctstate DNAT -j MASQUERADE`,
   ];
-  for (const ep of endpoints) for (const p of ep.ports) nat.push(`-A ${n.dnat} ${dnatRule(ep.ip, p)}`);
+  for (const ep of endpoints) for (const p of ep.ports.filter(viaDnat)) nat.push(`-A ${n.dnat} ${dnatRule(ep.ip, p)}`);
   const filter = [
     '*filter', `:${n.fwd} - [0:0]`,
     `-A ${n.fwd} -o ${b} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
@@ -85,9 +85,15 @@ export async function applyRules(c: RuleConfig, endpoints: EndpointRules[]): Pro
 
 /** Append (add=true) or delete the DNAT rules of one endpoint, in one transaction. */
 export async function changePortRules(c: RuleConfig, ep: EndpointRules, add: boolean): Promise<void> {
-  if (ep.ports.length === 0) return;
+  const ports = ep.ports.filter(viaDnat);
+  if (ports.length === 0) return;
   const n = chainNames(c.prefix);
-  await restore(['*nat', ...ep.ports.map((p) => `${add ? '-A' : '-D'} ${n.dnat} ${dnatRule(ep.ip, p)}`), 'COMMIT', ''].join('\n'));
+  await restore(['*nat', ...ports.map((p) => `${add ? '-A' : '-D'} ${n.dnat} ${dnatRule(ep.ip, p)}`), 'COMMIT', ''].join('\n'));
+}
+
+/** IPv4 publications are DNAT rules; one on an IPv6 host address is the daemon's forwarder alone. */
+function viaDnat(p: PortBinding): boolean {
+  return !p.hostIp.includes(':');
 }
 
 /** Remove our jumps and chains entirely (network teardown; tests). */

@@ -9,7 +9,7 @@ import { log } from '../util/log.js';
 import { BerthError, errors, isBerthError } from '../errors/index.js';
 import { allocateIp, releaseIps, parseSubnet, formatSubnet, overlaps, hostRoutes, defaultRouteDevice, macForIp, intToIp, newIpamState, type IpamState } from './ipam.js';
 import { forward6 } from './proxy6.js';
-import { allocatePorts, holdPort, type PortBinding, type PortRequest, type PortAllocatorState, type PortHold } from './ports.js';
+import { allocatePorts, holdPort, type PortBinding, type PortRequest, type PortAllocatorState, type PortHold, type Protocol } from './ports.js';
 import { applyRules, changePortRules, removeRules, type RuleConfig } from './iptables.js';
 import { createBridge, configureBridge, readAlias, setupVeth, deleteLink, deleteLinks, linkExists, ifIndex, linkMtu, bridgePorts, writeSysctl, setHairpin, loopbackUp, checkIfName } from './link.js';
 
@@ -183,11 +183,11 @@ export class NetworkManager {
       if (this.holds.has(ep.containerId)) continue;
       const hs: PortHold[] = [];
       for (const p of ep.ports) {
-        const h = await holdPort(p.hostIp, p.hostPort, p.protocol);
+        const h = await this.reservePort(ep.ip)(p.hostIp, p.hostPort, p.protocol, p.containerPort);
         if (h) hs.push(h);
         else log.warn('network: published port is now held by another process', { container: ep.containerId, port: `${p.hostIp || '0.0.0.0'}:${p.hostPort}/${p.protocol}` });
         if (!p.ipv6) continue;
-        const h6 = await forward6(p.hostPort, p.protocol, { ip: ep.ip, port: p.containerPort });
+        const h6 = await forward6('::', p.hostPort, p.protocol, { ip: ep.ip, port: p.containerPort });
         if (h6) hs.push(h6);
         else log.warn('network: published port is now held by another process', { container: ep.containerId, port: `[::]:${p.hostPort}/${p.protocol}` });
       }
@@ -196,6 +196,15 @@ export class NetworkManager {
     // The network's identity (ids, bridge, subnet) must survive a power cut: this write is durable.
     await this.persistQ.run(() => writeJsonAtomic(this.statePath, this.st));
     await this.rulesQ.run(() => this.rebuildRules());
+  }
+
+  /**
+   * How a host port is taken for the container at `ip`: held (its traffic goes by DNAT), or on an
+   * IPv6 host address, served by the daemon's forwarder (proxy6.ts).
+   */
+  private reservePort(ip: string) {
+    return (hostIp: string, port: number, proto: Protocol, containerPort: number): Promise<PortHold | null> =>
+      hostIp.includes(':') ? forward6(hostIp, port, proto, { ip, port: containerPort }) : holdPort(hostIp, port, proto);
   }
 
   /** Pick and claim a bridge (and its subnet) for this root; see NetworkManagerOptions.bridgeName. */
@@ -347,12 +356,12 @@ export class NetworkManager {
         const taken = Object.values(this.st.endpoints).flatMap((e) => e.ports);
         const cursor: PortAllocatorState = { cursor: this.st.portCursor };
         try {
-          const got = await allocatePorts(opts.ports, taken, cursor);
+          const got = await allocatePorts(opts.ports, taken, cursor, this.reservePort(ip));
           ports = got.bindings;
           // On all addresses: IPv6 clients too, as Docker's proxy serves them (see proxy6.ts).
           for (const b of ports) {
             if (b.hostIp !== '') continue;
-            const h6 = await forward6(b.hostPort, b.protocol, { ip, port: b.containerPort });
+            const h6 = await forward6('::', b.hostPort, b.protocol, { ip, port: b.containerPort });
             if (h6) { got.holds.push(h6); b.ipv6 = true; }
           }
           this.holds.set(containerId, got.holds);

@@ -51,10 +51,15 @@ function parseProto(p: string): Protocol {
 function checkHostIp(ip: string): string {
   if (ip === '') return '';
   if (!isIP(ip)) throw errors.invalid(`invalid IP address: ${ip}`);
-  // The bridge is IPv4 only; "::" (all addresses) degrades to 0.0.0.0 as Docker does without ip6tables.
-  if (ip === '::') return '';
-  if (!isIPv4(ip)) throw errors.invalid(`IPv6 host address ${ip} is not supported for port publishing`);
+  // An IPv6 host address (all of them with "::") is served by the daemon's forwarder alone, as
+  // Docker's proxy serves it: the bridge is IPv4 only (proxy6.ts).
+  if (!isIPv4(ip)) return normalizeIpv6(ip);
   return ip === '0.0.0.0' ? '' : ip;
+}
+
+/** "0:0::1" → "::1": one spelling per address, so that equal addresses compare equal. */
+function normalizeIpv6(ip: string): string {
+  try { return new URL(`http://[${ip}]/`).hostname.slice(1, -1); } catch { return ip; }
 }
 
 /**
@@ -182,9 +187,10 @@ export interface PortHold { close(): void }
  */
 export function holdPort(hostIp: string, port: number, protocol: Protocol): Promise<PortHold | null> {
   const host = hostIp || '0.0.0.0';
+  const v6 = host.includes(':');
   return new Promise((resolve) => {
     if (protocol === 'udp') {
-      const s = createSocket({ type: 'udp4', reuseAddr: false });
+      const s = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, reuseAddr: false });
       s.once('error', () => { try { s.close(); } catch { /* not bound */ } resolve(null); });
       s.bind({ address: host, port, exclusive: true }, () => {
         s.removeAllListeners('error');
@@ -196,7 +202,7 @@ export function holdPort(hostIp: string, port: number, protocol: Protocol): Prom
     }
     const srv = createServer((c) => c.destroy());
     srv.once('error', () => resolve(null));
-    srv.listen({ host, port, exclusive: true, backlog: 1 }, () => {
+    srv.listen({ host, port, exclusive: true, backlog: 1, ipv6Only: v6 }, () => {
       srv.removeAllListeners('error');
       srv.on('error', () => {});
       srv.unref();
@@ -213,9 +219,14 @@ export async function portFree(hostIp: string, port: number, protocol: Protocol)
   return true;
 }
 
-/** Two host addresses overlap when equal or when either is the wildcard. */
+/** "ip:port", an IPv6 address in brackets, as Go's net.JoinHostPort writes it in Docker's messages. */
+function joinHostPort(ip: string, port: number | string): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** Two host addresses overlap when equal, when either is all addresses, or "::" meets IPv6. */
 function ipsOverlap(a: string, b: string): boolean {
-  return a === '' || b === '' || a === b;
+  return a === '' || b === '' || a === b || (a === '::' && b.includes(':')) || (b === '::' && a.includes(':'));
 }
 
 export interface PortAllocatorState {
@@ -229,7 +240,7 @@ export interface PortAllocatorState {
  * Docker's "port is already allocated" / "address already in use" errors.
  */
 export async function allocatePorts(reqs: PortRequest[], taken: PortBinding[], state: PortAllocatorState,
-  reserve: (ip: string, port: number, proto: Protocol) => Promise<PortHold | null> = holdPort): Promise<{ bindings: PortBinding[]; holds: PortHold[] }> {
+  reserve: (ip: string, port: number, proto: Protocol, containerPort: number) => Promise<PortHold | null> = holdPort): Promise<{ bindings: PortBinding[]; holds: PortHold[] }> {
   const mine: PortBinding[] = [];
   const holds: PortHold[] = [];
   const busy = (ip: string, port: number, proto: Protocol) =>
@@ -240,11 +251,12 @@ export async function allocatePorts(reqs: PortRequest[], taken: PortBinding[], s
       const label = `${r.hostIp || '0.0.0.0'}`;
       if (r.hostPort !== 0 && r.hostPort === r.hostPortEnd) {
         if (busy(r.hostIp, r.hostPort, r.protocol)) {
-          throw new BerthError('ERR_INTERNAL', `Bind for ${label}:${r.hostPort} failed: port is already allocated`);
+          throw new BerthError('ERR_INTERNAL', `Bind for ${joinHostPort(label, r.hostPort)} failed: port is already allocated`);
         }
-        const h = await reserve(r.hostIp, r.hostPort, r.protocol);
+        const h = await reserve(r.hostIp, r.hostPort, r.protocol, r.containerPort);
         if (!h) {
-          throw new BerthError('ERR_INTERNAL', `failed to bind port ${label}:${r.hostPort}/${r.protocol}: Error starting userland proxy: listen ${r.protocol}4 ${label}:${r.hostPort}: bind: address already in use`);
+          const where = joinHostPort(label, r.hostPort);
+          throw new BerthError('ERR_INTERNAL', `failed to bind port ${where}/${r.protocol}: Error starting userland proxy: listen ${r.protocol}${label.includes(':') ? '6' : '4'} ${where}: bind: address already in use`);
         }
         holds.push(h);
         mine.push({ hostIp: r.hostIp, hostPort: r.hostPort, containerPort: r.containerPort, protocol: r.protocol });
@@ -259,7 +271,7 @@ export async function allocatePorts(reqs: PortRequest[], taken: PortBinding[], s
       let found = 0;
       for (let i = 0; i < size; i++, p = p >= end ? start : p + 1) {
         if (busy(r.hostIp, p, r.protocol)) continue;
-        const h = await reserve(r.hostIp, p, r.protocol);
+        const h = await reserve(r.hostIp, p, r.protocol, r.containerPort);
         if (!h) continue;
         holds.push(h);
         found = p;
@@ -267,7 +279,7 @@ export async function allocatePorts(reqs: PortRequest[], taken: PortBinding[], s
       }
       if (!found) {
         throw new BerthError('ERR_INTERNAL', ranged
-          ? `Bind for ${label}:${start}-${end} failed: all ports in the range are allocated`
+          ? `Bind for ${joinHostPort(label, `${start}-${end}`)} failed: all ports in the range are allocated`
           : `no free host port left in ${start}-${end}`);
       }
       if (!ranged) state.cursor = found;

@@ -1,8 +1,9 @@
 // Published ports on IPv6: Berth's bridge is IPv4 only, so no DNAT rule can take an IPv6 client to
 // a container. For a port published on all addresses Docker also listens on [::] (its userland
-// proxy); Berth does the same in the daemon: a socket on [::]:port (IPv6 only; IPv4 stays with the
-// DNAT rules) that carries each connection, or each UDP client, to the container's IPv4 address.
-// It goes with the daemon and is opened again when the daemon restores its endpoints.
+// proxy), and on an IPv6 host address (`-p [::1]:8080:80`) only there; Berth does the same in the
+// daemon: a socket on that address (IPv6 only; IPv4 stays with the DNAT rules) that carries each
+// connection, or each UDP client, to the container's IPv4 address. It goes with the daemon and is
+// opened again when the daemon restores its endpoints.
 import { connect, createServer, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { PortHold, Protocol } from './ports.js';
@@ -13,14 +14,14 @@ const UDP_IDLE_MS = 90_000;
 export interface Forward6Target { ip: string; port: number }
 
 /**
- * Listen on [::]:`port` and forward to `target`. Null when the host has no IPv6 or the port is
- * taken on IPv6 (the IPv4 publication stands on its own).
+ * Listen on [`host`]:`port` ("::": every IPv6 address, IPv6 only) and forward to `target`. Null
+ * when the host has no such address or the port is taken there.
  */
-export function forward6(port: number, protocol: Protocol, target: Forward6Target): Promise<PortHold | null> {
-  return protocol === 'udp' ? forwardUdp6(port, target) : forwardTcp6(port, target);
+export function forward6(host: string, port: number, protocol: Protocol, target: Forward6Target): Promise<PortHold | null> {
+  return protocol === 'udp' ? forwardUdp6(host, port, target) : forwardTcp6(host, port, target);
 }
 
-function forwardTcp6(port: number, target: Forward6Target): Promise<PortHold | null> {
+function forwardTcp6(host: string, port: number, target: Forward6Target): Promise<PortHold | null> {
   const conns = new Set<Socket>();
   const srv = createServer({ allowHalfOpen: true }, (client) => {
     const up = connect({ host: target.ip, port: target.port, allowHalfOpen: true });
@@ -38,7 +39,7 @@ function forwardTcp6(port: number, target: Forward6Target): Promise<PortHold | n
   });
   return new Promise((resolve) => {
     srv.once('error', () => resolve(null));
-    srv.listen({ host: '::', port, ipv6Only: true, exclusive: true }, () => {
+    srv.listen({ host, port, ipv6Only: true, exclusive: true }, () => {
       srv.removeAllListeners('error');
       srv.on('error', () => {});
       srv.unref();
@@ -47,7 +48,7 @@ function forwardTcp6(port: number, target: Forward6Target): Promise<PortHold | n
   });
 }
 
-function forwardUdp6(port: number, target: Forward6Target): Promise<PortHold | null> {
+function forwardUdp6(host: string, port: number, target: Forward6Target): Promise<PortHold | null> {
   const s = createSocket({ type: 'udp6', ipv6Only: true, reuseAddr: false });
   const flows = new Map<string, { up: UdpSocket; timer: NodeJS.Timeout }>();
   const endFlow = (key: string) => {
@@ -81,7 +82,7 @@ function forwardUdp6(port: number, target: Forward6Target): Promise<PortHold | n
   });
   return new Promise((resolve) => {
     s.once('error', () => { try { s.close(); } catch { /* not bound */ } resolve(null); });
-    s.bind({ address: '::', port, exclusive: true }, () => {
+    s.bind({ address: host, port, exclusive: true }, () => {
       s.removeAllListeners('error');
       s.on('error', () => {});
       s.unref();

@@ -855,8 +855,19 @@ test('a port published on all addresses answers on IPv6 too, and docker port and
     const ps = await env.docker(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}']);
     assert.equal(ps.stdout.trim(), `0.0.0.0:${hostPort}->8080/tcp, [::]:${hostPort}->8080/tcp`);
     assert.equal(await httpBody('::1', hostPort), 'hello-v6\n', `[::1]:${hostPort}`);
+
+    // On an IPv6 host address: there only, as Docker publishes it.
+    const only = await env.docker(['run', '-d', '--name', `${name}-only`, '-p', '[::1]::8080', env.image, 'sh', '-c', 'mkdir -p /www && echo only-v6 > /www/index.html && exec httpd -f -p 8080 -h /www']);
+    assert.equal(only.code, 0, only.stderr);
+    const p6 = /^\[::1\]:(\d+)\n$/.exec((await env.docker(['port', `${name}-only`, '8080'])).stdout);
+    assert.ok(p6);
+    assert.equal(await httpBody('::1', Number(p6[1])), 'only-v6\n');
+    const v4 = await new Promise<string>((resolve) => {
+      http.get({ host: '127.0.0.1', port: Number(p6[1]), path: '/', timeout: 2000 }, () => resolve('answered')).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    assert.equal(v4, 'ECONNREFUSED');
   } finally {
-    await env.docker(['rm', '-f', name]);
+    await env.docker(['rm', '-f', name, `${name}-only`]);
   }
 });
 

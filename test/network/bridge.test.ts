@@ -245,7 +245,7 @@ test('ports published on all addresses serve IPv6 clients too (TCP and UDP), aga
   const ns = `btn-${tag}-v6`;
   sh('ip', ['netns', 'add', ns]);
   try {
-    const ep = await nm.attach('c6', `/run/netns/${ns}`, { ports: [...parsePortSpec('9090'), ...parsePortSpec('5354/udp'), ...parsePortSpec('127.0.0.1::9091'), ...parsePortSpec('9092')] });
+    const ep = await nm.attach('c6', `/run/netns/${ns}`, { ports: [...parsePortSpec('9090'), ...parsePortSpec('5354/udp'), ...parsePortSpec('127.0.0.1::9091'), ...parsePortSpec('9092'), ...parsePortSpec('[::]::9090')] });
     await startServer(ns, [9090, 9091], 5354);
     // 9092 counts what it gets until the client's end, then answers and ends.
     await new Promise<void>((resolve, reject) => {
@@ -256,15 +256,22 @@ test('ports published on all addresses serve IPv6 clients too (TCP and UDP), aga
       child.on('exit', (c) => reject(new Error(`counter exited ${c}`)));
     });
     const count = ep.ports.find((p) => p.containerPort === 9092)!;
-    const tcp = ep.ports.find((p) => p.containerPort === 9090)!;
+    const tcp = ep.ports.find((p) => p.containerPort === 9090 && p.hostIp === '')!;
+    const only6 = ep.ports.find((p) => p.containerPort === 9090 && p.hostIp === '::')!;
     const udp = ep.ports.find((p) => p.containerPort === 5354)!;
     const local = ep.ports.find((p) => p.containerPort === 9091)!;
     assert.deepEqual([tcp.ipv6, udp.ipv6, local.ipv6], [true, true, undefined], 'only ports on all addresses');
-    assert.deepEqual(toDockerPorts(ep.ports, {})['9090/tcp'], [{ HostIp: '0.0.0.0', HostPort: String(tcp.hostPort) }, { HostIp: '::', HostPort: String(tcp.hostPort) }]);
+    assert.deepEqual(toDockerPorts(ep.ports, {})['9090/tcp'], [
+      { HostIp: '0.0.0.0', HostPort: String(tcp.hostPort) }, { HostIp: '::', HostPort: String(tcp.hostPort) }, { HostIp: '::', HostPort: String(only6.hostPort) },
+    ]);
     assert.equal(await tcpGet('::1', tcp.hostPort), 'hello 9090');
     assert.equal(await tcpGet('127.0.0.1', tcp.hostPort), 'hello 9090');
     assert.equal(await udpAsk6(udp.hostPort, 'ping6'), 'pong ping6');
     await assert.rejects(tcpGet('::1', local.hostPort), /ECONNREFUSED/, 'a port published on 127.0.0.1 is not on IPv6');
+    // Published on [::]: IPv6 only, as Docker's proxy does it, with no DNAT rule.
+    assert.equal(await tcpGet('::1', only6.hostPort), 'hello 9090');
+    await assert.rejects(tcpGet('127.0.0.1', only6.hostPort), /ECONNREFUSED/);
+    assert.doesNotMatch(natRules(), new RegExp(`--dport ${only6.hostPort}\\b`));
     // Through the forwarder: 20 MB up, the client's half-close passed on, the answer comes back.
     const answer = await new Promise<string>((resolve, reject) => {
       const c = connect({ host: '::1', port: count.hostPort, allowHalfOpen: true });
@@ -282,6 +289,7 @@ test('ports published on all addresses serve IPv6 clients too (TCP and UDP), aga
     await nm2.init();
     nm = nm2;
     assert.equal(await tcpGet('::1', tcp.hostPort), 'hello 9090');
+    assert.equal(await tcpGet('::1', only6.hostPort), 'hello 9090');
     assert.equal(await udpAsk6(udp.hostPort, 'again'), 'pong again');
 
     await nm.detach('c6');

@@ -14,7 +14,9 @@ test('parsePortSpec: the forms of -p', () => {
   assert.deepEqual(parsePortSpec('127.0.0.1:8080:80'), [req(80, 8080, 8080, '127.0.0.1')]);
   assert.deepEqual(parsePortSpec('127.0.0.1::80'), [req(80, 0, 0, '127.0.0.1')]);
   assert.deepEqual(parsePortSpec('0.0.0.0:8080:80'), [req(80, 8080)]);
-  assert.deepEqual(parsePortSpec('[::]:8080:80'), [req(80, 8080)]);
+  // IPv6 host addresses: served on IPv6 only (by the daemon's forwarder), one spelling each.
+  assert.deepEqual(parsePortSpec('[::]:8080:80'), [req(80, 8080, 8080, '::')]);
+  assert.deepEqual(parsePortSpec('[0:0::1]:80:80'), [req(80, 80, 80, '::1')]);
   assert.deepEqual(parsePortSpec('53:53/udp'), [req(53, 53, 53, '', 'udp')]);
   assert.deepEqual(parsePortSpec('53/UDP'), [req(53, 0, 0, '', 'udp')]);
   assert.deepEqual(parsePortSpec('80/tcp'), [req(80)]);
@@ -36,7 +38,7 @@ test('parsePortSpec: invalid specs are rejected with Docker wording', () => {
     ['300.1.1.1:80:80', /invalid IP address/],
     ['8080-8082:80-81', /invalid ranges specified for container and host Ports: 80-81 and 8080-8082/],
     ['82-80', /invalid containerPort/],
-    ['[::1]:80:80', /IPv6/],
+    ['[::g]:80:80', /invalid IP address/],
   ];
   for (const [spec, re] of bad) {
     assert.throws(() => parsePortSpec(spec), (e: unknown) => isBerthError(e, 'ERR_INVALID_ARGUMENT') && re.test(e.message), spec);
@@ -60,6 +62,12 @@ test('toDockerPorts: bindings and exposed-only ports', () => {
   assert.deepEqual(toDockerPorts(b, { '80/tcp': {}, '443/tcp': {} }), {
     '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '32768' }, { HostIp: '127.0.0.1', HostPort: '9000' }],
     '443/tcp': null,
+  });
+  // All addresses served on IPv6 too; an IPv6 host address as it is.
+  const v6: PortBinding[] = [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp', ipv6: true }, { hostIp: '::1', hostPort: 9090, containerPort: 90, protocol: 'udp' }];
+  assert.deepEqual(toDockerPorts(v6), {
+    '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }],
+    '90/udp': [{ HostIp: '::1', HostPort: '9090' }],
   });
 });
 
@@ -87,6 +95,13 @@ test('allocatePorts: fixed, ranged and dynamic ports avoid ours and the kernel\'
   await assert.rejects(allocatePorts([req(80, 40000, 40000, '127.0.0.1')], taken, state, reserve), /Bind for 127.0.0.1:40000 failed: port is already allocated/);
   await assert.rejects(allocatePorts([req(80, 40001)], taken, state, reserve), /address already in use/);
   await assert.rejects(allocatePorts([req(80, 40000, 40001)], taken, state, reserve), /all ports in the range are allocated/);
+  // IPv6: "::" overlaps every IPv6 address and the all-addresses binding, not an IPv4 one.
+  await assert.rejects(allocatePorts([req(80, 40000, 40000, '::')], taken, state, reserve), /Bind for \[::\]:40000 failed: port is already allocated/);
+  const v6 = await allocatePorts([req(80, 40002, 40002, '::1')], [{ hostIp: '127.0.0.1', hostPort: 40002, containerPort: 80, protocol: 'tcp' }], state, reserve);
+  assert.equal(v6.bindings[0]!.hostIp, '::1');
+  v6.holds[0]!.close();
+  await assert.rejects(allocatePorts([req(80, 40002, 40002, '::1')], [{ hostIp: '::', hostPort: 40002, containerPort: 81, protocol: 'tcp' }], state, reserve), /Bind for \[::1\]:40002 failed/);
+  await assert.rejects(allocatePorts([req(80, 40001, 40001, '::1')], [], state, reserve), /failed to bind port \[::1\]:40001\/tcp: Error starting userland proxy: listen tcp6 \[::1\]:40001: bind: address already in use/);
   // A failure part-way releases what was already held.
   await assert.rejects(allocatePorts([req(81, 40004), req(80, 40001)], taken, state, reserve), /address already in use/);
   assert.equal(open, 0);
