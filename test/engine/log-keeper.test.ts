@@ -118,3 +118,30 @@ test('readLogs following: the file conmon renames in is read from its start, aft
     assert.deepEqual(texts(got), Array.from({ length: 6 }, (_, i) => `line-${i}`));
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('readLogs waits for a reader that is behind (emit returns a promise) before reading on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-logslow-'));
+  try {
+    const log = join(dir, 'container.log');
+    writeFileSync(`${log}.1`, lines(0, 99));
+    writeFileSync(log, lines(100, 199));
+    let emitted = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const reading = readLogs(log, { stdout: true, stderr: true, follow: false, timestamps: false }, (e) => {
+      emitted++;
+      return e.data.toString().startsWith('line-10\n') ? gate : undefined;
+    }, undefined, new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(emitted, 11, 'nothing more is read while the reader is behind');
+    release();
+    await reading;
+    assert.equal(emitted, 200);
+    // An aborted read stops at the next chunk.
+    const ac = new AbortController();
+    ac.abort();
+    let after = 0;
+    await readLogs(log, { stdout: true, stderr: true, follow: false, timestamps: false }, () => { after++; }, undefined, ac.signal);
+    assert.equal(after, 0);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

@@ -95,10 +95,11 @@ export interface LogOptions {
  * Read a container's log (its rotated files first, oldest first, then the current one) and emit
  * entries through `emit`. With follow, keep watching until `stopped` resolves (the container
  * exited) and the file is drained, or `signal` aborts; when conmon starts a new file (max-size),
- * the old one is read to its end and the new one from its start.
+ * the old one is read to its end and the new one from its start. `emit` returns a promise when its
+ * reader is behind: reading waits for it.
  */
 export async function readLogs(
-  path: string, opts: LogOptions, emit: (e: LogEntry) => boolean | void,
+  path: string, opts: LogOptions, emit: (e: LogEntry) => void | Promise<void>,
   stopped: Promise<unknown> | undefined, signal: AbortSignal,
 ): Promise<void> {
   const parser = new LogParser();
@@ -108,11 +109,12 @@ export async function readLogs(
   // Initial read: streamed, keeping only the last `tail` entries.
   const tailBuf: LogEntry[] = [];
   const tail = opts.tail;
-  const take = (e: LogEntry) => {
+  const take = (e: LogEntry): void | Promise<void> => {
     if (!keep(e)) return;
-    if (tail === undefined) emit(e);
-    else if (tail > 0) { tailBuf.push(e); if (tailBuf.length > tail) tailBuf.shift(); }
+    if (tail === undefined) return emit(e);
+    if (tail > 0) { tailBuf.push(e); if (tailBuf.length > tail) tailBuf.shift(); }
   };
+  const emitTail = async () => { for (const e of tailBuf) await emit(e); };
   // The current file is opened first: a rotation from here on shows as a rotated file holding
   // the same inode (skipped below) and, when following, as a new file at the path.
   let fh: fsp.FileHandle | undefined = await fsp.open(path, 'r').catch((e: NodeJS.ErrnoException) => {
@@ -122,13 +124,18 @@ export async function readLogs(
   try {
     const curIno = fh ? (await fh.stat()).ino : undefined;
     const buf = Buffer.alloc(65536);
-    const drain = async (h: fsp.FileHandle, from: number, each: (e: LogEntry) => void): Promise<number> => {
+    // A reader that is behind (emit returns a promise) holds the reading back until it catches up.
+    const drain = async (h: fsp.FileHandle, from: number, each: (e: LogEntry) => void | Promise<void>): Promise<number> => {
       let offset = from;
       for (;;) {
+        if (signal.aborted) return offset;
         const { bytesRead } = await h.read(buf, 0, buf.length, offset);
         if (bytesRead <= 0) return offset;
         offset += bytesRead;
-        for (const e of parser.push(Buffer.from(buf.subarray(0, bytesRead)))) each(e);
+        for (const e of parser.push(Buffer.from(buf.subarray(0, bytesRead)))) {
+          const wait = each(e);
+          if (wait) await wait;
+        }
       }
     };
     for (const f of await rotatedLogs(path)) {
@@ -136,9 +143,9 @@ export async function readLogs(
       if (!h) continue;
       try { if ((await h.stat()).ino !== curIno) await drain(h, 0, take); } finally { await h.close(); }
     }
-    if (!fh) { for (const e of tailBuf) emit(e); return; }
+    if (!fh) { await emitTail(); return; }
     let offset = await drain(fh, 0, take);
-    for (const e of tailBuf) emit(e);
+    await emitTail();
     if (!opts.follow || !stopped || signal.aborted) return;
     // Follow: read new bytes on every change in the log's directory (a new file is renamed in
     // there), finish after the container stopped.
@@ -149,7 +156,7 @@ export async function readLogs(
     w.on('error', () => { done = true; poke(); });
     void stopped.then(() => { done = true; poke(); });
     signal.addEventListener('abort', () => { done = true; poke(); });
-    const follow = (e: LogEntry) => { if (keep(e)) emit(e); };
+    const follow = (e: LogEntry) => (keep(e) ? emit(e) : undefined);
     let ino = curIno;
     try {
       for (;;) {

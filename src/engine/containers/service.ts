@@ -1312,7 +1312,7 @@ export class ContainerService {
     if (!this.logged(c)) throw errors.notImplemented('configured logging driver does not support reading');
     const tty = !!c.Config.Tty;
     const stopped = opts.follow && this.isRunning(c) ? (this.L(c.Id).exited ?? Promise.resolve()) : undefined;
-    await readLogs(this.logPath(c.Id), opts, (e) => out.write(encodeEntry(e, tty, opts.timestamps, opts.details)), stopped, signal);
+    await readLogs(this.logPath(c.Id), opts, (e) => writeOrWait(out, encodeEntry(e, tty, opts.timestamps, opts.details)), stopped, signal);
   }
 
   /**
@@ -1325,7 +1325,8 @@ export class ContainerService {
     const keys = parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS);
     if (opts.logs && this.logged(c)) {
       const ac = new AbortController();
-      await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false }, (e) => sock.write(encodeEntry(e, tty, false)), undefined, ac.signal);
+      sock.once('close', () => ac.abort());
+      await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false }, (e) => writeOrWait(sock, encodeEntry(e, tty, false)), undefined, ac.signal);
     }
     if (!opts.stream) { sock.end(); return; }
     const useStdin = opts.stdin && !!c.Config.OpenStdin;
@@ -1592,6 +1593,17 @@ function checkHealthcheck(h: HealthConfig | null | undefined): void {
   if (h.Retries !== undefined && h.Retries < 0) throw errors.invalid('Retries in Healthcheck cannot be negative');
   atLeast1ms('StartPeriod');
   atLeast1ms('StartInterval');
+}
+
+/** Write `chunk`; when `w` is full, a promise that settles once it drains (or is gone). */
+function writeOrWait(w: Writable, chunk: Buffer): Promise<void> | undefined {
+  if (w.destroyed) return undefined;
+  if (w.write(chunk) || w.destroyed) return undefined;
+  return new Promise((resolve) => {
+    const done = () => { w.off('drain', done); w.off('close', done); resolve(); };
+    w.on('drain', done);
+    w.on('close', done);
+  });
 }
 
 /** Docker's `local` driver bounds its log by default: 5 files of 20 MB. */
