@@ -10,6 +10,8 @@ import type { PortHold, Protocol } from './ports.js';
 
 /** UDP has no end: a client's flow is dropped after this long without a datagram either way. */
 const UDP_IDLE_MS = 90_000;
+/** Each UDP flow holds a socket: datagrams from further new clients are dropped past this many. */
+const UDP_MAX_FLOWS = 1024;
 
 export interface Forward6Target { ip: string; port: number }
 
@@ -62,12 +64,14 @@ function forwardUdp6(host: string, port: number, target: Forward6Target): Promis
     const key = `[${from.address}]:${from.port}`;
     let f = flows.get(key);
     if (!f) {
+      if (flows.size >= UDP_MAX_FLOWS) return;
       const up = createSocket('udp4');
       up.on('error', () => endFlow(key));
       up.on('message', (reply) => {
         const g = flows.get(key);
-        if (g) g.timer.refresh();
-        s.send(reply, from.port, from.address);
+        if (!g) return;
+        g.timer.refresh();
+        try { s.send(reply, from.port, from.address); } catch { endFlow(key); }
       });
       up.connect(target.port, target.ip);
       up.unref();
