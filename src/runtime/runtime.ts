@@ -185,6 +185,14 @@ interface ContainerRecord {
   createdAt: string;
 }
 
+/**
+ * Whether the container runs under runc. Where runc and crun behave differently the runtime layer
+ * evens it out (runc's exec fifo and state.json; crun's paused SIGKILL and pids limit).
+ */
+function isRunc(rec: ContainerRecord): boolean {
+  return posix.basename(rec.runtime) === 'runc';
+}
+
 /** One fs.watch per exit directory, shared by all waiters in it. */
 class ExitWatcher {
   private watcher: FSWatcher | undefined;
@@ -477,7 +485,7 @@ export class Runtime {
    * False when this is not a runc container waiting on its fifo: the caller then asks the runtime.
    */
   private async fastStart(rec: ContainerRecord, knownPid?: number): Promise<boolean> {
-    if (posix.basename(rec.runtime) !== 'runc') return false;
+    if (!isRunc(rec)) return false;
     const helper = await this.helper();
     if (!helper) return false;
     const pid = knownPid ?? Number.parseInt(await fsp.readFile(rec.pidFile, 'utf8').catch(() => ''), 10);
@@ -567,7 +575,7 @@ export class Runtime {
       throw runtimeError('kill', id, r.stderr);
     }
     // A frozen process cannot die: runc thaws a paused container after SIGKILL, crun does not.
-    if (sig === 9 && posix.basename(rec.runtime) !== 'runc') await this.rt(rec, 'resume', id).catch(() => undefined);
+    if (sig === 9 && !isRunc(rec)) await this.rt(rec, 'resume', id).catch(() => undefined);
   }
 
   /**
@@ -614,7 +622,7 @@ export class Runtime {
     // crun writes a pids limit of -1 into pids.max as it is, which the kernel refuses (runc writes
     // "max"): for crun the limit is lifted here, after the rest.
     const pids = resources.pids as { limit?: number } | undefined;
-    const lift = pids?.limit === -1 && posix.basename(rec.runtime) !== 'runc';
+    const lift = pids?.limit === -1 && !isRunc(rec);
     if (lift) { resources = { ...resources }; delete resources.pids; }
     await fsp.writeFile(file, JSON.stringify(resources), { mode: 0o600 });
     try {
@@ -719,7 +727,7 @@ export class Runtime {
       throw new BerthError('ERR_CONTAINER_RUNNING', `You cannot remove a ${st.status} container ${id}. Stop the container before attempting removal or force remove`);
     }
     // Exited under runc: its bookkeeping is removed here unless something needs runc (runc-delete.ts).
-    const done = !!exited && posix.basename(rec.runtime) === 'runc' && await deleteStoppedRunc(rec.runtimeRoot, id).catch(() => false);
+    const done = !!exited && isRunc(rec) && await deleteStoppedRunc(rec.runtimeRoot, id).catch(() => false);
     if (!done) {
       const r = await this.rt(rec, 'delete', ...(opts.force || st?.status === 'created' ? ['--force'] : []), id);
       if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) throw runtimeError('delete', id, r.stderr);

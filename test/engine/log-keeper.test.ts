@@ -15,14 +15,21 @@ function conmonStartsOver(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Run `fn` on a log path in a fresh directory, removed afterwards. */
+async function withLog(fn: (log: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-logkeep-'));
+  try { await fn(join(dir, 'container.log')); } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+/** readLogs' options for reading everything once. */
+const ALL = { stdout: true, stderr: true, follow: false, timestamps: false };
+
 const line = (n: number) => `2026-11-30T04:00:00.${String(n).padStart(9, '0')}Z stdout F line-${n}\n`;
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => line(from + i)).join('');
 const texts = (es: LogEntry[]) => es.map((e) => e.data.toString().trim());
 
 test('LogKeeper keeps max-file files: the replaced ones move to .1, .2, …; the oldest goes; stop drops only its link', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-logkeep-'));
-  try {
-    const log = join(dir, 'container.log');
+  await withLog(async (log) => {
     writeFileSync(log, 'a');
     const k = new LogKeeper(log, 3);
     k.sync();
@@ -45,13 +52,11 @@ test('LogKeeper keeps max-file files: the replaced ones move to .1, .2, …; the
     k.stop();
     assert.ok(!existsSync(`${log}.cur`));
     assert.equal(readFileSync(log, 'utf8'), 'de');
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
 });
 
 test('LogKeeper catches up a rotation made while nobody watched, and follows one through its watch', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-logkeep-'));
-  try {
-    const log = join(dir, 'container.log');
+  await withLog(async (log) => {
     writeFileSync(log, 'old');
     linkSync(log, `${log}.cur`); // left by a daemon that was killed
     conmonStartsOver(log, 'new');
@@ -63,13 +68,11 @@ test('LogKeeper catches up a rotation made while nobody watched, and follows one
     assert.equal(readFileSync(`${log}.1`, 'utf8'), 'new');
     assert.deepEqual(await rotatedLogs(log), [`${log}.1`], 'max-file=2: one rotated file');
     k.stop();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
 });
 
-test('max-file=1 keeps nothing but the current file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-logkeep-'));
-  try {
-    const log = join(dir, 'container.log');
+test('max-file=1 keeps nothing but the current file', async () => {
+  await withLog(async (log) => {
     writeFileSync(log, 'a');
     const k = new LogKeeper(log, 1);
     k.sync();
@@ -77,35 +80,31 @@ test('max-file=1 keeps nothing but the current file', () => {
     k.sync();
     assert.ok(!existsSync(`${log}.1`));
     k.stop();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
 });
 
 test('readLogs reads the rotated files oldest first, tails across them, and reads a file linked twice once', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-logread-'));
-  try {
-    const log = join(dir, 'container.log');
+  await withLog(async (log) => {
     writeFileSync(`${log}.2`, lines(0, 2));
     writeFileSync(`${log}.1`, lines(3, 5));
     writeFileSync(log, lines(6, 7));
     linkSync(log, `${log}.3`); // the same file under another rotated name: not read twice
     const all: LogEntry[] = [];
-    await readLogs(log, { stdout: true, stderr: true, follow: false, timestamps: false }, (e) => { all.push(e); }, undefined, new AbortController().signal);
+    await readLogs(log, ALL, (e) => { all.push(e); }, undefined, new AbortController().signal);
     assert.deepEqual(texts(all), Array.from({ length: 8 }, (_, i) => `line-${i}`));
     const tail: LogEntry[] = [];
-    await readLogs(log, { stdout: true, stderr: true, follow: false, timestamps: false, tail: 4 }, (e) => { tail.push(e); }, undefined, new AbortController().signal);
+    await readLogs(log, { ...ALL, tail: 4 }, (e) => { tail.push(e); }, undefined, new AbortController().signal);
     assert.deepEqual(texts(tail), ['line-4', 'line-5', 'line-6', 'line-7']);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
 });
 
 test('readLogs following: the file conmon renames in is read from its start, after the end of the old one', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-logfollow-'));
-  try {
-    const log = join(dir, 'container.log');
+  await withLog(async (log) => {
     writeFileSync(log, lines(0, 1));
     const got: LogEntry[] = [];
     let stop!: () => void;
     const stopped = new Promise<void>((r) => { stop = r; });
-    const reading = readLogs(log, { stdout: true, stderr: true, follow: true, timestamps: false }, (e) => { got.push(e); }, stopped, new AbortController().signal);
+    const reading = readLogs(log, { ...ALL, follow: true }, (e) => { got.push(e); }, stopped, new AbortController().signal);
     const until = async (n: number) => { for (let i = 0; i < 200 && got.length < n; i++) await new Promise((r) => setTimeout(r, 10)); };
     await until(2);
     appendFileSync(log, line(2)); // written to the old file just before it is replaced
@@ -116,19 +115,17 @@ test('readLogs following: the file conmon renames in is read from its start, aft
     stop();
     await reading;
     assert.deepEqual(texts(got), Array.from({ length: 6 }, (_, i) => `line-${i}`));
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
 });
 
 test('readLogs waits for a reader that is behind (emit returns a promise) before reading on', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-logslow-'));
-  try {
-    const log = join(dir, 'container.log');
+  await withLog(async (log) => {
     writeFileSync(`${log}.1`, lines(0, 99));
     writeFileSync(log, lines(100, 199));
     let emitted = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
-    const reading = readLogs(log, { stdout: true, stderr: true, follow: false, timestamps: false }, (e) => {
+    const reading = readLogs(log, ALL, (e) => {
       emitted++;
       return e.data.toString().startsWith('line-10\n') ? gate : undefined;
     }, undefined, new AbortController().signal);
@@ -141,7 +138,7 @@ test('readLogs waits for a reader that is behind (emit returns a promise) before
     const ac = new AbortController();
     ac.abort();
     let after = 0;
-    await readLogs(log, { stdout: true, stderr: true, follow: false, timestamps: false }, () => { after++; }, undefined, ac.signal);
+    await readLogs(log, ALL, () => { after++; }, undefined, ac.signal);
     assert.equal(after, 0);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
 });
