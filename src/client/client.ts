@@ -83,7 +83,7 @@ export class Client {
       if (opts.signal?.aborted) return;
       throw e;
     }
-    yield* untilAborted<EventMessage>(res, opts.signal);
+    yield* untilAborted<EventMessage>(res, opts.signal, parseEventMessage);
   }
 
   auth(creds: AuthConfig): Promise<AuthResponse> {
@@ -290,15 +290,32 @@ function pathStatHeader(v: string | string[] | undefined): ContainerPathStat {
   }
 }
 
+// An event's timeNano is beyond a double's integer precision (~1.8e18): the exact value, read
+// from the text, for printers that show every digit as docker does.
+const exactNanos = new WeakMap<EventMessage, bigint>();
+
+/** One event from its JSON text, its exact time kept for eventTimeNano. */
+export function parseEventMessage(text: string): EventMessage {
+  const e = JSON.parse(text) as EventMessage;
+  const m = /"timeNano"\s*:\s*(\d+)/.exec(text);
+  if (m) exactNanos.set(e, BigInt(m[1]!));
+  return e;
+}
+
+/** The event's time in nanoseconds, exact (Number(timeNano) may be off by a few hundred ns). */
+export function eventTimeNano(e: EventMessage): bigint {
+  return exactNanos.get(e) ?? (e.timeNano ? BigInt(Math.round(e.timeNano)) : BigInt(e.time ?? 0) * 1_000_000_000n);
+}
+
 /** A client for the daemon found by host → BERTH_HOST → DOCKER_HOST → the default socket. */
 export function connect(opts: ConnectOptions = {}): Client {
   return new Client(opts);
 }
 
 /** JSON values of a streamed response; an abort ends the stream quietly. The response is closed either way. */
-async function* untilAborted<T>(res: AsyncIterable<Buffer | string> & { destroy(): unknown }, signal?: AbortSignal): AsyncGenerator<T> {
+async function* untilAborted<T>(res: AsyncIterable<Buffer | string> & { destroy(): unknown }, signal?: AbortSignal, parse?: (text: string) => T): AsyncGenerator<T> {
   try {
-    yield* jsonValues<T>(res);
+    yield* jsonValues<T>(res, parse);
   } catch (e) {
     if ((e as Error).name === 'AbortError' || signal?.aborted) return;
     throw e;

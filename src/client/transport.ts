@@ -218,7 +218,7 @@ export class Transport {
  * Split a byte stream of JSON values. Docker streams are usually one object per line (CRLF or LF),
  * but Go's json.Decoder on the other side accepts concatenated objects, so we do too.
  */
-export async function* jsonValues<T>(src: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
+export async function* jsonValues<T>(src: AsyncIterable<Buffer | string>, parse: (text: string) => T = JSON.parse): AsyncGenerator<T> {
   let buf = '';
   let depth = 0;
   let inStr = false;
@@ -244,7 +244,7 @@ export async function* jsonValues<T>(src: AsyncIterable<Buffer | string>): Async
           buf = buf.slice(scan + 1);
           scan = -1;
           start = -1;
-          yield JSON.parse(text) as T;
+          yield parse(text);
         }
       }
     }

@@ -8,7 +8,8 @@ import { renderRows, familiarRepo, splitRepo } from '../../src/cli/format/output
 import { imageRows } from '../../src/cli/commands/images.js';
 import { historyRows } from '../../src/cli/commands/history.js';
 import { usageSummary } from '../../src/cli/commands/df.js';
-import { formatEvent } from '../../src/cli/commands/events.js';
+import { eventForTemplate, eventJson, formatEvent } from '../../src/cli/commands/events.js';
+import { eventTimeNano, parseEventMessage } from '../../src/client/client.js';
 
 test('formatG follows Go %g', () => {
   assert.equal(formatG(1.984172, 3), '1.98');
@@ -207,4 +208,29 @@ test('system df summary from the legacy shape', () => {
 test('events print like docker', () => {
   const line = formatEvent({ Type: 'image', Action: 'pull', Actor: { ID: 'busybox:latest', Attributes: { name: 'busybox', a: 'b' } }, time: 1, timeNano: 1_000_000_123 });
   assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:01\.000000123(Z|[+-]\d\d:\d\d) image pull busybox:latest \(a=b, name=busybox\)$/);
+});
+
+test('events keep every digit of timeNano, write Go\'s JSON order and template field names', () => {
+  // 1796017512746067123 is not a double: Number() gives 1796017512746067200.
+  const text = '{"Type":"container","Action":"pause","Actor":{"ID":"abc","Attributes":{"name":"c1","a":"b"}},"scope":"local","time":1796017512,"timeNano":1796017512746067123,"status":"pause","id":"abc","from":"bb:1"}';
+  const e = parseEventMessage(text);
+  assert.equal(eventTimeNano(e), 1796017512746067123n);
+  assert.match(formatEvent(e), /:12\.746067123(Z|[+-]\d\d:\d\d) container pause abc \(a=b, name=c1\)$/);
+  assert.equal(eventJson(e), '{"status":"pause","id":"abc","from":"bb:1","Type":"container","Action":"pause","Actor":{"ID":"abc","Attributes":{"a":"b","name":"c1"}},"scope":"local","time":1796017512,"timeNano":1796017512746067123}');
+  // Image events have no legacy fields: Go leaves the empty ones out.
+  assert.equal(eventJson(parseEventMessage('{"Type":"image","Action":"tag","Actor":{"ID":"x","Attributes":{}},"scope":"local","time":1,"timeNano":1000000005}')),
+    '{"Type":"image","Action":"tag","Actor":{"ID":"x","Attributes":{}},"scope":"local","time":1,"timeNano":1000000005}');
+  const tpl = parseTemplate('{{.Status}} {{.ID}} {{.From}} {{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Scope}} {{.Time}}|{{json .Actor}}');
+  assert.equal(tpl.execute(eventForTemplate(e)), 'pause abc bb:1 container pause c1 local 1796017512|{"ID":"abc","Attributes":{"a":"b","name":"c1"}}');
+  assert.equal(parseTemplate('{{json .}}').execute(eventForTemplate(e)).slice(0, 40), '{"status":"pause","id":"abc","from":"bb:');
+});
+
+test('templates call a method of the data with its arguments, as Go does', () => {
+  const row = { Labels: 'a=b', Label: (name: string) => (name === 'a' ? 'b' : '') };
+  assert.equal(parseTemplate('{{.Label "a"}}|{{.Label "z"}}|{{"a" | .Label}}').execute(row), 'b||b');
+  assert.throws(() => parseTemplate('{{.Label}}').execute(row), /at <\.Label>: wrong number of args for Label: want 1 got 0/);
+  assert.throws(() => parseTemplate('{{.Labels "a"}}').execute(row), /can't give argument to non-function/);
+  // json leaves methods out, keys in Go's sorted order.
+  assert.equal(renderRows('{{json .}}', '', {}, [{ Z: '1', Label: row.Label, A: null }]), '{"A":null,"Z":"1"}\n');
+  assert.equal(renderRows('json', '', {}, [{ Z: '1', Label: row.Label, A: null }]), '{"A":null,"Z":"1"}\n');
 });

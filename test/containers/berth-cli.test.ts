@@ -497,3 +497,65 @@ test('berth port and ps write ports as the docker CLI does, [::] in brackets', {
     await env.docker(['rm', '-f', name]);
   }
 });
+
+test('berth ps templates, events, wait, rename and run -d print what the docker CLI prints', { skip }, async () => {
+  const a = uniq('bfmt');
+  const b = uniq('bfmt');
+  const since = Math.floor(Date.now() / 1000) - 1;
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', a, '-l', 'tier=web', '-v', '/tmp:/host-tmp-dir-long', env.image, 'sleep', '60'])).code, 0);
+    assert.equal((await env.docker(['run', '--name', b, env.image, 'sh', '-c', 'exit 3'])).code, 3);
+    assert.equal((await env.docker(['pause', a])).code, 0);
+    assert.equal((await env.docker(['unpause', a])).code, 0);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const same = async (args: string[], code = 0) => {
+      const theirs = await env.docker(args);
+      const ours = await berth(args);
+      assert.equal(theirs.code, code, `docker ${args.join(' ')}: ${theirs.stderr}`);
+      assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr], args.join(' '));
+      return ours;
+    };
+    // Fields docker's ps formatter has beyond the table's: a label by name (a table's header is
+    // that name), mounts, networks, local volumes, the creation time in Go's format, a nil platform;
+    // `{{json .}}` with every field in Go's key order, sizes included.
+    const mine = ['--filter', `name=${a}`];
+    const fields = await same(['ps', ...mine, '--format', 'table {{.Label "tier"}}\t{{.Label "none"}}\t{{.Mounts}}\t{{.Networks}}\t{{.LocalVolumes}}\t{{.Platform}}\t{{.CreatedAt}}']);
+    assert.match(fields.stdout, /^tier +none +MOUNTS +NETWORKS +LOCAL VOLUMES +PLATFORM +CREATED AT\nweb +\/tmp +bridge +0 +<nil> +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC\n$/);
+    await same(['ps', ...mine, '--no-trunc', '--format', '{{.Mounts}}']);
+    for (const format of ['{{json .}}', 'json']) {
+      const [theirs, ours] = [await env.docker(['ps', ...mine, '--format', format]), await berth(['ps', ...mine, '--format', format])];
+      // The times in words may tick between the two commands.
+      const parse = (out: string) => { const o = JSON.parse(out) as Record<string, unknown>; delete o.RunningFor; delete o.Status; return o; };
+      assert.deepEqual(parse(ours.stdout), parse(theirs.stdout), format);
+      assert.deepEqual(Object.keys(JSON.parse(ours.stdout) as object), Object.keys(JSON.parse(theirs.stdout) as object), format);
+      assert.match(ours.stdout, format === 'json' ? /"Platform":null,.*"Size":"0B"/ : /"Platform":null,.*"Size":"0B \(virtual [^"]+\)"/);
+    }
+    // A method without its argument fails the same way (the prefix of the message differs).
+    for (const run of [await env.docker(['ps', '--format', '{{.Label}}']), await berth(['ps', '--format', '{{.Label}}'])]) {
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /at <\.Label>: wrong number of args for Label: want 1 got 0/);
+    }
+    // Events: the default line with every digit of the time, json in Go's field order, and
+    // templates over Go's field names.
+    const ev = ['events', '--since', String(since), '--until', String(until), '--filter', `container=${a}`];
+    const lines = await same(ev);
+    assert.match(lines.stdout, /container pause [0-9a-f]{64} \(image=[^,]+, name=[^,]+, tier=web\)\n/);
+    await same([...ev, '--format', 'json']);
+    await same([...ev, '--format', '{{json .}}']);
+    const tpl = await same([...ev, '--filter', 'event=pause', '--format', '{{.Status}} {{.From}} {{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Scope}}']);
+    assert.equal(tpl.stdout, `pause ${env.image} container pause ${a} local\n`);
+    // wait: exit codes as they come, the errors together at the end.
+    const w = await same(['wait', 'berth-no-such-ctr', b], 1);
+    assert.equal(w.stdout, '3\n');
+    // rename: the daemon's refusal, then the CLI's own line; empty names refused before asking.
+    const r = await same(['rename', a, b], 1);
+    assert.match(r.stderr, /Conflict\..*\nError: failed to rename container named /);
+    await same(['rename', a, ' '], 1);
+  } finally {
+    await env.docker(['rm', '-f', a, b]);
+  }
+  // run -d prints the ID before the start, so a failed start still names its container.
+  const ours = await berth(['run', '-d', '--rm', env.image, 'berth-no-such-command']);
+  assert.equal(ours.code, 127);
+  assert.match(ours.stdout, /^[0-9a-f]{64}\n$/);
+});

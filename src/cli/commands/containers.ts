@@ -9,7 +9,7 @@ import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
 import { parseSize } from '../../util/size.js';
 import type { Client } from '../../client/client.js';
 import { isBerthError, type BerthError } from '../../errors/index.js';
-import type { Row } from '../format/output.js';
+import type { Row, RowValue } from '../format/output.js';
 import { demux, hijack } from './hijack.js';
 import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../util/detach-keys.js';
 
@@ -464,8 +464,9 @@ export const run: Command = {
     try {
       const id = await createContainer(ctx, client, args[0]!, args.slice(1), f);
       if (flag.bool(f, 'detach')) {
-        await t(client).empty({ method: 'POST', path: `/containers/${id}/start` });
+        // The ID first, as the docker CLI prints it: a start that fails leaves a container to look at.
         ctx.out(`${id}\n`);
+        await t(client).empty({ method: 'POST', path: `/containers/${id}/start` });
         return 0;
       }
       const a = flag.list(f, 'attach').map((s) => s.toLowerCase());
@@ -587,16 +588,37 @@ export const unpause: Command = {
 
 export const wait: Command = {
   usage: 'wait CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', minArgs: 1,
-  run: each(async (c, n) => {
-    const r = await t(c).json<{ StatusCode: number }>({ method: 'POST', path: `/containers/${enc(n)}/wait` });
-    process.stdout.write(`${r.StatusCode}\n`);
-  }, false),
+  async run(ctx, args) {
+    const client = await ctx.client();
+    // Exit codes as they come, the errors together at the end, as the docker CLI prints them.
+    const errs: string[] = [];
+    for (const n of args) {
+      try {
+        const r = await t(client).json<{ StatusCode: number }>({ method: 'POST', path: `/containers/${enc(n)}/wait` });
+        ctx.out(`${r.StatusCode}\n`);
+      } catch (e) {
+        if (!isBerthError(e)) throw e;
+        errs.push(`Error response from daemon: ${e.message}`);
+      }
+    }
+    if (errs.length) ctx.err(`${errs.join('\n')}\n`);
+    return errs.length ? 1 : 0;
+  },
 };
 
 export const rename: Command = {
   usage: 'rename CONTAINER NEW_NAME', description: 'Rename a container', minArgs: 2, maxArgs: 2,
   async run(ctx, args) {
-    await t(await ctx.client()).empty({ method: 'POST', path: `/containers/${enc(args[0]!)}/rename`, query: { name: args[1] } });
+    if (!args[0]!.trim() || !args[1]!.trim()) throw cliError('Error: Neither old nor new names may be empty', 1);
+    const client = await ctx.client();
+    try {
+      await t(client).empty({ method: 'POST', path: `/containers/${enc(args[0]!)}/rename`, query: { name: args[1] } });
+    } catch (e) {
+      if (!isBerthError(e) || !daemonErrorInfo(e)) throw e;
+      // The docker CLI prints the daemon's error, then its own summary line.
+      ctx.err(`Error response from daemon: ${e.message}\n`);
+      throw cliError(`Error: failed to rename container named ${args[0]}`, 1);
+    }
   },
 };
 
@@ -692,7 +714,13 @@ export const exec: Command = {
   },
 };
 
-const PS_HEADERS: Row = { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', Size: 'SIZE', Labels: 'LABELS', State: 'STATE' };
+const PS_HEADERS: Record<string, RowValue> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', Status: 'STATUS', Ports: 'PORTS',
+  Names: 'NAMES', Size: 'SIZE', Labels: 'LABELS', State: 'STATE', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS',
+  Platform: 'PLATFORM',
+  // A table's header for `{{.Label "name"}}` is the label's name.
+  Label: (name: string) => name,
+};
 
 /** "ip:port", an IPv6 address in brackets ("[::]:8080"), as the docker CLI writes them. */
 function hostPort(ip: string, port: string | number): string {
@@ -726,30 +754,42 @@ export const ps: Command = {
     { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
   ],
   async run(ctx, _args, f) {
-    const [client, [{ renderRows }, { ellipsis, humanSize, shortId, since }]] = await Promise.all([ctx.client(), formatting()]);
+    const [client, [{ renderRows }, { ellipsis, goTimeString, humanSize, shortId, since }]] = await Promise.all([ctx.client(), formatting()]);
     const filters: Record<string, string[]> = {};
     for (const x of flag.list(f, 'filter')) { const i = x.indexOf('='); (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1)); }
     const limit = flag.bool(f, 'latest') ? 1 : flag.int(f, 'last') ?? -1;
     const list = await t(client).json<Json[]>({ path: '/containers/json', query: {
       all: flag.bool(f, 'all') || undefined, limit: limit > 0 ? limit : undefined,
       // A template that shows .Size needs the sizes even without --size.
-      size: flag.bool(f, 'size') || /\.Size\b/.test(flag.str(f, 'format') ?? '') || undefined,
+      // `{{json .}}` shows every field, Size included.
+      size: flag.bool(f, 'size') || /\.Size\b|json\s+\.\s*}}/.test(flag.str(f, 'format') ?? '') || undefined,
       filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
     } });
     const noTrunc = flag.bool(f, 'no-trunc');
-    const rows: Row[] = list.map((c) => ({
-      ID: noTrunc ? String(c.Id) : shortId(String(c.Id)),
-      Image: String(c.Image),
-      Command: noTrunc ? `"${String(c.Command)}"` : `"${ellipsis(String(c.Command), 20)}"`,
-      RunningFor: since(Number(c.Created)),
-      CreatedAt: new Date(Number(c.Created) * 1000).toISOString(),
-      Status: String(c.Status),
-      State: String(c.State),
-      Ports: portsText((c.Ports as Json[]) ?? []),
-      Names: ((c.Names as string[]) ?? []).map((n) => n.replace(/^\//, '')).join(','),
-      Size: sizeText(c, humanSize),
-      Labels: Object.entries((c.Labels as Record<string, string>) ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
-    }));
+    const rows = list.map((c): Record<string, RowValue> => {
+      const labels = (c.Labels as Record<string, string> | null) ?? {};
+      const mounts = (c.Mounts as Json[] | null) ?? [];
+      return {
+        ID: noTrunc ? String(c.Id) : shortId(String(c.Id)),
+        Image: String(c.Image),
+        Command: noTrunc ? `"${String(c.Command)}"` : `"${ellipsis(String(c.Command), 20)}"`,
+        RunningFor: since(Number(c.Created)),
+        CreatedAt: goTimeString(Number(c.Created)),
+        Status: String(c.Status),
+        State: String(c.State),
+        Ports: portsText((c.Ports as Json[]) ?? []),
+        Names: ((c.Names as string[]) ?? []).map((n) => n.replace(/^\//, '')).join(','),
+        Size: sizeText(c, humanSize),
+        Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+        Label: (name: string) => labels[name] ?? '',
+        // A volume by its name, a bind by its source, cut to 15 characters unless --no-trunc.
+        Mounts: mounts.map((m) => String(m.Name || m.Source || '')).map((n) => (noTrunc ? n : ellipsis(n, 15))).join(','),
+        LocalVolumes: String(mounts.filter((m) => m.Driver === 'local').length),
+        Networks: Object.keys(((c.NetworkSettings as Json | null)?.Networks as Json | null) ?? {}).sort().join(','),
+        // The image's platform, which this API version does not list: docker prints a nil.
+        Platform: null,
+      };
+    });
     const def = flag.bool(f, 'quiet') ? '{{.ID}}' : `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${flag.bool(f, 'size') ? '\t{{.Size}}' : ''}`;
     ctx.out(renderRows(flag.bool(f, 'quiet') ? undefined : flag.str(f, 'format'), def, PS_HEADERS, rows));
   },
@@ -765,7 +805,7 @@ export const port: Command = {
       if (want && k !== want) continue;
       for (const b of v ?? []) out.push(want ? hostPort(b.HostIp || '0.0.0.0', b.HostPort) : `${k} -> ${hostPort(b.HostIp || '0.0.0.0', b.HostPort)}`);
     }
-    if (want && out.length === 0) throw cliError(`Error: No public port '${want}' published for ${args[0]}`, 1);
+    if (want && out.length === 0) throw cliError(`Error: No public port '${args[1]}' published for ${args[0]}`, 1);
     if (out.length) ctx.out(out.join('\n') + '\n');
   },
 };

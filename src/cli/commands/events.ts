@@ -1,5 +1,6 @@
 // berth events / system events
 import type { EventMessage } from '../../client/types.js';
+import { eventTimeNano } from '../../client/client.js';
 import { filterFlags } from '../args.js';
 import { flag, type Command } from '../command.js';
 import { goJson, parseTemplate } from '../format/template.js';
@@ -8,7 +9,7 @@ const pad = (n: number | bigint, w = 2) => String(n).padStart(w, '0');
 
 /** docker's RFC3339NanoFixed in the local zone. */
 export function eventTime(e: EventMessage): string {
-  const nanos = e.timeNano ? BigInt(e.timeNano) : BigInt(e.time ?? 0) * 1_000_000_000n;
+  const nanos = eventTimeNano(e);
   const ms = Number(nanos / 1_000_000n);
   const d = new Date(ms);
   const off = -d.getTimezoneOffset();
@@ -23,6 +24,30 @@ export function formatEvent(e: EventMessage): string {
   const keys = Object.keys(attrs).sort();
   if (keys.length) s += ` (${keys.map((k) => `${k}=${attrs[k]}`).join(', ')})`;
   return s;
+}
+
+const sortedAttrs = (a: Record<string, string> | undefined) => Object.fromEntries(Object.keys(a ?? {}).sort().map((k) => [k, a![k]!]));
+
+/** The event as Go's encoding/json writes docker's events.Message: its field order, empty fields left out, every digit of timeNano. */
+export function eventJson(e: EventMessage): string {
+  const head = { status: e.status || undefined, id: e.id || undefined, from: e.from || undefined, Type: e.Type, Action: e.Action,
+    Actor: { ID: e.Actor?.ID ?? '', Attributes: sortedAttrs(e.Actor?.Attributes) }, scope: e.scope || undefined, time: e.time || undefined };
+  const nanos = eventTimeNano(e);
+  const body = goJson(head);
+  return nanos ? `${body.slice(0, -1)},"timeNano":${nanos}}` : body;
+}
+
+/**
+ * The event as templates see docker's events.Message: Go's field names (`{{.Status}}`,
+ * `{{.Actor.Attributes.name}}`, `{{.TimeNano}}`), while `{{json .}}` still writes the JSON names.
+ */
+export function eventForTemplate(e: EventMessage): Record<string, unknown> {
+  const v: Record<string, unknown> = {
+    Status: e.status ?? '', ID: e.id ?? '', From: e.from ?? '', Type: e.Type, Action: e.Action,
+    Actor: { ID: e.Actor?.ID ?? '', Attributes: sortedAttrs(e.Actor?.Attributes) }, Scope: e.scope ?? '', Time: e.time ?? 0, TimeNano: e.timeNano ?? 0,
+  };
+  Object.defineProperty(v, 'toJSON', { enumerable: false, value: () => JSON.parse(eventJson(e)) });
+  return v;
 }
 
 const command: Command = {
@@ -45,7 +70,7 @@ const command: Command = {
     process.once('SIGINT', stop);
     try {
       for await (const e of client.events({ filters, since: flag.str(f, 'since'), until: flag.str(f, 'until'), signal: ac.signal })) {
-        ctx.out((format === 'json' ? goJson(e) : tpl ? tpl.execute(e) : formatEvent(e)) + '\n');
+        ctx.out((format === 'json' ? eventJson(e) : tpl ? tpl.execute(eventForTemplate(e)) : formatEvent(e)) + '\n');
       }
     } finally {
       process.off('SIGINT', stop);

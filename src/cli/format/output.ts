@@ -4,22 +4,29 @@ import { alignTabs } from './table.js';
 import { goJson, parseTemplate, preformat } from './template.js';
 
 export type Row = Record<string, string>;
+/**
+ * A field of a listed object as templates see it: text, a null where docker's field is a nil
+ * pointer (`ps`'s Platform), or a method that takes an argument (`ps`'s `{{.Label "name"}}`),
+ * which `json` leaves out as Go's marshalling does.
+ */
+export type RowValue = string | null | ((arg: string) => string);
 
 /**
  * Render rows. `headers` names the columns (fields without one get their upper-cased name).
  * Returns the text to print (with a trailing newline when non-empty).
  */
-export function renderRows(format: string | undefined, defaultFormat: string, headers: Row, rows: Row[]): string {
+export function renderRows(format: string | undefined, defaultFormat: string, headers: Record<string, RowValue>, rows: Record<string, RowValue>[]): string {
   // "table" alone means the default table, as in docker.
   const f = format && format.trim() !== '' && format.trim() !== 'table' ? format : defaultFormat;
-  // Go marshals the row map with sorted keys.
-  if (f.trim() === 'json') return rows.map((r) => goJson(Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]))) + '\n').join('');
+  // Go marshals the row map with sorted keys, for "json" and for `{{json .}}` alike.
+  rows = rows.map((r) => Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]])));
+  if (f.trim() === 'json') return rows.map((r) => goJson(r) + '\n').join('');
   const { table, format: body } = preformat(f);
   const tpl = parseTemplate(body);
   const out: string[] = [];
   if (table) {
     const keys = new Set([...Object.keys(headers), ...rows.flatMap((r) => Object.keys(r))]);
-    const h: Row = {};
+    const h: Record<string, RowValue> = {};
     for (const k of keys) h[k] = headers[k] ?? k.toUpperCase();
     out.push(tpl.execute(h));
   }

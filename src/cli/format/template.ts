@@ -434,8 +434,20 @@ function evalPipe(p: Pipe, dot: unknown, scope: Scope): { v: unknown; key?: stri
       if (last) args.push(last.v);
       last = { v: call(head!.name, f, args, c.src) };
     } else {
-      if (rest.length > 0 || last) execFail(c.src, `can't give argument to non-function ${c.src}`);
-      last = evalArg(head!, dot, scope, c.src);
+      const v = evalArg(head!, dot, scope, c.src);
+      if (typeof v.v === 'function') {
+        // A method of the data (docker's `{{.Label "name"}}` in `ps`): called with the
+        // command's arguments, as Go calls a method at the end of a field chain.
+        const f = v.v as Fn;
+        const args = rest.map((a) => evalArg(a, dot, scope, c.src).v);
+        if (last) args.push(last.v);
+        const name = head!.k === 'field' ? head!.path[head!.path.length - 1] : c.src;
+        if (args.length !== f.length) execFail(c.src, `wrong number of args for ${name}: want ${f.length} got ${args.length}`);
+        last = { v: call(String(name), f, args, c.src) };
+      } else {
+        if (rest.length > 0 || last) execFail(c.src, `can't give argument to non-function ${c.src}`);
+        last = v;
+      }
     }
   }
   if (p.decl.length === 1) {
