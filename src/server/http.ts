@@ -70,6 +70,7 @@ export function createApiServer(engine: Engine, extraRoutes: RouteModule[] = [])
       await hit.handler(ctx);
       log.debug('api done', { method: req.method, path: url.pathname, ms: Math.round(performance.now() - t0) });
     } catch (e) {
+      if (!upgrade && !res.headersSent) await drainBody(req);
       writeError(res, e, ctx);
     }
   };
@@ -93,6 +94,30 @@ export function createApiServer(engine: Engine, extraRoutes: RouteModule[] = [])
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
   return { server, router };
+}
+
+/**
+ * Read (and drop) what is left of a body the handler refused before the error goes out, up to
+ * DRAIN_LIMIT bytes or DRAIN_MS: node closes a connection whose request was not read to its end,
+ * and a client still sending (a `cp` into a missing directory) then gets a broken pipe, not the
+ * error. Go's clients read the reply while they write; node's cannot once the write fails.
+ */
+const DRAIN_LIMIT = 4 << 20;
+const DRAIN_MS = 2000;
+function drainBody(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let n = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const onData = (b: Buffer) => { n += b.length; if (n > DRAIN_LIMIT) done(); };
+    const timer = setTimeout(done, DRAIN_MS);
+    req.on('data', onData).once('end', done).once('error', done).once('close', done);
+    req.resume();
+  });
 }
 
 function writeError(res: ServerResponse, e: unknown, ctx?: Ctx): void {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import tar from 'tar-stream';
 import { fileURLToPath } from 'node:url';
 import { missing, setup, uniq, type Env, type Run } from './harness.js';
@@ -558,4 +559,45 @@ test('berth ps templates, events, wait, rename and run -d print what the docker 
   const ours = await berth(['run', '-d', '--rm', env.image, 'berth-no-such-command']);
   assert.equal(ours.code, 127);
   assert.match(ours.stdout, /^[0-9a-f]{64}\n$/);
+});
+
+test('berth cp into a missing directory reports the daemon\'s error, not a broken pipe', { skip }, async () => {
+  const name = uniq('bcpmiss');
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-cpmiss-'));
+  try {
+    await fsp.writeFile(join(dir, 'f'), 'x\n');
+    // More than one pipe's worth: the daemon refuses it before reading, and still answers.
+    await fsp.writeFile(join(dir, 'big'), Buffer.alloc(3 << 20, 1));
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    for (const src of ['f', 'big']) {
+      const args = ['cp', join(dir, src), `${name}:/berth-missing/dir`];
+      const [ours, theirs] = [await berth(args), await env.docker(args)];
+      assert.equal(theirs.code, 1, theirs.stderr);
+      assert.deepEqual([ours.code, ours.stderr], [theirs.code, theirs.stderr], src);
+      assert.match(ours.stderr, /Could not find the file \/berth-missing in container/);
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('berth run/exec -it and attach to a TTY container need a terminal on stdin, as the docker CLI checks', { skip }, async () => {
+  const name = uniq('bnotty');
+  try {
+    assert.equal((await env.docker(['run', '-d', '-it', '--name', name, env.image, 'sh'])).code, 0);
+    // The tests' stdin is a pipe.
+    for (const args of [['run', '-it', '--rm', env.image, 'true'], ['exec', '-it', name, 'true'], ['attach', name]]) {
+      const [ours, theirs] = [await berth(args), await env.docker(args)];
+      assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr], args.join(' '));
+      assert.deepEqual([ours.code, ours.stderr], [1, 'the input device is not a TTY\n'], args.join(' '));
+    }
+    // Without -i, or detached, no terminal is needed.
+    for (const args of [['run', '-t', '--rm', env.image, 'true'], ['exec', '-t', name, 'true'], ['exec', '-d', '-it', name, 'true']]) {
+      const ours = await berth(args);
+      assert.equal(ours.code, 0, `${args.join(' ')}: ${ours.stderr}`);
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
 });

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { cliError } from '../args.js';
 import { flag, type Command, type Context } from '../command.js';
-import { demux, hijack } from './hijack.js';
+import { checkTty, demux, hijack } from './hijack.js';
 import { detachFilter, parseDetachKeys as parseKeys } from '../../util/detach-keys.js';
 
 // Loaded only for a TTY session (it brings node:child_process, which `run` otherwise does without).
@@ -43,6 +43,7 @@ export const attach: Command = {
     if (info.State.Restarting) throw cliError('You cannot attach to a restarting container, wait until it is running');
     const id = info.Id;
     const tty = info.Config.Tty;
+    checkTty(ctx.stdin, !flag.bool(f, 'no-stdin'), tty);
     const useStdin = info.Config.OpenStdin && !flag.bool(f, 'no-stdin');
     const keysSpec = flag.str(f, 'detach-keys');
     const keys = parseDetachKeys(keysSpec ?? 'ctrl-p,ctrl-q');

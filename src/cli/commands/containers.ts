@@ -10,7 +10,7 @@ import { parseSize } from '../../util/size.js';
 import type { Client } from '../../client/client.js';
 import { isBerthError, type BerthError } from '../../errors/index.js';
 import type { Row, RowValue } from '../format/output.js';
-import { demux, hijack } from './hijack.js';
+import { checkTty, demux, hijack } from './hijack.js';
 import { DEFAULT_DETACH_KEYS, detachFilter, parseDetachKeys } from '../../util/detach-keys.js';
 
 // Loaded only for a TTY session (it brings node:child_process, which `run` otherwise does without).
@@ -461,6 +461,10 @@ export const run: Command = {
     const client = await ctx.client();
     // docker's exit codes for a run that fails in the engine: 125, or 126/127 when the command
     // cannot be executed / is not found. Errors in the flags already carry theirs.
+    if (!flag.bool(f, 'detach')) {
+      const a = flag.list(f, 'attach').map((s) => s.toLowerCase());
+      checkTty(ctx.stdin, a.length ? a.includes('stdin') : flag.bool(f, 'interactive'), flag.bool(f, 'tty'));
+    }
     try {
       const id = await createContainer(ctx, client, args[0]!, args.slice(1), f);
       if (flag.bool(f, 'detach')) {
@@ -680,6 +684,7 @@ export const exec: Command = {
     const stdin = flag.bool(f, 'interactive');
     const detach = flag.bool(f, 'detach');
     const keysSpec = flag.str(f, 'detach-keys');
+    if (!detach) checkTty(ctx.stdin, stdin, tty);
     const { Id } = await t(client).json<{ Id: string }>({ method: 'POST', path: `/containers/${enc(args[0]!)}/exec`, json: {
       Cmd: args.slice(1), Tty: tty, AttachStdin: stdin && !detach, AttachStdout: !detach, AttachStderr: !detach, DetachKeys: keysSpec ?? '',
       Env: flag.list(f, 'env'), User: flag.str(f, 'user') ?? '', WorkingDir: flag.str(f, 'workdir') ?? '',

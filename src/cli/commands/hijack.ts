@@ -3,6 +3,12 @@
 import net from 'node:net';
 import type { Client } from '../../client/client.js';
 import { BerthError, codeForStatus } from '../../errors/index.js';
+import { cliError } from '../args.js';
+
+/** A TTY session with stdin needs a terminal on our side, as the docker CLI checks before it asks the daemon anything. */
+export function checkTty(stdin: { isTTY?: boolean }, attachStdin: boolean, tty: boolean): void {
+  if (tty && attachStdin && stdin.isTTY !== true) throw cliError('the input device is not a TTY', 1);
+}
 
 export async function hijack(client: Client, path: string, body?: unknown): Promise<net.Socket> {
   const ep = client.transport.endpoint;
