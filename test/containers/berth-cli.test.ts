@@ -601,3 +601,23 @@ test('berth run/exec -it and attach to a TTY container need a terminal on stdin,
     await env.docker(['rm', '-f', name]);
   }
 });
+
+test('berth logs and events take --since/--until in the docker CLI\'s forms and refuse others in its words', { skip }, async () => {
+  const name = uniq('bsince');
+  try {
+    assert.equal((await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'echo a; echo b'])).code, 0);
+    for (const v of ['1h30m', '-1h', '0', '2020-01-02T03:04', '2099-01-01T00:00:00Z', 'bogus', '2026-13-01']) {
+      for (const which of ['--since', '--until']) {
+        const args = ['logs', which, v, name];
+        const [ours, theirs] = [await berth(args), await env.docker(args)];
+        assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr], args.join(' '));
+      }
+    }
+    const ev = ['events', '--since', 'bogus'];
+    const [ours, theirs] = [await berth(ev), await env.docker(ev)];
+    assert.deepEqual([ours.code, ours.stderr], [theirs.code, theirs.stderr]);
+    assert.equal(ours.stderr, 'failed to parse value as time or duration: "bogus"\n');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

@@ -7,6 +7,7 @@ import { daemonErrorInfo } from '../../client/transport.js';
 import { flag, type Command, type Context } from '../command.js';
 import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
 import { parseSize } from '../../util/size.js';
+import { getTimestamp } from '../timestamp.js';
 import type { Client } from '../../client/client.js';
 import { isBerthError, type BerthError } from '../../errors/index.js';
 import type { Row, RowValue } from '../format/output.js';
@@ -650,16 +651,14 @@ export const logs: Command = {
   async run(ctx, args, f) {
     const client = await ctx.client();
     const info = await t(client).json<{ Config: { Tty: boolean } }>({ path: `/containers/${enc(args[0]!)}/json` });
-    const rel = (s: string | undefined) => {
+    const rel = (name: 'since' | 'until') => {
+      const s = flag.str(f, name);
       if (!s) return undefined;
-      const d = /^(\d+)(s|m|h)$/.exec(s);
-      if (d) return String(Math.floor(Date.now() / 1000) - Number(d[1]) * ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[d[2]!]!);
-      const ms = Date.parse(s);
-      return Number.isNaN(ms) ? s : (ms / 1000).toFixed(9);
+      try { return getTimestamp(s); } catch (e) { throw cliError(`invalid value for "${name}": ${(e as Error).message}`, 1); }
     };
     const res = await t(client).request({ path: `/containers/${enc(args[0]!)}/logs`, query: {
       stdout: 1, stderr: 1, follow: flag.bool(f, 'follow') || undefined, timestamps: flag.bool(f, 'timestamps') || undefined, details: flag.bool(f, 'details') || undefined,
-      since: rel(flag.str(f, 'since')), until: rel(flag.str(f, 'until')), tail: flag.str(f, 'tail'),
+      since: rel('since'), until: rel('until'), tail: flag.str(f, 'tail'),
     } });
     if (info.Config.Tty) res.on('data', (d: Buffer) => ctx.stdout.write(d));
     else demux(res, (b) => ctx.stdout.write(b), (b) => ctx.stderr.write(b));

@@ -1,7 +1,8 @@
 // berth events / system events
 import type { EventMessage } from '../../client/types.js';
 import { eventTimeNano } from '../../client/client.js';
-import { filterFlags } from '../args.js';
+import { cliError, filterFlags } from '../args.js';
+import { getTimestamp } from '../timestamp.js';
 import { flag, type Command } from '../command.js';
 import { goJson, parseTemplate } from '../format/template.js';
 
@@ -50,6 +51,12 @@ export function eventForTemplate(e: EventMessage): Record<string, unknown> {
   return v;
 }
 
+/** As the docker CLI sends them (durations and local times made absolute here); its errors as they are. */
+function stamp(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  try { return getTimestamp(v); } catch (e) { throw cliError((e as Error).message, 1); }
+}
+
 const command: Command = {
   usage: 'events [OPTIONS]',
   description: 'Get real time events from the server',
@@ -69,7 +76,7 @@ const command: Command = {
     const stop = () => ac.abort();
     process.once('SIGINT', stop);
     try {
-      for await (const e of client.events({ filters, since: flag.str(f, 'since'), until: flag.str(f, 'until'), signal: ac.signal })) {
+      for await (const e of client.events({ filters, since: stamp(flag.str(f, 'since')), until: stamp(flag.str(f, 'until')), signal: ac.signal })) {
         ctx.out((format === 'json' ? eventJson(e) : tpl ? tpl.execute(eventForTemplate(e)) : formatEvent(e)) + '\n');
       }
     } finally {
