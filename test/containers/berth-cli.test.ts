@@ -150,6 +150,14 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
     const cases = [
       ['run', '--rm', '-p', 'bogus', env.image, 'true'],
       ['create', '-p', '80:bogus', env.image, 'true'],
+      // -p as docker's port-spec parser reads it: an address first, 16-bit ports, matching ranges.
+      ['create', '-p', '80:80:80', env.image, 'true'],
+      ['create', '-p', '99999:80', env.image, 'true'],
+      ['create', '-p', '80-70:80', env.image, 'true'],
+      ['create', '-p', '80-81:90-92', env.image, 'true'],
+      ['create', '-p', '127.0.0.1::', env.image, 'true'],
+      ['create', '-p', '[::1:80:80', env.image, 'true'],
+      ['create', '-p', '80/bogus', env.image, 'true'],
       ['create', '--mount', 'type=bind,src=/x', env.image, 'true'],
       ['create', '--mount', 'type=bind,foo=1,dst=/x', env.image, 'true'],
       ['create', '--mount', 'bogus', env.image, 'true'],
@@ -167,7 +175,7 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
       assert.deepEqual([b.code, b.stdout, b.stderr], [d.code, asBerth(d.stdout), asBerth(d.stderr)], args.join(' '));
     }
     // What the same checks let through.
-    for (const flags of [['--cpus', '3/2'], ['--mount', 'type=tmpfs,dst=/x,ro'], ['--health-cmd', 'true', '--health-interval', '1m30s']]) {
+    for (const flags of [['-p', '8080-8081:80'], ['-p', '[::1]:0:80/udp'], ['-p', '80-81:90-91'], ['--cpus', '3/2'], ['--mount', 'type=tmpfs,dst=/x,ro'], ['--health-cmd', 'true', '--health-interval', '1m30s']]) {
       const r = await berth(['create', ...flags, env.image, 'true']);
       assert.equal(r.code, 0, `${flags.join(' ')}: ${r.stderr}`);
       await berth(['rm', r.stdout.trim()]);

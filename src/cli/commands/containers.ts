@@ -1,6 +1,7 @@
 // Container commands: run, create, start, stop, restart, kill, rm, ps, logs, exec, wait, top,
 // rename, pause, unpause, port, container prune. Thin: parse flags, call the API, print.
 import { promises as fsp } from 'node:fs';
+import { isIP } from 'node:net';
 import type { FlagSpec, FlagValues } from '../args.js';
 import { cliError, cliErrorInfo, hintError } from '../args.js';
 import { daemonErrorInfo } from '../../client/transport.js';
@@ -188,14 +189,33 @@ function parseMountFlag(m: string): Record<string, string> {
 }
 
 /** `-p [ip:][hostPort:]containerPort[/proto]` checked as the docker CLI checks it before sending. */
+/** A `-p` value checked as the docker CLI checks it (its order, its words), before anything is sent. */
 function checkPublish(p: string): void {
-  const [spec = '', proto = 'tcp'] = p.split('/');
-  const parts = spec.split(':');
-  const ctr = parts.pop()!;
+  const parts = p.split(':');
+  const last = parts.pop()!;
   const host = parts.length ? parts.pop()! : '';
-  const range = /^\d+(-\d+)?$/;
-  if (!range.test(ctr)) throw hintError(`invalid containerPort: ${ctr}`);
-  if (host && !range.test(host)) throw hintError(`invalid hostPort: ${host}`);
+  let ip = parts.join(':');
+  if (ip.startsWith('[')) {
+    if (!ip.endsWith(']')) throw hintError(`invalid IP address ${ip}: address ${ip}:: missing ']' in address`);
+    ip = ip.slice(1, -1);
+  }
+  if (ip && !isIP(ip)) throw hintError(`invalid IP address: ${ip}`);
+  const slash = last.indexOf('/');
+  const ctr = slash < 0 ? last : last.slice(0, slash);
+  const proto = slash < 0 || slash === last.length - 1 ? 'tcp' : last.slice(slash + 1);
+  if (!ctr) throw hintError(`no port specified: ${p}<empty>`);
+  // Ports are 16-bit; a range goes upwards.
+  const range = (r: string) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(r);
+    const [a, b] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
+    return m && a <= 65535 && b <= 65535 && b >= a ? b - a : undefined;
+  };
+  const ctrSpan = range(ctr);
+  if (ctrSpan === undefined) throw hintError(`invalid containerPort: ${ctr}`);
+  const hostSpan = host ? range(host) : 0;
+  if (hostSpan === undefined) throw hintError(`invalid hostPort: ${host}`);
+  // A host range for a single container port is a pool to pick from; two ranges must match.
+  if (host && ctrSpan !== hostSpan && ctrSpan !== 0) throw hintError(`invalid ranges specified for container and host Ports: ${ctr} and ${host}`);
   if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) throw hintError(`invalid proto: ${proto}`);
 }
 
