@@ -4,13 +4,33 @@
 
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
+/** Go's time.ParseDuration: nanoseconds, or the error text Go gives ("time: missing unit …"). */
+export function parseGoDuration(v: string): { ns: number } | { error: string } {
+  const q = JSON.stringify(v);
+  let s = v;
+  let neg = false;
+  if (s[0] === '-' || s[0] === '+') { neg = s[0] === '-'; s = s.slice(1); }
+  if (s === '0') return { ns: 0 };
+  if (s === '') return { error: `time: invalid duration ${q}` };
+  let ns = 0;
+  while (s !== '') {
+    const num = /^(\d*)(?:\.(\d*))?/.exec(s)!;
+    if (!num[1] && !num[2]) return { error: `time: invalid duration ${q}` };
+    s = s.slice(num[0].length);
+    const unit = /^[^\d.]*/.exec(s)![0];
+    if (unit === '') return { error: `time: missing unit in duration ${q}` };
+    const mult = UNIT_NS[unit];
+    if (mult === undefined) return { error: `time: unknown unit ${JSON.stringify(unit)} in duration ${q}` };
+    s = s.slice(unit.length);
+    ns += Number(`${num[1] || '0'}.${num[2] || '0'}`) * mult;
+  }
+  return { ns: neg ? -ns : ns };
+}
+
 /** Go's time.ParseDuration, in nanoseconds; undefined when `v` is not a duration. */
 export function goDuration(v: string): number | undefined {
-  const m = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+|0)$/.exec(v);
-  if (!m) return undefined;
-  let ns = 0;
-  for (const [, num, unit] of m[2]!.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ns += Number(num) * UNIT_NS[unit!]!;
-  return m[1] === '-' ? -ns : ns;
+  const d = parseGoDuration(v);
+  return 'ns' in d ? d.ns : undefined;
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

@@ -1,7 +1,7 @@
 // --since/--until values as the docker CLI sends them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getTimestamp, goDuration } from '../../src/cli/timestamp.js';
+import { getTimestamp, goDuration, parseGoDuration } from '../../src/cli/timestamp.js';
 
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0, 500);
 const local = (...a: [number, number, number, number?, number?, number?]) => new Date(a[0], a[1] - 1, a[2], a[3] ?? 0, a[4] ?? 0, a[5] ?? 0).getTime() / 1000;
@@ -42,4 +42,14 @@ test('unix seconds go as they are; "0" is not a duration; bad values get docker\
   assert.throws(() => getTimestamp('2026-02-30'), /day out of range/);
   assert.throws(() => getTimestamp('2026-11-30T25:00'), /hour out of range/);
   assert.throws(() => getTimestamp('x-y'), /parsing time "x-y"/);
+});
+
+test('Go duration errors in Go\'s words', () => {
+  assert.deepEqual(parseGoDuration('5'), { error: 'time: missing unit in duration "5"' });
+  assert.deepEqual(parseGoDuration('1d'), { error: 'time: unknown unit "d" in duration "1d"' });
+  assert.deepEqual(parseGoDuration('x'), { error: 'time: invalid duration "x"' });
+  assert.deepEqual(parseGoDuration(''), { error: 'time: invalid duration ""' });
+  assert.deepEqual(parseGoDuration('.5s'), { ns: 5e8 });
+  assert.deepEqual(parseGoDuration('1.s'), { ns: 1e9 });
+  assert.equal(goDuration('-0'), 0);
 });

@@ -165,6 +165,16 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
       ['create', '--cpus', '1.0000000001', env.image, 'true'],
       ['run', '--rm', '--restart', 'always', env.image, 'true'],
       ['create', '--health-cmd', 'true', '--health-interval', 'x', env.image, 'true'],
+      ['create', '--health-cmd', 'true', '--health-interval', '5', env.image, 'true'],
+      ['create', '--health-cmd', 'true', '--health-timeout', '1d', env.image, 'true'],
+      ['create', '--health-interval', '-1s', env.image, 'true'],
+      ['create', '--health-retries', '-1', env.image, 'true'],
+      ['create', '--no-healthcheck', '--health-retries', '2', env.image, 'true'],
+      ['create', '--ulimit', 'nofile=bad', env.image, 'true'],
+      ['create', '--ulimit', 'as=1', env.image, 'true'],
+      ['create', '--ulimit', 'nofile=1:2:3', env.image, 'true'],
+      ['create', '--ulimit', 'nofile=5:2', env.image, 'true'],
+      ['create', '--ulimit', 'nofile=99999999999999999999', env.image, 'true'],
       ['run', '--rm', '--name', 'a b', env.image, 'true'],
       ['start', '-a', created, 'berth-no-such'],
       ['start', 'berth-no-such-1', 'berth-no-such-2'],
@@ -175,7 +185,7 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
       assert.deepEqual([b.code, b.stdout, b.stderr], [d.code, asBerth(d.stdout), asBerth(d.stderr)], args.join(' '));
     }
     // What the same checks let through.
-    for (const flags of [['-p', '8080-8081:80'], ['-p', '[::1]:0:80/udp'], ['-p', '80-81:90-91'], ['--cpus', '3/2'], ['--mount', 'type=tmpfs,dst=/x,ro'], ['--health-cmd', 'true', '--health-interval', '1m30s']]) {
+    for (const flags of [['--health-start-interval', '2s'], ['--ulimit', 'nofile=-1:-1'], ['-p', '8080-8081:80'], ['-p', '[::1]:0:80/udp'], ['-p', '80-81:90-91'], ['--cpus', '3/2'], ['--mount', 'type=tmpfs,dst=/x,ro'], ['--health-cmd', 'true', '--health-interval', '1m30s']]) {
       const r = await berth(['create', ...flags, env.image, 'true']);
       assert.equal(r.code, 0, `${flags.join(' ')}: ${r.stderr}`);
       await berth(['rm', r.stdout.trim()]);

@@ -8,7 +8,7 @@ import { daemonErrorInfo } from '../../client/transport.js';
 import { flag, type Command, type Context } from '../command.js';
 import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
 import { parseSize } from '../../util/size.js';
-import { getTimestamp } from '../timestamp.js';
+import { getTimestamp, parseGoDuration } from '../timestamp.js';
 import type { Client } from '../../client/client.js';
 import { isBerthError, type BerthError } from '../../errors/index.js';
 import type { Row, RowValue } from '../format/output.js';
@@ -81,6 +81,7 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'health-timeout', type: 'string', valueName: 'duration', description: 'Maximum time to allow one check to run' },
   { long: 'health-retries', type: 'int', valueName: 'int', description: 'Consecutive failures needed to report unhealthy' },
   { long: 'health-start-period', type: 'string', valueName: 'duration', description: 'Start period for the container to initialize' },
+  { long: 'health-start-interval', type: 'string', valueName: 'duration', description: 'Time between running the check during the start period' },
   { long: 'no-healthcheck', type: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
   { long: 'stop-signal', type: 'string', valueName: 'string', description: 'Signal to stop the container' },
   { long: 'stop-timeout', type: 'int', valueName: 'int', description: 'Timeout (in seconds) to stop a container' },
@@ -149,25 +150,38 @@ function cgroupnsMode(s: string): string {
   return s;
 }
 
-/** `--ulimit name=soft[:hard]` as docker parses it. */
+// The limits the docker CLI takes by name ("as" is not among them).
+const ULIMIT_NAMES = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
+
+/** `--ulimit name=soft[:hard]` as docker parses it, with its words for each refusal. */
 function parseUlimit(s: string): { Name: string; Soft: number; Hard: number } {
-  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(s.trim());
-  if (!m) throw cliError(`invalid argument "${s}" for "--ulimit" flag: invalid ulimit argument: ${s}`, 125);
-  const soft = Number(m[2]);
-  return { Name: m[1]!, Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
+  const bad = (why: string) => cliError(`invalid argument "${s}" for "--ulimit" flag: ${why}`, 125, true);
+  const eq = s.indexOf('=');
+  if (eq < 0) throw bad(`invalid ulimit argument: ${s}`);
+  const name = s.slice(0, eq);
+  if (!ULIMIT_NAMES.has(name)) throw bad(`invalid ulimit type: ${name}`);
+  const vals = s.slice(eq + 1).split(':');
+  if (vals.length > 2) throw bad(`too many limit value arguments - ${s.slice(eq + 1)}, can only have up to two, \`soft[:hard]\``);
+  // Go's strconv.ParseInt(v, 10, 64); the hard limit is read first, as docker reads it.
+  const int64 = (v: string) => {
+    if (!/^[+-]?\d+$/.test(v)) throw bad(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+    const n = BigInt(v);
+    if (n > 9223372036854775807n || n < -9223372036854775808n) throw bad(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+    return Number(n);
+  };
+  const hard = vals.length === 2 ? int64(vals[1]!) : undefined;
+  const soft = int64(vals[0]!);
+  if (hard !== undefined && hard !== -1 && soft > hard) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  return { Name: name, Soft: soft, Hard: hard ?? soft };
 }
 
 /** A Go duration ("1m30s", "500ms", "0") in nanoseconds; a bad one in the docker CLI's words. */
 function parseDuration(s: string | undefined, name: string): number | undefined {
-  if (!s) return undefined;
-  const re = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const body = s.replace(/^[+-]/, '');
-  let total = 0;
-  let matched = '';
-  for (const m of body.matchAll(re)) { total += Number(m[1]) * unit[m[2]!]!; matched += m[0]; }
-  if (body !== '0' && (matched !== body || body === '')) throw cliError(`invalid argument "${s}" for "--${name}" flag: time: invalid duration ${JSON.stringify(s)}`, 125, true);
-  return Math.round(s.startsWith('-') ? -total : total);
+  if (s === undefined) return undefined;
+  const d = parseGoDuration(s);
+  if ('error' in d) throw cliError(`invalid argument "${s}" for "--${name}" flag: ${d.error}`, 125, true);
+  const total = d.ns;
+  return Math.round(total);
 }
 
 /** The keys `--mount` takes (the docker CLI's list); a bare `readonly`/`ro` means true. */
@@ -278,13 +292,24 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   const restart = flag.str(f, 'restart') ?? 'no';
   const [rName, rMax] = restart.split(':');
   if (flag.bool(f, 'rm') && rName && rName !== 'no') throw hintError('conflicting options: cannot specify both --restart and --rm');
+  // The health flags as the docker CLI takes them: any of them makes a check, none may be
+  // negative, and --no-healthcheck goes with none of them.
   let health: Json | undefined;
-  if (flag.bool(f, 'no-healthcheck')) health = { Test: ['NONE'] };
-  else if (flag.str(f, 'health-cmd') || flag.str(f, 'health-interval')) {
+  const durations = Object.fromEntries((['interval', 'timeout', 'start-period', 'start-interval'] as const)
+    .map((k) => [k, parseDuration(flag.str(f, `health-${k}`), `health-${k}`) ?? 0]));
+  const retries = flag.int(f, 'health-retries') ?? 0;
+  const healthSet = Boolean(flag.str(f, 'health-cmd')) || retries !== 0 || Object.values(durations).some((d) => d !== 0);
+  if (flag.bool(f, 'no-healthcheck')) {
+    if (healthSet) throw hintError('--no-healthcheck conflicts with --health-* options');
+    health = { Test: ['NONE'] };
+  } else if (healthSet) {
+    for (const k of ['interval', 'timeout'] as const) if (durations[k]! < 0) throw hintError(`--health-${k} cannot be negative`);
+    if (retries < 0) throw hintError('--health-retries cannot be negative');
+    for (const k of ['start-period', 'start-interval'] as const) if (durations[k]! < 0) throw hintError(`--health-${k} cannot be negative`);
     health = {
       ...(flag.str(f, 'health-cmd') ? { Test: ['CMD-SHELL', flag.str(f, 'health-cmd')] } : {}),
-      Interval: parseDuration(flag.str(f, 'health-interval'), 'health-interval') ?? 0, Timeout: parseDuration(flag.str(f, 'health-timeout'), 'health-timeout') ?? 0,
-      Retries: flag.int(f, 'health-retries') ?? 0, StartPeriod: parseDuration(flag.str(f, 'health-start-period'), 'health-start-period') ?? 0,
+      Interval: durations.interval, Timeout: durations.timeout, Retries: retries, StartPeriod: durations['start-period'],
+      ...(durations['start-interval'] ? { StartInterval: durations['start-interval'] } : {}),
     };
   }
   const tty = flag.bool(f, 'tty');
