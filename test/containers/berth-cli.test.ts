@@ -170,6 +170,8 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
       ['create', '--health-interval', '-1s', env.image, 'true'],
       ['create', '--health-retries', '-1', env.image, 'true'],
       ['create', '--no-healthcheck', '--health-retries', '2', env.image, 'true'],
+      ['create', '--sysctl', 'kernel.foo=1', env.image, 'true'],
+      ['create', '--sysctl', 'net.ipv4.ip_forward', env.image, 'true'],
       ['create', '--ulimit', 'nofile=bad', env.image, 'true'],
       ['create', '--ulimit', 'as=1', env.image, 'true'],
       ['create', '--ulimit', 'nofile=1:2:3', env.image, 'true'],
@@ -185,7 +187,7 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
       assert.deepEqual([b.code, b.stdout, b.stderr], [d.code, asBerth(d.stdout), asBerth(d.stderr)], args.join(' '));
     }
     // What the same checks let through.
-    for (const flags of [['--health-start-interval', '2s'], ['--ulimit', 'nofile=-1:-1'], ['-p', '8080-8081:80'], ['-p', '[::1]:0:80/udp'], ['-p', '80-81:90-91'], ['--cpus', '3/2'], ['--mount', 'type=tmpfs,dst=/x,ro'], ['--health-cmd', 'true', '--health-interval', '1m30s']]) {
+    for (const flags of [['--sysctl', 'kernel.shmmax=1000000', '--sysctl', 'net.ipv4.ping_group_range=0 0'], ['--health-start-interval', '2s'], ['--ulimit', 'nofile=-1:-1'], ['-p', '8080-8081:80'], ['-p', '[::1]:0:80/udp'], ['-p', '80-81:90-91'], ['--cpus', '3/2'], ['--mount', 'type=tmpfs,dst=/x,ro'], ['--health-cmd', 'true', '--health-interval', '1m30s']]) {
       const r = await berth(['create', ...flags, env.image, 'true']);
       assert.equal(r.code, 0, `${flags.join(' ')}: ${r.stderr}`);
       await berth(['rm', r.stdout.trim()]);

@@ -150,6 +150,18 @@ function cgroupnsMode(s: string): string {
   return s;
 }
 
+// The sysctls the docker CLI lets through (namespaced ones: IPC, network, POSIX queues).
+const SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+
+function parseSysctl(x: string): [string, string] {
+  const i = x.indexOf('=');
+  const name = i < 0 ? '' : x.slice(0, i);
+  if (i < 0 || !(SYSCTLS.has(name) || name.startsWith('net.') || name.startsWith('fs.mqueue.'))) {
+    throw cliError(`invalid argument "${x}" for "--sysctl" flag: sysctl '${x}' is not allowed`, 125, true);
+  }
+  return [name, x.slice(i + 1)];
+}
+
 // The limits the docker CLI takes by name ("as" is not among them).
 const ULIMIT_NAMES = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
 
@@ -374,7 +386,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       ...(flag.str(f, 'cpuset-cpus') ? { CpusetCpus: flag.str(f, 'cpuset-cpus') } : {}),
       Ulimits: flag.list(f, 'ulimit').map(parseUlimit),
       ...(flag.str(f, 'shm-size') ? { ShmSize: parseBytes(flag.str(f, 'shm-size')!) } : {}),
-      Sysctls: Object.fromEntries(flag.list(f, 'sysctl').map((x) => { const i = x.indexOf('='); if (i <= 0) throw cliError(`invalid argument "${x}" for "--sysctl" flag: sysctl '${x}' is not allowed`, 125); return [x.slice(0, i), x.slice(i + 1)]; })),
+      Sysctls: Object.fromEntries(flag.list(f, 'sysctl').map(parseSysctl)),
       ...(flag.str(f, 'runtime') ? { Runtime: flag.str(f, 'runtime') } : {}),
       ExtraHosts: flag.list(f, 'add-host'),
       Dns: flag.list(f, 'dns'),
