@@ -89,5 +89,8 @@ test('update sends only the flags given, with docker\'s units', () => {
   assert.equal(ramInBytes('1.5g', '-m'), 1.5 * 1024 * MiB);
   assert.equal(ramInBytes('512KiB', '-m'), 512 * 1024);
   assert.throws(() => ramInBytes('lots', '-m, --memory'), /invalid argument "lots" for "-m, --memory" flag/);
-  assert.throws(() => updateBody(parse(['--restart', 'always:3'])), /maximum retry count/);
+  // The count must be a number; which policies take one is the daemon's to say, as with the docker CLI.
+  assert.throws(() => updateBody(parse(['--restart', 'on-failure:x'])), /^BerthError: invalid restart policy format: maximum retry count must be an integer$/);
+  assert.throws(() => updateBody(parse(['--restart', ':3'])), /no policy provided before colon/);
+  assert.deepEqual(updateBody(parse(['--restart', 'always:3'])), { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } });
 });

@@ -123,7 +123,10 @@ test('Go template subset', () => {
 test('goString / goJson mimic Go printing', () => {
   assert.equal(goString(null), '<nil>');
   assert.equal(goString(null, 'Cmd'), '[]');
-  assert.equal(goString({ b: 1, a: 'x' }), 'map[a:x b:1]');
+  // A map field prints as Go's map (sorted keys); an object with no field name as a struct.
+  assert.equal(goString({ b: 1, a: 'x' }, 'Labels'), 'map[a:x b:1]');
+  assert.equal(goString({ b: 1, a: 'x' }), '{1 x}');
+  assert.equal(parseTemplate('{{range $k, $v := .Ports}}{{$k}}={{$v}}{{end}}').execute({ Ports: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] } }), '80/tcp=[{127.0.0.1 8080}]');
   assert.equal(goString([1, 'a', true]), '[1 a true]');
   assert.equal(goJson({ a: '<none>&' }), '{"a":"\\u003cnone\\u003e\\u0026"}');
 });

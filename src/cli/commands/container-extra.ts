@@ -57,12 +57,22 @@ export function ramInBytes(s: string, shown: string, allowUnlimited = false): nu
   return n;
 }
 
+/**
+ * `--restart` as the docker CLI reads it: "name[:count]", the count an integer. The name itself
+ * is the daemon's to judge (its message for an unknown one). Throws the bare reason.
+ */
+export function parseRestartPolicy(s: string): { Name: string; MaximumRetryCount: number } {
+  const i = s.indexOf(':');
+  const name = i < 0 ? s : s.slice(0, i);
+  const count = i < 0 ? '' : s.slice(i + 1);
+  if (i >= 0 && name === '') throw new Error('invalid restart policy format: no policy provided before colon');
+  // Go's strconv.Atoi: an optional sign, then digits.
+  if (count !== '' && !/^[+-]?\d+$/.test(count)) throw new Error('invalid restart policy format: maximum retry count must be an integer');
+  return { Name: name, MaximumRetryCount: count === '' ? 0 : Number(count) };
+}
+
 function restartPolicy(s: string): { Name: string; MaximumRetryCount: number } {
-  const [name = '', max] = s.split(':');
-  if (max !== undefined && !/^\d+$/.test(max)) throw cliError(`invalid restart policy format: maximum retry count must be an integer`, 125);
-  if (max !== undefined && name !== 'on-failure') throw cliError(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`, 125);
-  if (!['no', 'always', 'unless-stopped', 'on-failure', ''].includes(name)) throw cliError(`invalid restart policy format: unknown policy '${name}'`, 125);
-  return { Name: name, MaximumRetryCount: max ? Number(max) : 0 };
+  try { return parseRestartPolicy(s); } catch (e) { throw cliError((e as Error).message, 1); }
 }
 
 /** The update body from the flags given (flags left out change nothing). */

@@ -7,6 +7,7 @@ import { cliError, cliErrorInfo, hintError } from '../args.js';
 import { daemonErrorInfo } from '../../client/transport.js';
 import { flag, type Command, type Context } from '../command.js';
 import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
+import { parseRestartPolicy } from './container-extra.js';
 import { parseSize } from '../../util/size.js';
 import { getTimestamp, parseGoDuration } from '../timestamp.js';
 import type { Client } from '../../client/client.js';
@@ -302,8 +303,9 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   for (const s of attach) if (!['stdin', 'stdout', 'stderr'].includes(s)) throw cliError(`invalid argument "${s}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`, 125);
   if (attach.length && flag.bool(f, 'detach')) throw cliError('conflicting options: cannot specify both --attach and --detach', 1);
   const restart = flag.str(f, 'restart') ?? 'no';
-  const [rName, rMax] = restart.split(':');
-  if (flag.bool(f, 'rm') && rName && rName !== 'no') throw hintError('conflicting options: cannot specify both --restart and --rm');
+  let policy: { Name: string; MaximumRetryCount: number };
+  try { policy = parseRestartPolicy(restart); } catch (e) { throw hintError((e as Error).message); }
+  if (flag.bool(f, 'rm') && policy.Name && policy.Name !== 'no') throw hintError('conflicting options: cannot specify both --restart and --rm');
   // The health flags as the docker CLI takes them: any of them makes a check, none may be
   // negative, and --no-healthcheck goes with none of them.
   let health: Json | undefined;
@@ -357,7 +359,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
       PortBindings: bindings,
       PublishAllPorts: flag.bool(f, 'publish-all'),
       NetworkMode: flag.str(f, 'network') ?? 'bridge',
-      RestartPolicy: { Name: rName, MaximumRetryCount: rMax ? Number(rMax) : 0 },
+      RestartPolicy: policy,
       AutoRemove: flag.bool(f, 'rm'),
       Init: flag.bool(f, 'init') || null,
       Memory: flag.str(f, 'memory') ? parseBytes(flag.str(f, 'memory')!) : 0,

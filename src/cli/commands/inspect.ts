@@ -9,11 +9,30 @@ import type { FlagValues } from '../args.js';
 export interface Inspector {
   type: string;
   inspect(client: Client, name: string, opts: { size: boolean }): Promise<unknown>;
+  /** The object as a template sees it, where the docker CLI's typed decoding shows it differently. */
+  forTemplate?(v: unknown): unknown;
+}
+
+// The image config fields the docker CLI decodes an image's Config into (the OCI image config
+// and Docker's additions), all left out when empty: templates see what it sees.
+const IMAGE_CONFIG_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'ArgsEscaped', 'Healthcheck', 'OnBuild', 'Shell'];
+
+const isEmpty = (v: unknown) => v === null || v === undefined || v === '' || v === false || v === 0
+  || (Array.isArray(v) ? v.length === 0 : typeof v === 'object' && Object.keys(v).length === 0);
+
+/** An image as templates see it through the docker CLI's types: Config trimmed, GraphDriver.Data in Go's map order. */
+export function imageForTemplate(img: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...img };
+  const cfg = img.Config as Record<string, unknown> | null | undefined;
+  if (cfg && typeof cfg === 'object') out.Config = Object.fromEntries(IMAGE_CONFIG_FIELDS.filter((k) => !isEmpty(cfg[k])).map((k) => [k, cfg[k]]));
+  const gd = img.GraphDriver as { Data?: Record<string, unknown> | null; Name?: string } | undefined;
+  if (gd?.Data) out.GraphDriver = { Data: Object.fromEntries(Object.keys(gd.Data).sort().map((k) => [k, gd.Data![k]])), Name: gd.Name };
+  return out;
 }
 
 export const INSPECTORS: Inspector[] = [
   { type: 'container', inspect: (c, name, o) => c.transport.json({ path: `/containers/${encodeURIComponent(name)}/json`, query: { size: o.size || undefined } }) },
-  { type: 'image', inspect: (c, name) => c.inspectImage(name) },
+  { type: 'image', inspect: (c, name) => c.inspectImage(name), forTemplate: (v) => imageForTemplate(v as Record<string, unknown>) },
   { type: 'network', inspect: (c, name) => c.inspectNetwork(name) },
 ];
 
@@ -45,6 +64,7 @@ async function runInspect(ctx: Context, names: string[], f: FlagValues, only?: s
     for (const k of kinds) {
       try {
         hit = await k.inspect(client, name, { size: flag.bool(f, 'size') });
+        if (tpl && k.forTemplate) hit = k.forTemplate(hit);
         break;
       } catch (e) {
         if (!(isBerthError(e) && e.status === 404)) throw e;

@@ -266,7 +266,9 @@ export function goString(v: unknown, key?: string): string {
   if (Array.isArray(v)) return `[${v.map((x) => goString(x)).join(' ')}]`;
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    if (key === undefined || MAP_KEYS.has(key)) {
+    // A value with no field name (a range's element, a list's item) is one of docker's structs far
+    // more often than a map.
+    if (key !== undefined && MAP_KEYS.has(key)) {
       return `map[${Object.keys(o).sort().map((k) => `${k}:${goString(o[k], k)}`).join(' ')}]`;
     }
     return `{${Object.entries(o).map(([k, x]) => goString(x, k)).join(' ')}}`;
