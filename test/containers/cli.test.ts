@@ -1130,6 +1130,22 @@ test('update as Docker: swap defaults to twice the memory, a memory above it nee
   }
 });
 
+test('update keeps the restart policy unless --restart is given, on a stopped container too, as Docker', { skip }, async () => {
+  const name = uniq('updrp');
+  try {
+    assert.equal((await env.docker(['create', '--name', name, '--restart', 'on-failure:3', env.image, 'true'])).code, 0);
+    const policy = async () => (await env.docker(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.NanoCpus}}', name])).stdout.trim();
+    assert.equal((await env.docker(['update', '--cpus', '0.5', name])).code, 0);
+    assert.equal(await policy(), 'on-failure:3 500000000');
+    assert.equal((await env.docker(['update', '--restart', 'always', name])).code, 0);
+    assert.equal(await policy(), 'always:0 500000000');
+    assert.equal((await env.docker(['update', '--restart', 'no', name])).code, 0);
+    assert.equal(await policy(), 'no:0 500000000');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('memory and CPU options reach the cgroup as in Docker: --oom-kill-disable (with its warning), --memory-swappiness, --memory-reservation, --cpu-period/--cpu-quota', { skip: skip ?? (existsSync('/sys/fs/cgroup/memory/memory.oom_control') ? undefined : 'needs cgroup v1 (memory.oom_control)') }, async () => {
   const r = await env.docker(['run', '--rm', '--oom-kill-disable', '-m', '20m', '--memory-swappiness', '10', '--memory-reservation', '10m', '--cpu-period', '50000', '--cpu-quota', '25000', env.image, 'sh', '-c',
     'head -1 /sys/fs/cgroup/memory/memory.oom_control; cat /sys/fs/cgroup/memory/memory.swappiness /sys/fs/cgroup/memory/memory.soft_limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.cfs_quota_us']);

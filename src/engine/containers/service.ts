@@ -1259,7 +1259,8 @@ export class ContainerService {
     if (body.Memory && body.Memory > (cur.MemorySwap ?? 0) && !body.MemorySwap) {
       throw refuse('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
     }
-    if (body.RestartPolicy?.Name !== undefined && cur.AutoRemove && !['', 'no'].includes(body.RestartPolicy.Name)) {
+    // An empty name leaves the policy as it is (the CLI sends one with every update, as moby reads it).
+    if (body.RestartPolicy?.Name && cur.AutoRemove && body.RestartPolicy.Name !== 'no') {
       throw errors.invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
     }
     if (this.isRunning(c) && c.State.Status !== 'restarting') {
@@ -1287,7 +1288,7 @@ export class ContainerService {
     const hc = cur as Record<string, unknown>;
     for (const k of keys) if (given(k)) hc[k] = body[k];
     if (pidsUnlimited) cur.PidsLimit = 0;
-    if (body.RestartPolicy?.Name !== undefined) cur.RestartPolicy = body.RestartPolicy;
+    if (body.RestartPolicy?.Name) cur.RestartPolicy = body.RestartPolicy;
     await this.save(c);
     this.publish(c, 'update');
     return { Warnings: warnings.length ? warnings : null }; // null when none, as Docker's reply
