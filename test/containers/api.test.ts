@@ -409,6 +409,10 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
     assert.equal((await request('POST', `/containers/${c2}/stop?t=0`)).status, 304);
     const notRunning = await request('POST', `/containers/${c2}/exec`, { Cmd: ['true'] });
     assert.deepEqual([notRunning.status, JSON.parse(notRunning.body).message], [409, `Container ${c2} is not running`]);
+    // size=1: the list leaves an empty writable layer's 0 out (omitempty, as Docker's); inspect shows it.
+    const sized = JSON.parse((await request('GET', `/containers/json?all=1&size=1&filters=${encodeURIComponent(JSON.stringify({ id: [c2] }))}`)).body) as Record<string, unknown>[];
+    assert.deepEqual([sized.length, 'SizeRw' in sized[0]!, typeof sized[0]!.SizeRootFs], [1, false, 'number']);
+    assert.equal(JSON.parse((await request('GET', `/containers/${c2}/json?size=1`)).body).SizeRw, 0);
     const prefix = await request('GET', `/containers/${c2.slice(0, 10)}/json`);
     assert.equal(JSON.parse(prefix.body).Id, c2);
   } finally {

@@ -742,6 +742,33 @@ test('ps filters as Docker: publish (the host port), expose (the container port)
   }
 });
 
+test('ps filters as Docker: exited needs -a, name matches with or without the slash, refusals of is-task and port values', { skip }, async () => {
+  const tag = uniq('psf2');
+  const names = [`${tag}-a`, `${tag}-b`];
+  try {
+    assert.equal((await env.docker(['run', '--name', names[0]!, env.image, 'sh', '-c', 'exit 3'])).code, 3);
+    assert.equal((await env.docker(['create', '--name', names[1]!, env.image, 'true'])).code, 0);
+    const ps = async (...args: string[]) => {
+      const r = await env.docker(['ps', '--filter', `name=${tag}`, ...args, '--format', '{{.Names}}']);
+      return r.code === 0 ? r.stdout.trim().split('\n').filter(Boolean).sort() : r.stderr.trim();
+    };
+    assert.deepEqual(await ps('--filter', 'exited=3'), [], 'exited alone does not list stopped containers');
+    assert.deepEqual(await ps('-a', '--filter', 'exited=3'), [names[0]]);
+    assert.deepEqual(await ps('-a', '--filter', 'exited=0'), [], 'a created container has no exit code to match');
+    const byName = async (re: string) => (await env.docker(['ps', '-a', '--filter', `name=${re}`, '--format', '{{.Names}}'])).stdout.trim();
+    assert.equal(await byName(`^/${names[1]}$`), names[1]);
+    assert.equal(await byName(`^${names[1]}$`), names[1]);
+    const broken = await env.docker(['ps', '-a', '--filter', 'name=[', '--format', '{{.Names}}']);
+    assert.deepEqual([broken.code, broken.stdout], [0, ''], 'a pattern that does not compile matches nothing');
+    assert.equal(await ps('-a', '--filter', 'is-task=1'), "Error response from daemon: invalid filter 'is-task=[1]'");
+    assert.equal(await ps('--filter', 'expose=x/udp'), 'Error response from daemon: error while looking up for expose x/udp: strconv.ParseUint: parsing "x": invalid syntax');
+    assert.equal(await ps('--filter', 'publish=70000'), 'Error response from daemon: error while looking up for publish 70000: strconv.ParseUint: parsing "70000": value out of range');
+    assert.equal(await ps('--filter', 'expose=90-80'), 'Error response from daemon: error while looking up for expose 90-80: invalid range specified for port: 90-80');
+  } finally {
+    await env.docker(['rm', '-f', ...names]);
+  }
+});
+
 test('kill signals as Docker reads them: real-time names, numbers, and its refusals in its order', { skip }, async () => {
   const name = uniq('sig');
   try {

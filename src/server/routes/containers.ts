@@ -74,7 +74,11 @@ export function registerContainerRoutes(r: Router): void {
     const s = svc(ctx);
     const list = listContainers(s, { all: ctx.bool('all'), limit: intQ(ctx, 'limit'), filters: ctx.filters() });
     if (ctx.bool('size')) {
-      for (const e of list) Object.assign(e, await containerSizes(s, s.get(e.Id as string)));
+      for (const e of list) {
+        // The list leaves a size of 0 out (omitempty in moby's Summary); inspect shows it.
+        const { SizeRw, SizeRootFs } = await containerSizes(s, s.get(e.Id as string));
+        Object.assign(e, SizeRw ? { SizeRw } : {}, SizeRootFs ? { SizeRootFs } : {});
+      }
     }
     ctx.json(200, list);
   });
