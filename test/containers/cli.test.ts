@@ -672,6 +672,50 @@ test('events as Docker: exec actions, and a stop that runs out of time sends kil
   }
 });
 
+test('events as Docker: top, resize, copies, export, commit (paused, with its tag and image), rm -f kills', { skip }, async () => {
+  const name = uniq('evx');
+  const repo = `berth-test/${uniq('evimg')}`;
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const file = join(env.work, uniq('evfile'));
+  await fsp.writeFile(file, 'x\n');
+  try {
+    assert.equal((await env.docker(['run', '-d', '-t', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    assert.equal((await env.docker(['top', name])).code, 0);
+    const resized = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ socketPath: env.host.replace(/^unix:\/\//, ''), method: 'POST', path: `/containers/${name}/resize?h=10&w=20` }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(resized, 200);
+    assert.equal((await env.docker(['cp', `${name}:/etc/motd`, join(env.work, uniq('evout'))])).code, 0);
+    assert.equal((await env.docker(['cp', file, `${name}:/tmp/`])).code, 0);
+    assert.equal((await env.docker(['export', '-o', join(env.work, uniq('evexp')), name])).code, 0);
+    assert.equal((await env.docker(['commit', name, `${repo}:1`])).code, 0);
+    assert.equal((await env.docker(['commit', '--pause=false', name])).code, 0);
+    assert.equal((await env.docker(['rm', '-f', name])).code, 0);
+    const fmt = '{{.Type}} {{.Action}}|{{index .Actor.Attributes "height"}}{{index .Actor.Attributes "width"}}{{index .Actor.Attributes "imageRef"}}{{index .Actor.Attributes "signal"}}|{{index .Actor.Attributes "imageID"}}|{{index .Actor.Attributes "name"}}';
+    const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--format', fmt]);
+    const lines = ev.stdout.trim().split('\n').filter((l) => l.endsWith(`|${name}`) || l.startsWith('image tag')).map((l) => l.split('|'));
+    const committed = (await env.docker(['image', 'inspect', '-f', '{{.Id}}', `${repo}:1`])).stdout.trim();
+    assert.deepEqual(lines.map((l) => `${l[0]}|${l[1]}`).filter((l) => !l.startsWith('container exec_') && !l.startsWith('container die')), [
+      'container create|', 'container start|', 'container top|', 'container resize|1020', 'container archive-path|', 'container extract-to-dir|',
+      'container export|', 'container pause|', 'image tag|', `container commit|${repo}:1`, 'container unpause|',
+      'container commit|', 'container kill|9', 'container destroy|',
+    ], ev.stdout);
+    assert.equal(lines.find((l) => l[0] === 'container commit')![2], committed, 'the commit event names the new image');
+    assert.equal(lines.find((l) => l[0] === 'image tag')![3], `${repo}:1`);
+    // die counts the whole seconds the process ran (moby's execDuration).
+    const slept = await env.docker(['run', '-d', env.image, 'sleep', '1']);
+    assert.equal((await env.docker(['wait', slept.stdout.trim()])).code, 0);
+    const die = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${slept.stdout.trim()}`, '--filter', 'event=die', '--format', '{{index .Actor.Attributes "execDuration"}}']);
+    assert.ok(Number(die.stdout.trim()) >= 1, die.stdout);
+    await env.docker(['rm', slept.stdout.trim()]);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', `${repo}:1`]);
+  }
+});
+
 test('events as Docker: network connect before start and disconnect after die, per built-in network', { skip }, async () => {
   const name = uniq('netev');
   const since = Math.floor(Date.now() / 1000) - 1;

@@ -48,6 +48,7 @@ export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): P
     // The last column (command) may contain spaces.
     procs.push([...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(' ')]);
   }
+  svc.publish(c, 'top');
   return { Titles: titles, Processes: procs };
 }
 
@@ -191,6 +192,8 @@ export async function archiveGet(svc: ContainerService, ref: string, path: strin
     // "dir/." stands for the directory's contents: entries are named from "." (Docker's rebase).
     const contents = path.endsWith('/.');
     onStat({ name: contents ? '.' : posix.basename(path.replace(/\/$/, '')) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget });
+    // Docker's event for a copy out, once the archive is under way.
+    svc.publish(c, 'archive-path');
     const pack = tar.pack();
     const base = contents ? '.' : posix.basename(path.replace(/\/$/, '')) || '.';
     const done = pipeline(pack, out);
@@ -355,6 +358,7 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
     })();
     await Promise.all([pipeline(body, ex), work]);
   });
+  svc.publish(c, 'extract-to-dir');
 }
 
 /** GET /export: a tar of the whole container filesystem. */
@@ -374,6 +378,7 @@ export async function exportFs(svc: ContainerService, ref: string, out: Writable
     const code = await exit;
     if (code !== 0 && code !== 1) throw errors.internal(`export failed: ${err.trim()}`);
   });
+  svc.publish(c, 'export');
 }
 
 /** GET /changes: entries of the upper dir (A added, C changed, D deleted by whiteout). */
@@ -435,6 +440,17 @@ export interface CommitOptions { repo?: string; tag?: string; comment?: string; 
 
 export async function commit(svc: ContainerService, ref: string, o: CommitOptions): Promise<string> {
   const c = svc.get(ref);
+  // As Docker (`--pause`, the CLI's default): a running container is paused while its layer is read.
+  const pause = !!o.pause && c.State.Status === 'running';
+  if (pause) await svc.pause(c.Id);
+  try {
+    return await commitNow(svc, c, o);
+  } finally {
+    if (pause && c.State.Status === 'paused') await svc.unpause(c.Id).catch(() => {});
+  }
+}
+
+async function commitNow(svc: ContainerService, c: ContainerRecord, o: CommitOptions): Promise<string> {
   const images = svc.d.images;
   const img = images.d.meta.get(c.ImageId);
   if (!img) throw errors.noSuchImage(c.ImageId);
@@ -481,11 +497,14 @@ export async function commit(svc: ContainerService, ref: string, o: CommitOption
       id, config: cfg, configMediaType: img.configMediaType, layers: [...img.layers, layer], repoTags: [], repoDigests: [],
       created, size: img.size + ds.bytes, loadedAt: Date.now(), parent: img.id, comment: o.comment ?? '',
     }));
+    // As moby: the new tag's image event first, then the commit naming the image and the tag.
+    let imageRef = '';
     if (o.repo) {
-      const r = withDefaultTag(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo));
-      await images.setTag(images.d.meta.get(id)!, familiarString(r));
+      imageRef = familiarString(withDefaultTag(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo)));
+      await images.setTag(images.d.meta.get(id)!, imageRef);
+      svc.d.events.publish('image', 'tag', id, { ...((runCfg.Labels as Record<string, string> | null) ?? {}), name: imageRef });
     }
-    svc.publish(c, 'commit', { comment: o.comment ?? '' });
+    svc.publish(c, 'commit', { comment: o.comment ?? '', imageID: id, imageRef });
     return id;
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });

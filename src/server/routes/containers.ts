@@ -61,7 +61,7 @@ export function registerContainerRoutes(r: Router): void {
   r.post('/commit', async (ctx) => {
     const body = await ctx.readJson<Record<string, unknown>>();
     const id = await commit(svc(ctx), ctx.q('container') ?? '', {
-      repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined,
+      repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined, pause: !ctx.q('pause') || ctx.bool('pause'), // unset means true (the CLI sends only pause=0)
       changes: ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean), config: body ?? undefined,
     });
     ctx.json(201, { Id: id });
