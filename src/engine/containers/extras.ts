@@ -56,13 +56,34 @@ export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): P
  * One /stats request's memory: its previous sample, which the next one reports as precpu_stats (as
  * Docker does within a request; a request's first sample, and a one-shot, have an empty precpu).
  */
-export interface StatsSession { prev?: { total: number; system: number; online: number; read: string; perCpu?: number[] } }
+export interface StatsSession { prev?: { cpu: Record<string, unknown>; read: string } }
+
+const BLKIO_KEYS = ['io_service_bytes_recursive', 'io_serviced_recursive', 'io_queue_recursive', 'io_service_time_recursive', 'io_wait_time_recursive', 'io_merged_recursive', 'io_time_recursive', 'sectors_recursive'] as const;
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Docker's sample for a container that is not running: zero values throughout, no time read. */
+function emptyStats(c: ContainerRecord): Record<string, unknown> {
+  const cpu = () => ({ cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
+  return {
+    read: ZERO_TIME, preread: ZERO_TIME, pids_stats: {}, blkio_stats: Object.fromEntries(BLKIO_KEYS.map((k) => [k, null])),
+    num_procs: 0, storage_stats: {}, cpu_stats: cpu(), precpu_stats: cpu(), memory_stats: {}, name: `/${c.Name}`, id: c.Id,
+  };
+}
+
+/** The memory.stat keys Docker reports on cgroup v1 (a fixed set, 0 when the kernel has none). */
+const MEMORY_V1_KEYS = ['active_anon', 'active_file', 'cache', 'dirty', 'inactive_anon', 'inactive_file', 'mapped_file', 'pgfault', 'pgmajfault', 'pgpgin', 'pgpgout', 'rss', 'rss_huge', 'unevictable', 'writeback'];
+function memoryStatsV1(raw: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = { hierarchical_memory_limit: raw.hierarchical_memory_limit ?? 0, hierarchical_memsw_limit: raw.hierarchical_memsw_limit ?? 0 };
+  for (const k of MEMORY_V1_KEYS) { out[k] = raw[k] ?? 0; out[`total_${k}`] = raw[`total_${k}`] ?? 0; }
+  return out;
+}
 
 /** One stats sample in Docker's JSON shape. */
 export async function statsOnce(svc: ContainerService, c: ContainerRecord, session: StatsSession = {}): Promise<Record<string, unknown>> {
   const running = c.State.Status === 'running' || c.State.Status === 'paused';
   let s: ContainerStats | undefined;
   if (running) s = await svc.runtime.stats(c.Id).catch(() => undefined);
+  if (!s) return emptyStats(c);
   // Interface counters from the container's own network namespace (none on the host's network).
   const mode = c.HostConfig.NetworkMode ?? 'bridge';
   const networks = running && c.State.Pid > 0 && mode !== 'host' && !mode.startsWith('container:')
@@ -70,26 +91,32 @@ export async function statsOnce(svc: ContainerService, c: ContainerRecord, sessi
     : {};
   const read = new Date().toISOString();
   const prev = session.prev;
-  const cpu = s ? {
+  const cpu = {
     cpu_usage: {
       total_usage: s.cpu.totalUsage, usage_in_kernelmode: s.cpu.usageInKernelmode, usage_in_usermode: s.cpu.usageInUsermode,
       ...(s.cpu.perCpuUsage ? { percpu_usage: s.cpu.perCpuUsage } : {}),
     },
     system_cpu_usage: s.cpu.systemUsage, online_cpus: s.cpu.onlineCpus,
     throttling_data: { periods: s.cpu.throttling.periods, throttled_periods: s.cpu.throttling.throttledPeriods, throttled_time: s.cpu.throttling.throttledTime },
-  } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
-  const precpu = prev ? {
-    cpu_usage: { total_usage: prev.total, usage_in_kernelmode: 0, usage_in_usermode: 0, ...(prev.perCpu ? { percpu_usage: prev.perCpu } : {}) }, system_cpu_usage: prev.system, online_cpus: prev.online,
-    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
-  } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
-  if (s) session.prev = { total: s.cpu.totalUsage, system: s.cpu.systemUsage, online: s.cpu.onlineCpus, read, perCpu: s.cpu.perCpuUsage };
-  const blk = (e: { major: number; minor: number; op: string; value: number }[]) => e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value }));
+  };
+  // The request's previous sample as it was sent (Docker's precpu_stats), else zeros.
+  const precpu = prev?.cpu ?? { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  session.prev = { cpu, read };
+  // cgroup v1: every counter a list (empty when the kernel keeps none), as Docker reads them; v2:
+  // bytes and operations only, null when no device has any.
+  const blk = (e: { major: number; minor: number; op: string; value: number }[] | undefined) =>
+    e && (e.length || s.cgroupVersion === 1) ? e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value })) : null;
+  const more = s.blkio.more;
   return {
-    read, preread: prev?.read ?? '0001-01-01T00:00:00Z',
-    pids_stats: s ? { current: s.pids.current, ...(s.pids.limit ? { limit: s.pids.limit } : {}) } : {},
-    blkio_stats: s ? { io_service_bytes_recursive: blk(s.blkio.ioServiceBytesRecursive), io_serviced_recursive: blk(s.blkio.ioServicedRecursive), io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null } : {},
+    read, preread: prev?.read ?? ZERO_TIME,
+    pids_stats: { current: s.pids.current, ...(s.pids.limit ? { limit: s.pids.limit } : {}) },
+    blkio_stats: {
+      io_service_bytes_recursive: blk(s.blkio.ioServiceBytesRecursive), io_serviced_recursive: blk(s.blkio.ioServicedRecursive),
+      io_queue_recursive: blk(more?.io_queue_recursive), io_service_time_recursive: blk(more?.io_service_time_recursive), io_wait_time_recursive: blk(more?.io_wait_time_recursive),
+      io_merged_recursive: blk(more?.io_merged_recursive), io_time_recursive: blk(more?.io_time_recursive), sectors_recursive: blk(more?.sectors_recursive),
+    },
     num_procs: 0, storage_stats: {}, cpu_stats: cpu, precpu_stats: precpu,
-    memory_stats: s ? { usage: s.memory.usage, ...(s.memory.maxUsage !== undefined ? { max_usage: s.memory.maxUsage } : {}), stats: s.memory.stats, limit: s.memory.limit } : {},
+    memory_stats: { usage: s.memory.usage, ...(s.memory.maxUsage !== undefined ? { max_usage: s.memory.maxUsage } : {}), stats: s.cgroupVersion === 1 ? memoryStatsV1(s.memory.stats) : s.memory.stats, limit: s.memory.limit },
     name: `/${c.Name}`, id: c.Id,
     ...(Object.keys(networks).length > 0 ? { networks } : {}),
   };

@@ -31,9 +31,10 @@ async function stats(ctx: Ctx): Promise<void> {
   ctx.res.flushHeaders();
   let closed = false;
   ctx.res.on('close', () => { closed = true; });
-  while (!closed) {
+  // As Docker: a sample a second, zeros while the container is not running, until the client
+  // leaves or the container is removed.
+  while (!closed && s.find(c.Id)) {
     ctx.res.write(JSON.stringify(await statsOnce(s, c, session)) + '\n');
-    if (!s.isRunning(c)) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   ctx.res.end();
