@@ -407,6 +407,11 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
   const badExited = await request('GET', q({ exited: ['x'] }));
   assert.deepEqual([badExited.status, JSON.parse(badExited.body).message], [400, 'strconv.Atoi: parsing "x": invalid syntax']);
   assert.equal((await request('GET', q({ health: ['none'], exited: ['0'] }))).status, 200);
+  // /events refuses a range backwards and a time that is no number, in moby's words.
+  const backwards = await request('GET', '/events?since=10&until=5');
+  assert.deepEqual([backwards.status, JSON.parse(backwards.body).message], [400, '`since` time (10) cannot be after `until` time (5)']);
+  const badSince = await request('GET', '/events?since=x&until=5');
+  assert.deepEqual([badSince.status, JSON.parse(badSince.body).message], [400, 'strconv.ParseInt: parsing "x": invalid syntax']);
   const ni = await request('POST', '/containers/create', { Image: 'berth-test/no-such-image:1', Cmd: ['true'] });
   assert.equal(ni.status, 404);
   assert.match(JSON.parse(ni.body).message, /^No such image: berth-test\/no-such-image:1/);
