@@ -813,6 +813,31 @@ test('ps filters as Docker: exited needs -a, name matches with or without the sl
   }
 });
 
+test('ps as Docker: ancestor takes in images made from it; a container whose image name moved on shows the image ID', { skip }, async () => {
+  const tag = uniq('psanc');
+  const base = `berth-test/${tag}-base:1`;
+  const child = `berth-test/${tag}-child:1`;
+  const names = [`${tag}-a`, `${tag}-b`];
+  try {
+    assert.equal((await env.docker(['tag', env.image, base])).code, 0);
+    assert.equal((await env.docker(['create', '--name', names[0]!, base, 'true'])).code, 0);
+    assert.equal((await env.docker(['commit', names[0]!, child])).code, 0);
+    assert.equal((await env.docker(['create', '--name', names[1]!, child, 'true'])).code, 0);
+    const ps = async (filter: string) => (await env.docker(['ps', '-a', '--filter', `name=${tag}`, '--filter', filter, '--format', '{{.Names}}'])).stdout.trim().split('\n').filter(Boolean).sort();
+    assert.deepEqual(await ps(`ancestor=${base}`), names, 'the committed image descends from the base');
+    assert.deepEqual(await ps(`ancestor=${child}`), [names[1]]);
+    assert.deepEqual(await ps(`ancestor=berth-test/${tag}-none:1`), [], 'an ancestor that is no image matches nothing');
+    // The base's tag now names the child: the first container's image is shown by its ID.
+    const baseId = (await env.docker(['image', 'inspect', '-f', '{{.Id}}', base])).stdout.trim();
+    assert.equal((await env.docker(['tag', child, base])).code, 0);
+    const image = await env.docker(['ps', '-a', '--no-trunc', '--filter', `name=${names[0]}`, '--format', '{{.Image}}']);
+    assert.equal(image.stdout.trim(), baseId);
+  } finally {
+    await env.docker(['rm', '-f', ...names]);
+    await env.docker(['rmi', base, child]);
+  }
+});
+
 test('kill signals as Docker reads them: real-time names, numbers, and its refusals in its order', { skip }, async () => {
   const name = uniq('sig');
   try {

@@ -186,9 +186,10 @@ export function listEntry(svc: ContainerService, c: ContainerRecord): Record<str
   const ep = endpoint(c);
   const mode = networkMode(c);
   const cmd = [c.Path, ...c.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
-  void svc;
+  // As moby: the name the container was made from while it still names that image, else the image's ID.
+  const image = c.Config.Image === c.ImageId || svc.d.images.find(c.Config.Image ?? '')?.id === c.ImageId ? c.Config.Image : c.ImageId;
   return {
-    Id: c.Id, Names: [`/${c.Name}`], Image: c.Config.Image, ImageID: c.ImageId, Command: cmd,
+    Id: c.Id, Names: [`/${c.Name}`], Image: image, ImageID: c.ImageId, Command: cmd,
     Created: Math.floor(Date.parse(c.Created) / 1000), Ports: listPorts(c), Labels: c.Config.Labels ?? {},
     State: c.State.Status, Status: statusText(c), HostConfig: { NetworkMode: mode },
     NetworkSettings: { Networks: networksOf(svc, c, ep) }, Mounts: mounts(svc, c),
@@ -227,6 +228,14 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     const i = list.indexOf(s);
     list = list.slice(0, Math.max(i, 0));
   }
+  // As moby: each ancestor resolved to an image now (one that resolves to none matches nothing),
+  // and a container matches when its image is one of them or was made from one (commit, build).
+  const ancestors = f.get('ancestor')?.size ? new Set([...f.get('ancestor')!].map((v) => svc.d.images.find(v)?.id).filter((x): x is string => !!x)) : undefined;
+  const imageLine = (id: string): string[] => {
+    const out: string[] = [];
+    for (let cur: string | undefined = id; cur && !out.includes(cur); cur = svc.d.images.d.meta.get(cur)?.parent) out.push(cur);
+    return out;
+  };
   const netIds = new Map((svc.network?.networks() ?? []).map((n) => [n.name as string, n.id]));
   list = list.filter((c) => {
     if (!all && !(c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting')) return false;
@@ -237,7 +246,7 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     if (!any('name', (v) => regexMatch(v, `/${c.Name}`) || regexMatch(v, c.Name))) return false;
     if (!any('status', (v) => v === (c.State.Status === 'exited' && c.State.FinishedAt === '0001-01-01T00:00:00Z' ? 'created' : c.State.Status))) return false;
     if (!any('exited', (v) => c.State.Status === 'exited' && c.State.FinishedAt !== '0001-01-01T00:00:00Z' && c.State.ExitCode === Number(v))) return false;
-    if (!any('ancestor', (v) => c.Config.Image === v || c.ImageId === v || c.ImageId.slice(7).startsWith(v.replace(/^sha256:/, '')) || (svc.d.images.find(v)?.id === c.ImageId))) return false;
+    if (ancestors && !imageLine(c.ImageId).some((id) => ancestors.has(id))) return false;
     // A network's name, or a prefix of its ID (as moby matches it).
     if (!any('network', (v) => netName(c) === v || (!!v && !!netIds.get(netName(c))?.startsWith(v)))) return false;
     if (!any('health', (v) => (c.State.Health?.Status ?? 'none') === v)) return false;
