@@ -1237,6 +1237,14 @@ test('update keeps the restart policy unless --restart is given, on a stopped co
     assert.equal(await policy(), 'always:0 500000000');
     assert.equal((await env.docker(['update', '--restart', 'no', name])).code, 0);
     assert.equal(await policy(), 'no:0 500000000');
+    // With --rm, only "no" may be set: Docker's 409, naming the container.
+    const rm = uniq('updrm');
+    assert.equal((await env.docker(['create', '--rm', '--name', rm, env.image, 'true'])).code, 0);
+    const id = (await env.docker(['inspect', '-f', '{{.Id}}', rm])).stdout.trim();
+    const refused = await env.docker(['update', '--restart', 'always', rm]);
+    assert.deepEqual([refused.code, refused.stderr.trim()], [1, `Error response from daemon: Cannot update container ${id}: Restart policy cannot be updated because AutoRemove is enabled for the container`]);
+    assert.equal((await env.docker(['update', '--restart', 'no', rm])).code, 0);
+    await env.docker(['rm', '-f', rm]);
   } finally {
     await env.docker(['rm', '-f', name]);
   }

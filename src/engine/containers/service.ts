@@ -1265,7 +1265,7 @@ export class ContainerService {
     }
     // An empty name leaves the policy as it is (the CLI sends one with every update, as moby reads it).
     if (body.RestartPolicy?.Name && cur.AutoRemove && body.RestartPolicy.Name !== 'no') {
-      throw errors.invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      throw refuse('Restart policy cannot be updated because AutoRemove is enabled for the container');
     }
     if (this.isRunning(c) && c.State.Status !== 'restarting') {
       const r: Record<string, unknown> = {};
