@@ -965,8 +965,16 @@ test('a port published on all addresses answers on IPv6 too, and docker port and
       http.get({ host: '127.0.0.1', port: Number(p6[1]), path: '/', timeout: 2000 }, () => resolve('answered')).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
     });
     assert.equal(v4, 'ECONNREFUSED');
+
+    // Asked for as 0.0.0.0: IPv4 only, nothing on [::] (as Docker).
+    const four = await env.docker(['run', '-d', '--name', `${name}-v4`, '-p', '0.0.0.0::8080', env.image, 'sh', '-c', 'mkdir -p /www && echo v4 > /www/index.html && exec httpd -f -p 8080 -h /www']);
+    assert.equal(four.code, 0, four.stderr);
+    const p4 = /^8080\/tcp -> 0\.0\.0\.0:(\d+)\n$/.exec((await env.docker(['port', `${name}-v4`])).stdout);
+    assert.ok(p4);
+    assert.equal(await httpBody('127.0.0.1', Number(p4[1])), 'v4\n');
+    assert.equal((await env.docker(['inspect', '-f', '{{json .NetworkSettings.Ports}}', `${name}-v4`])).stdout.trim(), `{"8080/tcp":[{"HostIp":"0.0.0.0","HostPort":"${p4[1]}"}]}`);
   } finally {
-    await env.docker(['rm', '-f', name, `${name}-only`]);
+    await env.docker(['rm', '-f', name, `${name}-only`, `${name}-v4`]);
   }
 });
 
