@@ -1039,10 +1039,14 @@ test('sizes: ps -s, inspect -s, system df, container prune reclaimed space', { s
   assert.ok(ctr && Number(ctr.TotalCount) >= 1, df.stdout);
   const dfv = await env.docker(['system', 'df', '-v']);
   assert.match(dfv.stdout, new RegExp(`${name}`), dfv.stdout);
+  const since = Math.floor(Date.now() / 1000) - 1;
   const none = await env.docker(['container', 'prune', '-f', '--filter', `label=sizetest=other`]);
   assert.match(none.stdout, /Total reclaimed space: 0B/);
   const prune = await env.docker(['container', 'prune', '-f', '--filter', `label=sizetest=${name}`]);
   assert.match(prune.stdout, /Total reclaimed space: 12B/, prune.stdout);
+  // Each prune is an event with what it freed, as Docker's (no actor).
+  const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=container', '--filter', 'event=prune', '--format', '{{.Actor.ID}}|{{.Actor.Attributes.reclaimed}}']);
+  assert.deepEqual(ev.stdout.trim().split('\n'), ['|0', '|12']);
   const gone = await env.docker(['inspect', name]);
   assert.notEqual(gone.code, 0);
 

@@ -161,6 +161,8 @@ export async function pruneContainers(svc: ContainerService, f: Filters): Promis
     const { SizeRw } = await containerSizes(svc, c);
     await svc.remove(c.Id).then(() => { deleted.push(c.Id); reclaimed += SizeRw; }, () => {});
   }
+  // Docker's event for every prune, with what it freed (no actor).
+  svc.d.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
   return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
 }
 
