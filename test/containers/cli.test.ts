@@ -838,6 +838,18 @@ test('ps as Docker: ancestor takes in images made from it; a container whose ima
   }
 });
 
+test('ps as Docker: the command quotes the arguments with a space, not the path nor other white space', { skip }, async () => {
+  const name = uniq('pscmd');
+  try {
+    assert.equal((await env.docker(['create', '--name', name, '--entrypoint', '/bin/s h', env.image, 'a\tb', 'c d', ''])).code, 0);
+    const ps = await env.docker(['ps', '-a', '--no-trunc', '--filter', `name=${name}`, '--format', '{{json .Command}}']);
+    // The CLI shows it Go-quoted (the tab as \t).
+    assert.equal(ps.stdout.trim(), JSON.stringify(`"/bin/s h a\\tb 'c d' "`));
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('kill signals as Docker reads them: real-time names, numbers, and its refusals in its order', { skip }, async () => {
   const name = uniq('sig');
   try {

@@ -185,7 +185,8 @@ function listPorts(c: ContainerRecord): Record<string, unknown>[] {
 export function listEntry(svc: ContainerService, c: ContainerRecord): Record<string, unknown> {
   const ep = endpoint(c);
   const mode = networkMode(c);
-  const cmd = [c.Path, ...c.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+  // As moby: the path as it is, then the arguments, those with a space in quotes.
+  const cmd = c.Args.length ? `${c.Path} ${c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}` : c.Path;
   // As moby: the name the container was made from while it still names that image, else the image's ID.
   const image = c.Config.Image === c.ImageId || svc.d.images.find(c.Config.Image ?? '')?.id === c.ImageId ? c.Config.Image : c.ImageId;
   return {
