@@ -716,6 +716,29 @@ test('events as Docker: top, resize, copies, export, commit (paused, with its ta
   }
 });
 
+test('events filters as Docker: image= matches IDs and image names exactly (with or without the tag), container= by prefix', { skip }, async () => {
+  const name = uniq('evflt');
+  const tag = `berth-test/${uniq('evflttag')}:1`;
+  const since = Math.floor(Date.now() / 1000) - 1;
+  try {
+    assert.equal((await env.docker(['run', '--name', name, env.image, 'true'])).code, 0);
+    assert.equal((await env.docker(['tag', env.image, tag])).code, 0);
+    const id = (await env.docker(['image', 'inspect', '-f', '{{.Id}}', env.image])).stdout.trim();
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const ev = async (filter: string) => (await env.docker(['events', '--since', String(since), '--until', until, '--filter', filter, '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'])).stdout.trim().split('\n').filter((l) => l !== '' && (l.endsWith(name) || l.endsWith(tag)));
+    const mine = ['container create', 'container attach', 'container start', 'container die'].map((a) => `${a} ${name}`);
+    assert.deepEqual(await ev(`image=${env.image.replace(/:latest$/, '')}`), mine, 'the image name without its tag');
+    assert.deepEqual(await ev(`image=${env.image}`), mine);
+    assert.deepEqual(await ev(`image=${name}`), [], 'a container name is no image');
+    assert.deepEqual(await ev(`image=${id}`), [`image tag ${tag}`]);
+    assert.deepEqual(await ev(`image=${id.slice(0, 19)}`), [], 'no ID prefixes');
+    assert.deepEqual(await ev(`container=${name.slice(0, -3)}`), mine, 'a name prefix');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', tag]);
+  }
+});
+
 test('events as Docker: network connect before start and disconnect after die, per built-in network', { skip }, async () => {
   const name = uniq('netev');
   const since = Math.floor(Date.now() / 1000) - 1;
