@@ -86,7 +86,8 @@ export function parseTimestamp(s: string, now = Date.now()): bigint {
     return BigInt(Math.round(now - Number(dur[1]) * mult[dur[2]!]!)) * 1_000_000n;
   }
   const ms = Date.parse(t);
-  if (Number.isNaN(ms)) throw new BerthError('ERR_INVALID_ARGUMENT', `invalid timestamp: ${s}`);
+  // Docker's API reads "seconds[.nanoseconds]" with strconv.ParseInt: its words for anything else.
+  if (Number.isNaN(ms)) throw new BerthError('ERR_INVALID_ARGUMENT', `strconv.ParseInt: parsing ${JSON.stringify(s.split('.')[0])}: invalid syntax`);
   return BigInt(ms) * 1_000_000n;
 }
 

@@ -1,6 +1,7 @@
 // In-memory event bus: every engine area (images now, containers later) publishes here; /events
 // subscribes. A bounded history serves `since`.
 import type { Filters } from '../api/query.js';
+import { familiarName, tryParseReference } from '../oci/reference.js';
 
 export interface EngineEvent {
   Type: string;
@@ -74,16 +75,18 @@ export function matchEvent(e: EngineEvent, f: Filters): boolean {
     if (!ev.has(e.Action) && !ev.has(base)) return false;
   }
   if (has('image')) {
+    // As moby: the actor's ID or its image's name (an image event's own name), exactly, with or
+    // without the tag; no prefixes, and a container's own name is not an image.
     const want = f.get('image')!;
-    const cand = [e.Actor.ID, e.Actor.Attributes.name, e.Actor.Attributes.image].filter((x): x is string => !!x);
-    const norm = (s: string) => s.replace(/^sha256:/, '');
-    const ok = cand.some((c) => [...want].some((w) => norm(c) === norm(w) || norm(c).startsWith(norm(w)) || c.split(':')[0] === w));
-    if (!ok) return false;
+    const name = e.Actor.Attributes[e.Type === 'image' ? 'name' : 'image'] ?? '';
+    const stripTag = (s: string) => { const r = tryParseReference(s); return r ? familiarName(r) : s; };
+    if (![e.Actor.ID, name, stripTag(e.Actor.ID), stripTag(name)].some((c) => c !== '' && want.has(c))) return false;
   }
   if (has('container')) {
     if (e.Type !== 'container') return false;
     const want = f.get('container')!;
-    if (![...want].some((w) => e.Actor.ID.startsWith(w) || e.Actor.Attributes.name === w)) return false;
+    // moby's FuzzyMatch: the ID or the name, each in full or by a prefix.
+    if (![...want].some((w) => e.Actor.ID.startsWith(w) || (e.Actor.Attributes.name ?? '').startsWith(w))) return false;
   }
   if (has('network')) {
     // As moby: the network's ID or name, in full or as a prefix (a network event's Actor is the network).

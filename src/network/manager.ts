@@ -360,7 +360,7 @@ export class NetworkManager {
           ports = got.bindings;
           // On all addresses: IPv6 clients too, as Docker's proxy serves them (see proxy6.ts).
           for (const b of ports) {
-            if (b.hostIp !== '') continue;
+            if (b.hostIp !== '' || b.v4only) continue;
             const h6 = await forward6('::', b.hostPort, b.protocol, { ip, port: b.containerPort });
             if (h6) { got.holds.push(h6); b.ipv6 = true; }
           }

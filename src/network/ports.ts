@@ -18,10 +18,12 @@ export interface PortRequest {
   hostPort: number;
   /** Inclusive end of an allowed host range; equal to hostPort for a fixed port. */
   hostPortEnd: number;
+  /** Asked for as "0.0.0.0": all IPv4 addresses only, not [::] too (as Docker). */
+  v4only?: boolean;
 }
 
 /** A publication actually made; `ipv6`: also served on [::] (a port published on all addresses). */
-export interface PortBinding { hostIp: string; hostPort: number; containerPort: number; protocol: Protocol; ipv6?: boolean }
+export interface PortBinding { hostIp: string; hostPort: number; containerPort: number; protocol: Protocol; ipv6?: boolean; v4only?: boolean }
 
 /** Docker's HostConfig.PortBindings / NetworkSettings.Ports shape. */
 export type DockerPortMap = Record<string, { HostIp?: string; HostPort?: string }[] | null | undefined>;
@@ -137,7 +139,7 @@ export function portRequestsFromConfig(portBindings: DockerPortMap | null | unde
           if (k.start === k.end) [hostPort, hostPortEnd] = hr;
           else hostPort = hostPortEnd = hr[0] + (port - k.start);
         }
-        out.push({ containerPort: port, protocol: k.protocol, hostIp, hostPort, hostPortEnd });
+        out.push({ containerPort: port, protocol: k.protocol, hostIp, hostPort, hostPortEnd, ...(b.HostIp === '0.0.0.0' ? { v4only: true } : {}) });
       }
     }
   }
@@ -259,7 +261,7 @@ export async function allocatePorts(reqs: PortRequest[], taken: PortBinding[], s
           throw new BerthError('ERR_INTERNAL', `failed to bind port ${where}/${r.protocol}: Error starting userland proxy: listen ${r.protocol}${label.includes(':') ? '6' : '4'} ${where}: bind: address already in use`);
         }
         holds.push(h);
-        mine.push({ hostIp: r.hostIp, hostPort: r.hostPort, containerPort: r.containerPort, protocol: r.protocol });
+        mine.push({ hostIp: r.hostIp, hostPort: r.hostPort, containerPort: r.containerPort, protocol: r.protocol, ...(r.v4only ? { v4only: true } : {}) });
         continue;
       }
       const ranged = r.hostPort !== 0;
@@ -283,7 +285,7 @@ export async function allocatePorts(reqs: PortRequest[], taken: PortBinding[], s
           : `no free host port left in ${start}-${end}`);
       }
       if (!ranged) state.cursor = found;
-      mine.push({ hostIp: r.hostIp, hostPort: found, containerPort: r.containerPort, protocol: r.protocol });
+      mine.push({ hostIp: r.hostIp, hostPort: found, containerPort: r.containerPort, protocol: r.protocol, ...(r.v4only ? { v4only: true } : {}) });
     }
   } catch (e) {
     for (const h of holds) h.close();

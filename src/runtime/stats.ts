@@ -19,7 +19,11 @@ export interface ContainerStats {
     throttling: { periods: number; throttledPeriods: number; throttledTime: number };
   };
   pids: { current: number; limit?: number };
-  blkio: { ioServiceBytesRecursive: BlkioEntry[]; ioServicedRecursive: BlkioEntry[] };
+  blkio: {
+    ioServiceBytesRecursive: BlkioEntry[]; ioServicedRecursive: BlkioEntry[];
+    /** v1 only (v2 has no such counters). */
+    more?: Record<'io_queue_recursive' | 'io_service_time_recursive' | 'io_wait_time_recursive' | 'io_merged_recursive' | 'io_time_recursive' | 'sectors_recursive', BlkioEntry[]>;
+  };
 }
 
 const CG = '/sys/fs/cgroup';
@@ -54,8 +58,9 @@ async function systemUsage(): Promise<number> {
 function parseBlkioV1(text: string | undefined): BlkioEntry[] {
   const out: BlkioEntry[] = [];
   for (const line of (text ?? '').split('\n')) {
-    const m = /^(\d+):(\d+) (\w+) (\d+)$/.exec(line.trim());
-    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3]!, value: Number(m[4]) });
+    // "8:0 Read 4096", or "8:0 4096" for the counters without operations (time, sectors).
+    const m = /^(\d+):(\d+)(?: (\w+))? (\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3] ?? '', value: Number(m[4]) });
   }
   return out;
 }
@@ -112,6 +117,7 @@ export async function readStats(pid: number): Promise<ContainerStats> {
     const stat = kv(cpuacct ? await readText(join(cpuacct, 'cpuacct.stat')) : undefined);
     const percpu = cpuacct ? (await readText(join(cpuacct, 'cpuacct.usage_percpu')))?.trim().split(/\s+/).filter(Boolean).map(Number) : undefined;
     const thr = kv(cpu ? await readText(join(cpu, 'cpu.stat')) : undefined);
+    const blk = async (name: string) => parseBlkioV1(blkio ? await firstText(blkio, name) : undefined);
     return {
       read,
       cgroupVersion: 1,
@@ -132,8 +138,13 @@ export async function readStats(pid: number): Promise<ContainerStats> {
       },
       pids: { current: (pids && (await readNum(join(pids, 'pids.current')))) || 0, limit: pids ? await readNum(join(pids, 'pids.max')) : undefined },
       blkio: {
-        ioServiceBytesRecursive: parseBlkioV1(blkio ? await firstText(blkio, 'io_service_bytes') : undefined),
-        ioServicedRecursive: parseBlkioV1(blkio ? await firstText(blkio, 'io_serviced') : undefined),
+        ioServiceBytesRecursive: await blk('io_service_bytes'),
+        ioServicedRecursive: await blk('io_serviced'),
+        more: {
+          io_queue_recursive: await blk('io_queued'), io_service_time_recursive: await blk('io_service_time'),
+          io_wait_time_recursive: await blk('io_wait_time'), io_merged_recursive: await blk('io_merged'),
+          io_time_recursive: await blk('time'), sectors_recursive: await blk('sectors'),
+        },
       },
     };
   }

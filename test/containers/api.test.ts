@@ -352,6 +352,46 @@ test('stats: network counters come from the container\'s own interfaces', { skip
   }
 });
 
+test('stats as Docker: zeros for a stopped container (streamed every second), v1 blkio lists and memory keys', { skip }, async () => {
+  const name = uniq('stats0');
+  const cpu0 = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  const blkioKeys = ['io_service_bytes_recursive', 'io_serviced_recursive', 'io_queue_recursive', 'io_service_time_recursive', 'io_wait_time_recursive', 'io_merged_recursive', 'io_time_recursive', 'sectors_recursive'];
+  try {
+    assert.equal((await env.docker(['create', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    const id = (await env.docker(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+    const zero = {
+      read: '0001-01-01T00:00:00Z', preread: '0001-01-01T00:00:00Z', pids_stats: {}, blkio_stats: Object.fromEntries(blkioKeys.map((k) => [k, null])),
+      num_procs: 0, storage_stats: {}, cpu_stats: cpu0, precpu_stats: cpu0, memory_stats: {}, name: `/${name}`, id,
+    };
+    assert.deepEqual(JSON.parse((await request('GET', `/containers/${name}/stats?stream=0`)).body), zero);
+    // Streamed: the same zeros, one a second, while the client stays (two are enough to see it go on).
+    const two = await new Promise<string[]>((resolve, reject) => {
+      const req = http.request({ socketPath: env.host.replace(/^unix:\/\//, ''), path: `/containers/${name}/stats` }, (res) => {
+        let buf = '';
+        res.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const lines = buf.split('\n').filter(Boolean);
+          if (lines.length >= 2) { req.destroy(); resolve(lines.slice(0, 2)); }
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    for (const l of two) assert.deepEqual(JSON.parse(l), zero);
+    assert.equal((await env.docker(['start', name])).code, 0);
+    const live = JSON.parse((await request('GET', `/containers/${name}/stats?stream=0&one-shot=1`)).body) as { blkio_stats: Record<string, unknown>; memory_stats: { stats: Record<string, number> } };
+    assert.deepEqual(Object.keys(live.blkio_stats), blkioKeys);
+    if (readdirSync('/sys/fs/cgroup').includes('memory')) {
+      // cgroup v1: every counter a list, and Docker's fixed set of memory.stat keys.
+      for (const k of blkioKeys) assert.ok(Array.isArray(live.blkio_stats[k]), k);
+      const mem = ['active_anon', 'active_file', 'cache', 'dirty', 'inactive_anon', 'inactive_file', 'mapped_file', 'pgfault', 'pgmajfault', 'pgpgin', 'pgpgout', 'rss', 'rss_huge', 'unevictable', 'writeback'];
+      assert.deepEqual(Object.keys(live.memory_stats.stats).sort(), ['hierarchical_memory_limit', 'hierarchical_memsw_limit', ...mem, ...mem.map((k) => `total_${k}`)].sort());
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec start and resize errors', { skip }, async () => {
   const nf = await request('GET', '/containers/does-not-exist/json');
   assert.equal(nf.status, 404);
@@ -367,6 +407,11 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
   const badExited = await request('GET', q({ exited: ['x'] }));
   assert.deepEqual([badExited.status, JSON.parse(badExited.body).message], [400, 'strconv.Atoi: parsing "x": invalid syntax']);
   assert.equal((await request('GET', q({ health: ['none'], exited: ['0'] }))).status, 200);
+  // /events refuses a range backwards and a time that is no number, in moby's words.
+  const backwards = await request('GET', '/events?since=10&until=5');
+  assert.deepEqual([backwards.status, JSON.parse(backwards.body).message], [400, '`since` time (10) cannot be after `until` time (5)']);
+  const badSince = await request('GET', '/events?since=x&until=5');
+  assert.deepEqual([badSince.status, JSON.parse(badSince.body).message], [400, 'strconv.ParseInt: parsing "x": invalid syntax']);
   const ni = await request('POST', '/containers/create', { Image: 'berth-test/no-such-image:1', Cmd: ['true'] });
   assert.equal(ni.status, 404);
   assert.match(JSON.parse(ni.body).message, /^No such image: berth-test\/no-such-image:1/);
@@ -409,6 +454,10 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
     assert.equal((await request('POST', `/containers/${c2}/stop?t=0`)).status, 304);
     const notRunning = await request('POST', `/containers/${c2}/exec`, { Cmd: ['true'] });
     assert.deepEqual([notRunning.status, JSON.parse(notRunning.body).message], [409, `Container ${c2} is not running`]);
+    // size=1: the list leaves an empty writable layer's 0 out (omitempty, as Docker's); inspect shows it.
+    const sized = JSON.parse((await request('GET', `/containers/json?all=1&size=1&filters=${encodeURIComponent(JSON.stringify({ id: [c2] }))}`)).body) as Record<string, unknown>[];
+    assert.deepEqual([sized.length, 'SizeRw' in sized[0]!, typeof sized[0]!.SizeRootFs], [1, false, 'number']);
+    assert.equal(JSON.parse((await request('GET', `/containers/${c2}/json?size=1`)).body).SizeRw, 0);
     const prefix = await request('GET', `/containers/${c2.slice(0, 10)}/json`);
     assert.equal(JSON.parse(prefix.body).Id, c2);
   } finally {

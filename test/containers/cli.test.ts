@@ -672,6 +672,73 @@ test('events as Docker: exec actions, and a stop that runs out of time sends kil
   }
 });
 
+test('events as Docker: top, resize, copies, export, commit (paused, with its tag and image), rm -f kills', { skip }, async () => {
+  const name = uniq('evx');
+  const repo = `berth-test/${uniq('evimg')}`;
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const file = join(env.work, uniq('evfile'));
+  await fsp.writeFile(file, 'x\n');
+  try {
+    assert.equal((await env.docker(['run', '-d', '-t', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    assert.equal((await env.docker(['top', name])).code, 0);
+    const resized = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ socketPath: env.host.replace(/^unix:\/\//, ''), method: 'POST', path: `/containers/${name}/resize?h=10&w=20` }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(resized, 200);
+    assert.equal((await env.docker(['cp', `${name}:/etc/motd`, join(env.work, uniq('evout'))])).code, 0);
+    assert.equal((await env.docker(['cp', file, `${name}:/tmp/`])).code, 0);
+    assert.equal((await env.docker(['export', '-o', join(env.work, uniq('evexp')), name])).code, 0);
+    assert.equal((await env.docker(['commit', name, `${repo}:1`])).code, 0);
+    assert.equal((await env.docker(['commit', '--pause=false', name])).code, 0);
+    assert.equal((await env.docker(['rm', '-f', name])).code, 0);
+    const fmt = '{{.Type}} {{.Action}}|{{index .Actor.Attributes "height"}}{{index .Actor.Attributes "width"}}{{index .Actor.Attributes "imageRef"}}{{index .Actor.Attributes "signal"}}|{{index .Actor.Attributes "imageID"}}|{{index .Actor.Attributes "name"}}';
+    const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--format', fmt]);
+    const lines = ev.stdout.trim().split('\n').filter((l) => l.endsWith(`|${name}`) || l.startsWith('image tag')).map((l) => l.split('|'));
+    const committed = (await env.docker(['image', 'inspect', '-f', '{{.Id}}', `${repo}:1`])).stdout.trim();
+    assert.deepEqual(lines.map((l) => `${l[0]}|${l[1]}`).filter((l) => !l.startsWith('container exec_') && !l.startsWith('container die')), [
+      'container create|', 'container start|', 'container top|', 'container resize|1020', 'container archive-path|', 'container extract-to-dir|',
+      'container export|', 'container pause|', 'image tag|', `container commit|${repo}:1`, 'container unpause|',
+      'container commit|', 'container kill|9', 'container destroy|',
+    ], ev.stdout);
+    assert.equal(lines.find((l) => l[0] === 'container commit')![2], committed, 'the commit event names the new image');
+    assert.equal(lines.find((l) => l[0] === 'image tag')![3], `${repo}:1`);
+    // die counts the whole seconds the process ran (moby's execDuration).
+    const slept = await env.docker(['run', '-d', env.image, 'sleep', '1']);
+    assert.equal((await env.docker(['wait', slept.stdout.trim()])).code, 0);
+    const die = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${slept.stdout.trim()}`, '--filter', 'event=die', '--format', '{{index .Actor.Attributes "execDuration"}}']);
+    assert.ok(Number(die.stdout.trim()) >= 1, die.stdout);
+    await env.docker(['rm', slept.stdout.trim()]);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', `${repo}:1`]);
+  }
+});
+
+test('events filters as Docker: image= matches IDs and image names exactly (with or without the tag), container= by prefix', { skip }, async () => {
+  const name = uniq('evflt');
+  const tag = `berth-test/${uniq('evflttag')}:1`;
+  const since = Math.floor(Date.now() / 1000) - 1;
+  try {
+    assert.equal((await env.docker(['run', '--name', name, env.image, 'true'])).code, 0);
+    assert.equal((await env.docker(['tag', env.image, tag])).code, 0);
+    const id = (await env.docker(['image', 'inspect', '-f', '{{.Id}}', env.image])).stdout.trim();
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const ev = async (filter: string) => (await env.docker(['events', '--since', String(since), '--until', until, '--filter', filter, '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'])).stdout.trim().split('\n').filter((l) => l !== '' && (l.endsWith(name) || l.endsWith(tag)));
+    const mine = ['container create', 'container attach', 'container start', 'container die'].map((a) => `${a} ${name}`);
+    assert.deepEqual(await ev(`image=${env.image.replace(/:latest$/, '')}`), mine, 'the image name without its tag');
+    assert.deepEqual(await ev(`image=${env.image}`), mine);
+    assert.deepEqual(await ev(`image=${name}`), [], 'a container name is no image');
+    assert.deepEqual(await ev(`image=${id}`), [`image tag ${tag}`]);
+    assert.deepEqual(await ev(`image=${id.slice(0, 19)}`), [], 'no ID prefixes');
+    assert.deepEqual(await ev(`container=${name.slice(0, -3)}`), mine, 'a name prefix');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', tag]);
+  }
+});
+
 test('events as Docker: network connect before start and disconnect after die, per built-in network', { skip }, async () => {
   const name = uniq('netev');
   const since = Math.floor(Date.now() / 1000) - 1;
@@ -739,6 +806,70 @@ test('ps filters as Docker: publish (the host port), expose (the container port)
     assert.match(bad.stderr, /filter for 'publish' should not contain ':'/);
   } finally {
     await env.docker(['rm', '-f', ...names]);
+  }
+});
+
+test('ps filters as Docker: exited needs -a, name matches with or without the slash, refusals of is-task and port values', { skip }, async () => {
+  const tag = uniq('psf2');
+  const names = [`${tag}-a`, `${tag}-b`];
+  try {
+    assert.equal((await env.docker(['run', '--name', names[0]!, env.image, 'sh', '-c', 'exit 3'])).code, 3);
+    assert.equal((await env.docker(['create', '--name', names[1]!, env.image, 'true'])).code, 0);
+    const ps = async (...args: string[]) => {
+      const r = await env.docker(['ps', '--filter', `name=${tag}`, ...args, '--format', '{{.Names}}']);
+      return r.code === 0 ? r.stdout.trim().split('\n').filter(Boolean).sort() : r.stderr.trim();
+    };
+    assert.deepEqual(await ps('--filter', 'exited=3'), [], 'exited alone does not list stopped containers');
+    assert.deepEqual(await ps('-a', '--filter', 'exited=3'), [names[0]]);
+    assert.deepEqual(await ps('-a', '--filter', 'exited=0'), [], 'a created container has no exit code to match');
+    const byName = async (re: string) => (await env.docker(['ps', '-a', '--filter', `name=${re}`, '--format', '{{.Names}}'])).stdout.trim();
+    assert.equal(await byName(`^/${names[1]}$`), names[1]);
+    assert.equal(await byName(`^${names[1]}$`), names[1]);
+    const broken = await env.docker(['ps', '-a', '--filter', 'name=[', '--format', '{{.Names}}']);
+    assert.deepEqual([broken.code, broken.stdout], [0, ''], 'a pattern that does not compile matches nothing');
+    assert.equal(await ps('-a', '--filter', 'is-task=1'), "Error response from daemon: invalid filter 'is-task=[1]'");
+    assert.equal(await ps('--filter', 'expose=x/udp'), 'Error response from daemon: error while looking up for expose x/udp: strconv.ParseUint: parsing "x": invalid syntax');
+    assert.equal(await ps('--filter', 'publish=70000'), 'Error response from daemon: error while looking up for publish 70000: strconv.ParseUint: parsing "70000": value out of range');
+    assert.equal(await ps('--filter', 'expose=90-80'), 'Error response from daemon: error while looking up for expose 90-80: invalid range specified for port: 90-80');
+  } finally {
+    await env.docker(['rm', '-f', ...names]);
+  }
+});
+
+test('ps as Docker: ancestor takes in images made from it; a container whose image name moved on shows the image ID', { skip }, async () => {
+  const tag = uniq('psanc');
+  const base = `berth-test/${tag}-base:1`;
+  const child = `berth-test/${tag}-child:1`;
+  const names = [`${tag}-a`, `${tag}-b`];
+  try {
+    assert.equal((await env.docker(['tag', env.image, base])).code, 0);
+    assert.equal((await env.docker(['create', '--name', names[0]!, base, 'true'])).code, 0);
+    assert.equal((await env.docker(['commit', names[0]!, child])).code, 0);
+    assert.equal((await env.docker(['create', '--name', names[1]!, child, 'true'])).code, 0);
+    const ps = async (filter: string) => (await env.docker(['ps', '-a', '--filter', `name=${tag}`, '--filter', filter, '--format', '{{.Names}}'])).stdout.trim().split('\n').filter(Boolean).sort();
+    assert.deepEqual(await ps(`ancestor=${base}`), names, 'the committed image descends from the base');
+    assert.deepEqual(await ps(`ancestor=${child}`), [names[1]]);
+    assert.deepEqual(await ps(`ancestor=berth-test/${tag}-none:1`), [], 'an ancestor that is no image matches nothing');
+    // The base's tag now names the child: the first container's image is shown by its ID.
+    const baseId = (await env.docker(['image', 'inspect', '-f', '{{.Id}}', base])).stdout.trim();
+    assert.equal((await env.docker(['tag', child, base])).code, 0);
+    const image = await env.docker(['ps', '-a', '--no-trunc', '--filter', `name=${names[0]}`, '--format', '{{.Image}}']);
+    assert.equal(image.stdout.trim(), baseId);
+  } finally {
+    await env.docker(['rm', '-f', ...names]);
+    await env.docker(['rmi', base, child]);
+  }
+});
+
+test('ps as Docker: the command quotes the arguments with a space, not the path nor other white space', { skip }, async () => {
+  const name = uniq('pscmd');
+  try {
+    assert.equal((await env.docker(['create', '--name', name, '--entrypoint', '/bin/s h', env.image, 'a\tb', 'c d', ''])).code, 0);
+    const ps = await env.docker(['ps', '-a', '--no-trunc', '--filter', `name=${name}`, '--format', '{{json .Command}}']);
+    // The CLI shows it Go-quoted (the tab as \t).
+    assert.equal(ps.stdout.trim(), JSON.stringify(`"/bin/s h a\\tb 'c d' "`));
+  } finally {
+    await env.docker(['rm', '-f', name]);
   }
 });
 
@@ -869,8 +1000,16 @@ test('a port published on all addresses answers on IPv6 too, and docker port and
       http.get({ host: '127.0.0.1', port: Number(p6[1]), path: '/', timeout: 2000 }, () => resolve('answered')).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
     });
     assert.equal(v4, 'ECONNREFUSED');
+
+    // Asked for as 0.0.0.0: IPv4 only, nothing on [::] (as Docker).
+    const four = await env.docker(['run', '-d', '--name', `${name}-v4`, '-p', '0.0.0.0::8080', env.image, 'sh', '-c', 'mkdir -p /www && echo v4 > /www/index.html && exec httpd -f -p 8080 -h /www']);
+    assert.equal(four.code, 0, four.stderr);
+    const p4 = /^8080\/tcp -> 0\.0\.0\.0:(\d+)\n$/.exec((await env.docker(['port', `${name}-v4`])).stdout);
+    assert.ok(p4);
+    assert.equal(await httpBody('127.0.0.1', Number(p4[1])), 'v4\n');
+    assert.equal((await env.docker(['inspect', '-f', '{{json .NetworkSettings.Ports}}', `${name}-v4`])).stdout.trim(), `{"8080/tcp":[{"HostIp":"0.0.0.0","HostPort":"${p4[1]}"}]}`);
   } finally {
-    await env.docker(['rm', '-f', name, `${name}-only`]);
+    await env.docker(['rm', '-f', name, `${name}-only`, `${name}-v4`]);
   }
 });
 
@@ -935,10 +1074,14 @@ test('sizes: ps -s, inspect -s, system df, container prune reclaimed space', { s
   assert.ok(ctr && Number(ctr.TotalCount) >= 1, df.stdout);
   const dfv = await env.docker(['system', 'df', '-v']);
   assert.match(dfv.stdout, new RegExp(`${name}`), dfv.stdout);
+  const since = Math.floor(Date.now() / 1000) - 1;
   const none = await env.docker(['container', 'prune', '-f', '--filter', `label=sizetest=other`]);
   assert.match(none.stdout, /Total reclaimed space: 0B/);
   const prune = await env.docker(['container', 'prune', '-f', '--filter', `label=sizetest=${name}`]);
   assert.match(prune.stdout, /Total reclaimed space: 12B/, prune.stdout);
+  // Each prune is an event with what it freed, as Docker's (no actor).
+  const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=container', '--filter', 'event=prune', '--format', '{{.Actor.ID}}|{{.Actor.Attributes.reclaimed}}']);
+  assert.deepEqual(ev.stdout.trim().split('\n'), ['|0', '|12']);
   const gone = await env.docker(['inspect', name]);
   assert.notEqual(gone.code, 0);
 
@@ -1125,6 +1268,30 @@ test('update as Docker: swap defaults to twice the memory, a memory above it nee
     const hasWeight = existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
     if (!hasWeight) assert.match(weight.stdout, /Your kernel does not support Block I\/O weight or the cgroup is not mounted\. Weight discarded\./);
     assert.equal((await env.docker(['inspect', '-f', '{{.HostConfig.BlkioWeight}}', name])).stdout.trim(), hasWeight ? '300' : '0');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('update keeps the restart policy unless --restart is given, on a stopped container too, as Docker', { skip }, async () => {
+  const name = uniq('updrp');
+  try {
+    assert.equal((await env.docker(['create', '--name', name, '--restart', 'on-failure:3', env.image, 'true'])).code, 0);
+    const policy = async () => (await env.docker(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.NanoCpus}}', name])).stdout.trim();
+    assert.equal((await env.docker(['update', '--cpus', '0.5', name])).code, 0);
+    assert.equal(await policy(), 'on-failure:3 500000000');
+    assert.equal((await env.docker(['update', '--restart', 'always', name])).code, 0);
+    assert.equal(await policy(), 'always:0 500000000');
+    assert.equal((await env.docker(['update', '--restart', 'no', name])).code, 0);
+    assert.equal(await policy(), 'no:0 500000000');
+    // With --rm, only "no" may be set: Docker's 409, naming the container.
+    const rm = uniq('updrm');
+    assert.equal((await env.docker(['create', '--rm', '--name', rm, env.image, 'true'])).code, 0);
+    const id = (await env.docker(['inspect', '-f', '{{.Id}}', rm])).stdout.trim();
+    const refused = await env.docker(['update', '--restart', 'always', rm]);
+    assert.deepEqual([refused.code, refused.stderr.trim()], [1, `Error response from daemon: Cannot update container ${id}: Restart policy cannot be updated because AutoRemove is enabled for the container`]);
+    assert.equal((await env.docker(['update', '--restart', 'no', rm])).code, 0);
+    await env.docker(['rm', '-f', rm]);
   } finally {
     await env.docker(['rm', '-f', name]);
   }

@@ -48,6 +48,7 @@ export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): P
     // The last column (command) may contain spaces.
     procs.push([...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(' ')]);
   }
+  svc.publish(c, 'top');
   return { Titles: titles, Processes: procs };
 }
 
@@ -55,13 +56,34 @@ export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): P
  * One /stats request's memory: its previous sample, which the next one reports as precpu_stats (as
  * Docker does within a request; a request's first sample, and a one-shot, have an empty precpu).
  */
-export interface StatsSession { prev?: { total: number; system: number; online: number; read: string; perCpu?: number[] } }
+export interface StatsSession { prev?: { cpu: Record<string, unknown>; read: string } }
+
+const BLKIO_KEYS = ['io_service_bytes_recursive', 'io_serviced_recursive', 'io_queue_recursive', 'io_service_time_recursive', 'io_wait_time_recursive', 'io_merged_recursive', 'io_time_recursive', 'sectors_recursive'] as const;
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Docker's sample for a container that is not running: zero values throughout, no time read. */
+function emptyStats(c: ContainerRecord): Record<string, unknown> {
+  const cpu = () => ({ cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
+  return {
+    read: ZERO_TIME, preread: ZERO_TIME, pids_stats: {}, blkio_stats: Object.fromEntries(BLKIO_KEYS.map((k) => [k, null])),
+    num_procs: 0, storage_stats: {}, cpu_stats: cpu(), precpu_stats: cpu(), memory_stats: {}, name: `/${c.Name}`, id: c.Id,
+  };
+}
+
+/** The memory.stat keys Docker reports on cgroup v1 (a fixed set, 0 when the kernel has none). */
+const MEMORY_V1_KEYS = ['active_anon', 'active_file', 'cache', 'dirty', 'inactive_anon', 'inactive_file', 'mapped_file', 'pgfault', 'pgmajfault', 'pgpgin', 'pgpgout', 'rss', 'rss_huge', 'unevictable', 'writeback'];
+function memoryStatsV1(raw: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = { hierarchical_memory_limit: raw.hierarchical_memory_limit ?? 0, hierarchical_memsw_limit: raw.hierarchical_memsw_limit ?? 0 };
+  for (const k of MEMORY_V1_KEYS) { out[k] = raw[k] ?? 0; out[`total_${k}`] = raw[`total_${k}`] ?? 0; }
+  return out;
+}
 
 /** One stats sample in Docker's JSON shape. */
 export async function statsOnce(svc: ContainerService, c: ContainerRecord, session: StatsSession = {}): Promise<Record<string, unknown>> {
   const running = c.State.Status === 'running' || c.State.Status === 'paused';
   let s: ContainerStats | undefined;
   if (running) s = await svc.runtime.stats(c.Id).catch(() => undefined);
+  if (!s) return emptyStats(c);
   // Interface counters from the container's own network namespace (none on the host's network).
   const mode = c.HostConfig.NetworkMode ?? 'bridge';
   const networks = running && c.State.Pid > 0 && mode !== 'host' && !mode.startsWith('container:')
@@ -69,26 +91,32 @@ export async function statsOnce(svc: ContainerService, c: ContainerRecord, sessi
     : {};
   const read = new Date().toISOString();
   const prev = session.prev;
-  const cpu = s ? {
+  const cpu = {
     cpu_usage: {
       total_usage: s.cpu.totalUsage, usage_in_kernelmode: s.cpu.usageInKernelmode, usage_in_usermode: s.cpu.usageInUsermode,
       ...(s.cpu.perCpuUsage ? { percpu_usage: s.cpu.perCpuUsage } : {}),
     },
     system_cpu_usage: s.cpu.systemUsage, online_cpus: s.cpu.onlineCpus,
     throttling_data: { periods: s.cpu.throttling.periods, throttled_periods: s.cpu.throttling.throttledPeriods, throttled_time: s.cpu.throttling.throttledTime },
-  } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
-  const precpu = prev ? {
-    cpu_usage: { total_usage: prev.total, usage_in_kernelmode: 0, usage_in_usermode: 0, ...(prev.perCpu ? { percpu_usage: prev.perCpu } : {}) }, system_cpu_usage: prev.system, online_cpus: prev.online,
-    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
-  } : { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
-  if (s) session.prev = { total: s.cpu.totalUsage, system: s.cpu.systemUsage, online: s.cpu.onlineCpus, read, perCpu: s.cpu.perCpuUsage };
-  const blk = (e: { major: number; minor: number; op: string; value: number }[]) => e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value }));
+  };
+  // The request's previous sample as it was sent (Docker's precpu_stats), else zeros.
+  const precpu = prev?.cpu ?? { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  session.prev = { cpu, read };
+  // cgroup v1: every counter a list (empty when the kernel keeps none), as Docker reads them; v2:
+  // bytes and operations only, null when no device has any.
+  const blk = (e: { major: number; minor: number; op: string; value: number }[] | undefined) =>
+    e && (e.length || s.cgroupVersion === 1) ? e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value })) : null;
+  const more = s.blkio.more;
   return {
-    read, preread: prev?.read ?? '0001-01-01T00:00:00Z',
-    pids_stats: s ? { current: s.pids.current, ...(s.pids.limit ? { limit: s.pids.limit } : {}) } : {},
-    blkio_stats: s ? { io_service_bytes_recursive: blk(s.blkio.ioServiceBytesRecursive), io_serviced_recursive: blk(s.blkio.ioServicedRecursive), io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null } : {},
+    read, preread: prev?.read ?? ZERO_TIME,
+    pids_stats: { current: s.pids.current, ...(s.pids.limit ? { limit: s.pids.limit } : {}) },
+    blkio_stats: {
+      io_service_bytes_recursive: blk(s.blkio.ioServiceBytesRecursive), io_serviced_recursive: blk(s.blkio.ioServicedRecursive),
+      io_queue_recursive: blk(more?.io_queue_recursive), io_service_time_recursive: blk(more?.io_service_time_recursive), io_wait_time_recursive: blk(more?.io_wait_time_recursive),
+      io_merged_recursive: blk(more?.io_merged_recursive), io_time_recursive: blk(more?.io_time_recursive), sectors_recursive: blk(more?.sectors_recursive),
+    },
     num_procs: 0, storage_stats: {}, cpu_stats: cpu, precpu_stats: precpu,
-    memory_stats: s ? { usage: s.memory.usage, ...(s.memory.maxUsage !== undefined ? { max_usage: s.memory.maxUsage } : {}), stats: s.memory.stats, limit: s.memory.limit } : {},
+    memory_stats: { usage: s.memory.usage, ...(s.memory.maxUsage !== undefined ? { max_usage: s.memory.maxUsage } : {}), stats: s.cgroupVersion === 1 ? memoryStatsV1(s.memory.stats) : s.memory.stats, limit: s.memory.limit },
     name: `/${c.Name}`, id: c.Id,
     ...(Object.keys(networks).length > 0 ? { networks } : {}),
   };
@@ -133,6 +161,8 @@ export async function pruneContainers(svc: ContainerService, f: Filters): Promis
     const { SizeRw } = await containerSizes(svc, c);
     await svc.remove(c.Id).then(() => { deleted.push(c.Id); reclaimed += SizeRw; }, () => {});
   }
+  // Docker's event for every prune, with what it freed (no actor).
+  svc.d.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
   return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
 }
 
@@ -191,6 +221,8 @@ export async function archiveGet(svc: ContainerService, ref: string, path: strin
     // "dir/." stands for the directory's contents: entries are named from "." (Docker's rebase).
     const contents = path.endsWith('/.');
     onStat({ name: contents ? '.' : posix.basename(path.replace(/\/$/, '')) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget });
+    // Docker's event for a copy out, once the archive is under way.
+    svc.publish(c, 'archive-path');
     const pack = tar.pack();
     const base = contents ? '.' : posix.basename(path.replace(/\/$/, '')) || '.';
     const done = pipeline(pack, out);
@@ -355,6 +387,7 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
     })();
     await Promise.all([pipeline(body, ex), work]);
   });
+  svc.publish(c, 'extract-to-dir');
 }
 
 /** GET /export: a tar of the whole container filesystem. */
@@ -374,6 +407,7 @@ export async function exportFs(svc: ContainerService, ref: string, out: Writable
     const code = await exit;
     if (code !== 0 && code !== 1) throw errors.internal(`export failed: ${err.trim()}`);
   });
+  svc.publish(c, 'export');
 }
 
 /** GET /changes: entries of the upper dir (A added, C changed, D deleted by whiteout). */
@@ -435,6 +469,17 @@ export interface CommitOptions { repo?: string; tag?: string; comment?: string; 
 
 export async function commit(svc: ContainerService, ref: string, o: CommitOptions): Promise<string> {
   const c = svc.get(ref);
+  // As Docker (`--pause`, the CLI's default): a running container is paused while its layer is read.
+  const pause = !!o.pause && c.State.Status === 'running';
+  if (pause) await svc.pause(c.Id);
+  try {
+    return await commitNow(svc, c, o);
+  } finally {
+    if (pause && c.State.Status === 'paused') await svc.unpause(c.Id).catch(() => {});
+  }
+}
+
+async function commitNow(svc: ContainerService, c: ContainerRecord, o: CommitOptions): Promise<string> {
   const images = svc.d.images;
   const img = images.d.meta.get(c.ImageId);
   if (!img) throw errors.noSuchImage(c.ImageId);
@@ -481,11 +526,14 @@ export async function commit(svc: ContainerService, ref: string, o: CommitOption
       id, config: cfg, configMediaType: img.configMediaType, layers: [...img.layers, layer], repoTags: [], repoDigests: [],
       created, size: img.size + ds.bytes, loadedAt: Date.now(), parent: img.id, comment: o.comment ?? '',
     }));
+    // As moby: the new tag's image event first, then the commit naming the image and the tag.
+    let imageRef = '';
     if (o.repo) {
-      const r = withDefaultTag(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo));
-      await images.setTag(images.d.meta.get(id)!, familiarString(r));
+      imageRef = familiarString(withDefaultTag(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo)));
+      await images.setTag(images.d.meta.get(id)!, imageRef);
+      svc.d.events.publish('image', 'tag', id, { ...((runCfg.Labels as Record<string, string> | null) ?? {}), name: imageRef });
     }
-    svc.publish(c, 'commit', { comment: o.comment ?? '' });
+    svc.publish(c, 'commit', { comment: o.comment ?? '', imageID: id, imageRef });
     return id;
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });

@@ -999,7 +999,9 @@ export class ContainerService {
     if (c.State.Health) c.State.Health = { ...c.State.Health, Status: 'unhealthy' };
     // A --rm container is deleted right below: skip persisting a state nobody will read.
     if (this.byId.has(id) && !c.HostConfig.AutoRemove) await this.save(c).catch((e) => log.warn('saving container state failed', { err: String(e) }));
-    this.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: '0' });
+    // Whole seconds the process ran, as moby's die event counts them.
+    const ran = Math.max(0, Math.trunc((st.finishedAt.getTime() - Date.parse(c.State.StartedAt)) / 1000)) || 0;
+    this.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: String(ran) });
     this.publishNetwork(c, 'disconnect');
     this.notify(c, 'next-exit');
     t.mark('stateMs');
@@ -1169,6 +1171,8 @@ export class ContainerService {
       c.ManualStop = true;
       // --rm containers remove themselves on exit; do it here instead.
       c.HostConfig.AutoRemove = false;
+      // Docker's force removal kills through its kill path, event included.
+      if (c.State.Status === 'running' || c.State.Status === 'paused') this.publish(c, 'kill', { signal: '9' });
       await this.runtime.kill(c.Id, 'SIGKILL').catch(() => {});
       await l.exited;
     } else await l.exited;
@@ -1259,8 +1263,9 @@ export class ContainerService {
     if (body.Memory && body.Memory > (cur.MemorySwap ?? 0) && !body.MemorySwap) {
       throw refuse('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
     }
-    if (body.RestartPolicy?.Name !== undefined && cur.AutoRemove && !['', 'no'].includes(body.RestartPolicy.Name)) {
-      throw errors.invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
+    // An empty name leaves the policy as it is (the CLI sends one with every update, as moby reads it).
+    if (body.RestartPolicy?.Name && cur.AutoRemove && body.RestartPolicy.Name !== 'no') {
+      throw refuse('Restart policy cannot be updated because AutoRemove is enabled for the container');
     }
     if (this.isRunning(c) && c.State.Status !== 'restarting') {
       const r: Record<string, unknown> = {};
@@ -1287,7 +1292,7 @@ export class ContainerService {
     const hc = cur as Record<string, unknown>;
     for (const k of keys) if (given(k)) hc[k] = body[k];
     if (pidsUnlimited) cur.PidsLimit = 0;
-    if (body.RestartPolicy?.Name !== undefined) cur.RestartPolicy = body.RestartPolicy;
+    if (body.RestartPolicy?.Name) cur.RestartPolicy = body.RestartPolicy;
     await this.save(c);
     this.publish(c, 'update');
     return { Warnings: warnings.length ? warnings : null }; // null when none, as Docker's reply
@@ -1380,6 +1385,7 @@ export class ContainerService {
     const c = this.get(ref);
     if (!this.isRunning(c)) throw errors.conflict(`Container ${c.Id} is not running`);
     await this.runtime.resize(c.Id, h, w).catch((e) => { if (!isBerthError(e, 'ERR_CONFLICT')) throw e; });
+    this.publish(c, 'resize', { height: String(h), width: String(w) });
   }
 
   /** Run `fn` with the container's rootfs mounted (mounted temporarily when it is not running). */

@@ -185,10 +185,12 @@ function listPorts(c: ContainerRecord): Record<string, unknown>[] {
 export function listEntry(svc: ContainerService, c: ContainerRecord): Record<string, unknown> {
   const ep = endpoint(c);
   const mode = networkMode(c);
-  const cmd = [c.Path, ...c.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
-  void svc;
+  // As moby: the path as it is, then the arguments, those with a space in quotes.
+  const cmd = c.Args.length ? `${c.Path} ${c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}` : c.Path;
+  // As moby: the name the container was made from while it still names that image, else the image's ID.
+  const image = c.Config.Image === c.ImageId || svc.d.images.find(c.Config.Image ?? '')?.id === c.ImageId ? c.Config.Image : c.ImageId;
   return {
-    Id: c.Id, Names: [`/${c.Name}`], Image: c.Config.Image, ImageID: c.ImageId, Command: cmd,
+    Id: c.Id, Names: [`/${c.Name}`], Image: image, ImageID: c.ImageId, Command: cmd,
     Created: Math.floor(Date.parse(c.Created) / 1000), Ports: listPorts(c), Labels: c.Config.Labels ?? {},
     State: c.State.Status, Status: statusText(c), HostConfig: { NetworkMode: mode },
     NetworkSettings: { Networks: networksOf(svc, c, ep) }, Mounts: mounts(svc, c),
@@ -208,10 +210,14 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
   for (const s of f.get('status') ?? []) if (!STATUSES.includes(s)) throw errors.invalid(`invalid filter 'status=${s}'`);
   for (const h of f.get('health') ?? []) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw errors.invalid(`Unrecognised filter value for health: ${h}`);
   for (const x of f.get('exited') ?? []) atoi(x);
+  // As moby: only "true" or "false", else the values named in Go's way ("[a b]").
+  const task = f.get('is-task');
+  if (task && !task.has('true') && !task.has('false')) throw errors.invalid(`invalid filter 'is-task=[${[...task].join(' ')}]'`);
   const publish = portFilter(f, 'publish');
   const expose = portFilter(f, 'expose');
   let list = svc.all().sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || (a.Id < b.Id ? 1 : -1));
-  const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has('status') || f.has('exited');
+  // A status filter lists stopped containers too; an exited filter does not (as moby).
+  const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has('status');
   const ref = (name: string) => { const c = svc.find(name); if (!c) throw errors.noSuchContainer(name); return c; };
   if (f.has('before')) {
     const b = ref([...f.get('before')!][0]!);
@@ -223,21 +229,31 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     const i = list.indexOf(s);
     list = list.slice(0, Math.max(i, 0));
   }
+  // As moby: each ancestor resolved to an image now (one that resolves to none matches nothing),
+  // and a container matches when its image is one of them or was made from one (commit, build).
+  const ancestors = f.get('ancestor')?.size ? new Set([...f.get('ancestor')!].map((v) => svc.d.images.find(v)?.id).filter((x): x is string => !!x)) : undefined;
+  const imageLine = (id: string): string[] => {
+    const out: string[] = [];
+    for (let cur: string | undefined = id; cur && !out.includes(cur); cur = svc.d.images.d.meta.get(cur)?.parent) out.push(cur);
+    return out;
+  };
   const netIds = new Map((svc.network?.networks() ?? []).map((n) => [n.name as string, n.id]));
   list = list.filter((c) => {
     if (!all && !(c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting')) return false;
     const any = (k: string, pred: (v: string) => boolean) => !f.has(k) || f.get(k)!.size === 0 || [...f.get(k)!].some(pred);
     if (!any('id', (v) => c.Id.startsWith(v))) return false;
-    if (!any('name', (v) => new RegExp(v.replace(/^\//, '')).test(c.Name))) return false;
+    // A regular expression against the name with and without its slash; one that does not
+    // compile matches nothing (as Go's filters.Match).
+    if (!any('name', (v) => regexMatch(v, `/${c.Name}`) || regexMatch(v, c.Name))) return false;
     if (!any('status', (v) => v === (c.State.Status === 'exited' && c.State.FinishedAt === '0001-01-01T00:00:00Z' ? 'created' : c.State.Status))) return false;
-    if (!any('exited', (v) => c.State.Status === 'exited' && c.State.ExitCode === Number(v))) return false;
-    if (!any('ancestor', (v) => c.Config.Image === v || c.ImageId === v || c.ImageId.slice(7).startsWith(v.replace(/^sha256:/, '')) || (svc.d.images.find(v)?.id === c.ImageId))) return false;
+    if (!any('exited', (v) => c.State.Status === 'exited' && c.State.FinishedAt !== '0001-01-01T00:00:00Z' && c.State.ExitCode === Number(v))) return false;
+    if (ancestors && !imageLine(c.ImageId).some((id) => ancestors.has(id))) return false;
     // A network's name, or a prefix of its ID (as moby matches it).
     if (!any('network', (v) => netName(c) === v || (!!v && !!netIds.get(netName(c))?.startsWith(v)))) return false;
     if (!any('health', (v) => (c.State.Health?.Status ?? 'none') === v)) return false;
     if (f.has('label') && !matchLabels(f.get('label'), c.Config.Labels ?? {})) return false;
     // No container here is a swarm task.
-    if (!any('is-task', (v) => v !== 'true' && v !== '1')) return false;
+    if (task?.has('true')) return false;
     // A mount by its source or its destination, as moby's volume filter.
     if (!any('volume', (v) => mounts(svc, c).some((m) => m.Source === v || m.Destination === v))) return false;
     if (publish || expose) {
@@ -252,6 +268,10 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
   return list.map((c) => listEntry(svc, c));
 }
 
+function regexMatch(re: string, s: string): boolean {
+  try { return new RegExp(re).test(s); } catch { return false; }
+}
+
 /** `publish`/`expose` filter values ("80", "80/udp", "8000-8010/tcp") as a set of "port/proto"; undefined if none. */
 function portFilter(f: Filters, key: string): Set<string> | undefined {
   const vals = f.get(key);
@@ -260,11 +280,22 @@ function portFilter(f: Filters, key: string): Set<string> | undefined {
   for (const v of vals) {
     if (v.includes(':')) throw errors.invalid(`filter for '${key}' should not contain ':': ${v}`);
     const [range = '', proto = 'tcp'] = v.split('/');
-    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
-    if (!m || Number(m[2] ?? m[1]) < Number(m[1]) || Number(m[2] ?? m[1]) > 65535) throw errors.invalid(`error while looking up for ${key} ${range}: invalid port range`);
-    for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]); p++) out.add(`${p}/${proto.toLowerCase()}`);
+    const bad = (why: string) => errors.invalid(`error while looking up for ${key} ${v}: ${why}`);
+    if (range === '') throw bad('empty string specified for ports');
+    const [a = '', b] = range.split('-');
+    const start = parseUint16(a, bad);
+    const end = b === undefined ? start : parseUint16(b, bad);
+    if (end < start) throw bad(`invalid range specified for port: ${range}`);
+    for (let p = start; p <= end; p++) out.add(`${p}/${proto.toLowerCase()}`);
   }
   return out;
+}
+
+/** Go's strconv.ParseUint(s, 10, 16), with its error text, as moby's port filters parse. */
+function parseUint16(s: string, bad: (why: string) => Error): number {
+  if (!/^\d+$/.test(s)) throw bad(`strconv.ParseUint: parsing ${JSON.stringify(s)}: invalid syntax`);
+  if (Number(s) > 65535) throw bad(`strconv.ParseUint: parsing ${JSON.stringify(s)}: value out of range`);
+  return Number(s);
 }
 
 /** SizeRw (the writable layer) and SizeRootFs (image + writable layer), as `size=1` asks. */

@@ -31,9 +31,10 @@ async function stats(ctx: Ctx): Promise<void> {
   ctx.res.flushHeaders();
   let closed = false;
   ctx.res.on('close', () => { closed = true; });
-  while (!closed) {
+  // As Docker: a sample a second, zeros while the container is not running, until the client
+  // leaves or the container is removed.
+  while (!closed && s.find(c.Id)) {
     ctx.res.write(JSON.stringify(await statsOnce(s, c, session)) + '\n');
-    if (!s.isRunning(c)) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   ctx.res.end();
@@ -61,7 +62,7 @@ export function registerContainerRoutes(r: Router): void {
   r.post('/commit', async (ctx) => {
     const body = await ctx.readJson<Record<string, unknown>>();
     const id = await commit(svc(ctx), ctx.q('container') ?? '', {
-      repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined,
+      repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined, pause: !ctx.q('pause') || ctx.bool('pause'), // unset means true (the CLI sends only pause=0)
       changes: ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean), config: body ?? undefined,
     });
     ctx.json(201, { Id: id });
@@ -74,7 +75,11 @@ export function registerContainerRoutes(r: Router): void {
     const s = svc(ctx);
     const list = listContainers(s, { all: ctx.bool('all'), limit: intQ(ctx, 'limit'), filters: ctx.filters() });
     if (ctx.bool('size')) {
-      for (const e of list) Object.assign(e, await containerSizes(s, s.get(e.Id as string)));
+      for (const e of list) {
+        // The list leaves a size of 0 out (omitempty in moby's Summary); inspect shows it.
+        const { SizeRw, SizeRootFs } = await containerSizes(s, s.get(e.Id as string));
+        Object.assign(e, SizeRw ? { SizeRw } : {}, SizeRootFs ? { SizeRootFs } : {});
+      }
     }
     ctx.json(200, list);
   });

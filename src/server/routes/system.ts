@@ -59,7 +59,7 @@ async function events(ctx: Ctx): Promise<void> {
   const since = ctx.q('since') ? parseTimestamp(ctx.q('since')!) : undefined;
   const until = ctx.q('until') ? parseTimestamp(ctx.q('until')!) : undefined;
   if (since !== undefined && until !== undefined && until < since) {
-    throw new BerthError('ERR_INVALID_ARGUMENT', 'since time must be before until time');
+    throw new BerthError('ERR_INVALID_ARGUMENT', `\`since\` time (${ctx.q('since')}) cannot be after \`until\` time (${ctx.q('until')})`);
   }
   const res = ctx.res;
   res.writeHead(200, { 'Content-Type': 'application/json' });
