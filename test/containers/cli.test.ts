@@ -433,6 +433,26 @@ test('rename: the new name takes over; conflicts, bad and unchanged names refuse
   }
 });
 
+test('as Docker: logs join a line written in pieces across the other stream\'s lines, and show a last line without newline once the container ended', { skip }, async () => {
+  const plain = uniq('pieces');
+  const tty = uniq('piecestty');
+  try {
+    // conmon records "a" (partial), "err", "b" (ending the stdout line), "c" (partial, never ended).
+    const r = await env.docker(['run', '--name', plain, env.image, 'sh', '-c', 'printf a; sleep 0.1; echo err >&2; sleep 0.1; echo b; printf c >&2']);
+    assert.equal(r.code, 0, r.stderr);
+    const logs = await env.docker(['logs', plain]);
+    assert.deepEqual([logs.stdout, logs.stderr], ['ab\n', 'err\nc']);
+    const last = await env.docker(['logs', '--tail', '1', plain]);
+    assert.deepEqual([last.stdout, last.stderr], ['', 'c']);
+    const followed = await env.docker(['logs', '-f', plain]);
+    assert.deepEqual([followed.stdout, followed.stderr], ['ab\n', 'err\nc']);
+    assert.equal((await env.docker(['run', '-t', '--name', tty, env.image, 'sh', '-c', 'echo one; printf no-newline'])).code, 0);
+    assert.equal((await env.docker(['logs', tty])).stdout, 'one\r\nno-newline');
+  } finally {
+    await env.docker(['rm', '-f', plain, tty]);
+  }
+});
+
 test('log drivers: json-file by default, none keeps nothing, max-size bounds the log, others refused', { skip }, async () => {
   const none = uniq('nolog');
   const capped = uniq('capped');

@@ -1312,7 +1312,7 @@ export class ContainerService {
     if (!this.logged(c)) throw errors.notImplemented('configured logging driver does not support reading');
     const tty = !!c.Config.Tty;
     const stopped = opts.follow && this.isRunning(c) ? (this.L(c.Id).exited ?? Promise.resolve()) : undefined;
-    await readLogs(this.logPath(c.Id), opts, (e) => writeOrWait(out, encodeEntry(e, tty, opts.timestamps, opts.details)), stopped, signal);
+    await readLogs(this.logPath(c.Id), { ...opts, ended: !this.isRunning(c) }, (e) => writeOrWait(out, encodeEntry(e, tty, opts.timestamps, opts.details)), stopped, signal);
   }
 
   /**
@@ -1326,7 +1326,7 @@ export class ContainerService {
     if (opts.logs && this.logged(c)) {
       const ac = new AbortController();
       sock.once('close', () => ac.abort());
-      await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false }, (e) => writeOrWait(sock, encodeEntry(e, tty, false)), undefined, ac.signal);
+      await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, ended: !this.isRunning(c) }, (e) => writeOrWait(sock, encodeEntry(e, tty, false)), undefined, ac.signal);
     }
     if (!opts.stream) { sock.end(); return; }
     const useStdin = opts.stdin && !!c.Config.OpenStdin;
