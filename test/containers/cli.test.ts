@@ -453,6 +453,32 @@ test('as Docker: logs join a line written in pieces across the other stream\'s l
   }
 });
 
+test('as Docker: logs --tail takes the last entries of the whole log, then --until and the stream selection filter them', { skip }, async () => {
+  const name = uniq('tailfirst');
+  try {
+    const r = await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'echo first; sleep 0.1; echo second; echo third >&2']);
+    assert.equal(r.code, 0, r.stderr);
+    const stamped = await env.docker(['logs', '-t', name]);
+    const first = /^(\S+) first$/m.exec(stamped.stdout)?.[1];
+    assert.ok(first, stamped.stdout);
+    // The last two entries ("second", "third") are both after "first": nothing is left of them.
+    const until = await env.docker(['logs', '--tail', '2', '--until', first, name]);
+    assert.deepEqual([until.code, until.stdout, until.stderr], [0, '', '']);
+    assert.equal((await env.docker(['logs', '--tail', '3', '--until', first, name])).stdout, 'first\n');
+    // Over the API, stdout alone: the last entry is on stderr, so a tail of 1 brings nothing.
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      http.get({ socketPath: env.host.replace(/^unix:\/\//, ''), path: `/containers/${name}/logs?stdout=1&tail=1` }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve(Buffer.concat(parts)));
+      }).on('error', reject);
+    });
+    assert.equal(body.length, 0, body.toString());
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('log drivers: json-file by default, none keeps nothing, max-size bounds the log, others refused', { skip }, async () => {
   const none = uniq('nolog');
   const capped = uniq('capped');

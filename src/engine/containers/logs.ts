@@ -115,15 +115,16 @@ export async function readLogs(
   const keep = (e: LogEntry) => (e.stream === 'stdout' ? opts.stdout : opts.stderr)
     && (opts.sinceNanos === undefined || e.nanos >= opts.sinceNanos)
     && (opts.untilNanos === undefined || e.nanos <= opts.untilNanos);
-  // Initial read: streamed, keeping only the last `tail` entries.
+  // Initial read: streamed, keeping only the last `tail` entries. As Docker's log readers, the
+  // tail is taken from the whole log, and only then are the streams and times filtered
+  // (`--tail 1 --until T` shows nothing when the last entry is after T).
   const tailBuf: LogEntry[] = [];
   const tail = opts.tail;
   const take = (e: LogEntry): void | Promise<void> => {
-    if (!keep(e)) return;
-    if (tail === undefined) return emit(e);
+    if (tail === undefined) return keep(e) ? emit(e) : undefined;
     if (tail > 0) { tailBuf.push(e); if (tailBuf.length > tail) tailBuf.shift(); }
   };
-  const emitTail = async () => { for (const e of tailBuf) await emit(e); };
+  const emitTail = async () => { for (const e of tailBuf) if (keep(e)) await emit(e); };
   // The current file is opened first: a rotation from here on shows as a rotated file holding
   // the same inode (skipped below) and, when following, as a new file at the path.
   let fh: fsp.FileHandle | undefined = await fsp.open(path, 'r').catch((e: NodeJS.ErrnoException) => {
