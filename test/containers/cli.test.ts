@@ -209,6 +209,34 @@ test('cp both ways, export, diff', { skip }, async () => {
   }
 });
 
+test('as Docker: cp refuses a directory over a file and a file over a directory, naming both places in the container', { skip }, async () => {
+  const name = uniq('cpover');
+  const dir = join(env.work, uniq('cpover'));
+  await fsp.mkdir(join(dir, 'item'), { recursive: true });
+  await fsp.writeFile(join(dir, 'file'), 'x\n');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'mkdir -p /t/file && echo f > /t/item && sleep 100'])).code, 0);
+    for (let i = 0; i < 50 && (await env.docker(['exec', name, 'test', '-f', '/t/item'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const dirOverFile = await env.docker(['cp', join(dir, 'item'), `${name}:/t/`]);
+    assert.deepEqual([dirOverFile.code, dirOverFile.stderr.trim()], [1, 'Error response from daemon: cannot overwrite non-directory "/t/item" with directory "/t"']);
+    const fileOverDir = await env.docker(['cp', join(dir, 'file'), `${name}:/t`]);
+    assert.deepEqual([fileOverDir.code, fileOverDir.stderr.trim()], [1, 'Error response from daemon: cannot overwrite directory "/t/file" with non-directory "/t"']);
+    // Nothing was replaced.
+    assert.equal((await env.docker(['exec', name, 'sh', '-c', 'test -d /t/file && cat /t/item'])).stdout, 'f\n');
+    // The archive endpoints without a path, in Docker's words (its missing space included).
+    const status = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      http.get({ socketPath: env.host.replace(/^unix:\/\//, ''), path: `/containers/${name}/archive` }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      }).on('error', reject);
+    });
+    assert.deepEqual([status.status, JSON.parse(status.body).message], [400, 'bad parameter: pathcannot be empty']);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('cp as Docker sees the container: bind mounts and the /etc files, read-only places refused, fifos kept', { skip }, async () => {
   const name = uniq('cpm');
   const ro = uniq('cpro');

@@ -305,7 +305,7 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
     const work = (async () => {
       for await (const entry of ex) {
         const h = entry.header;
-        const rel = posix.normalize('/' + h.name);
+        const rel = posix.normalize('/' + h.name).replace(/(.)\/+$/, '$1'); // "dir/" names dir
         if (rel === '/') { entry.resume(); continue; }
         const at = await resolveInView(view, posix.join(destRel, posix.dirname(rel)), true);
         const parent = at.host;
@@ -322,7 +322,7 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
         const existing = await fsp.lstat(target).catch(() => undefined);
         if (h.type === 'directory') {
           if (existing && !existing.isDirectory()) {
-            if (opts.noOverwriteDirNonDir) throw errors.invalid(`cannot overwrite non-directory "${rel}" with directory`);
+            if (opts.noOverwriteDirNonDir) throw overwriteRefused('non-directory', 'directory', posix.join(destRel, rel), destRel);
             await fsp.rm(target, { force: true });
           }
           if (!existing || !existing.isDirectory()) await fsp.mkdir(target, { mode });
@@ -330,7 +330,7 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
           entry.resume();
         } else if (h.type === 'file' || h.type === 'contiguous-file') {
           if (existing?.isDirectory()) {
-            if (opts.noOverwriteDirNonDir) throw errors.invalid(`cannot overwrite directory "${rel}" with non-directory`);
+            if (opts.noOverwriteDirNonDir) throw overwriteRefused('directory', 'non-directory', posix.join(destRel, rel), destRel);
             await fsp.rm(target, { recursive: true, force: true });
           } else if (existing) await fsp.rm(target, { force: true });
           // O_EXCL|O_NOFOLLOW: never write through a symlink planted in the container.
@@ -355,6 +355,14 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
     })();
     await Promise.all([pipeline(body, ex), work]);
   });
+}
+
+/**
+ * Docker's extractor refusing to replace a directory by a file or the reverse (`noOverwriteDirNonDir`,
+ * as `docker cp` sends): the entry's path and the extraction point, in container terms, and a 500.
+ */
+function overwriteRefused(existing: string, incoming: string, path: string, dest: string): Error {
+  return errors.internal(`cannot overwrite ${existing} ${JSON.stringify(path)} with ${incoming} ${JSON.stringify(dest)}`);
 }
 
 /** GET /export: a tar of the whole container filesystem. */

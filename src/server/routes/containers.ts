@@ -10,7 +10,8 @@ import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, pruneCo
 
 function requirePath(ctx: Ctx): string {
   const p = ctx.q('path');
-  if (!p) throw errors.invalid('path is required');
+  // Docker's words, its missing space included.
+  if (!p) throw errors.invalid('bad parameter: pathcannot be empty');
   return p;
 }
 
