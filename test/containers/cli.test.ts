@@ -237,6 +237,33 @@ test('as Docker: cp refuses a directory over a file and a file over a directory,
   }
 });
 
+test('as Docker: the archive stat of a symlink gives its target resolved in the container, and "link/" stands for the directory', { skip }, async () => {
+  const name = uniq('cpstat');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'mkdir -p /d /real && echo f > /d/f1 && ln -s f1 /d/rel && ln -s /real /dl && ln -s ../nowhere /d/dangling && sleep 100'])).code, 0);
+    for (let i = 0; i < 50 && (await env.docker(['exec', name, 'test', '-L', '/d/dangling'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const stat = (path: string) => new Promise<{ status?: number; stat?: { name: string; mode: number; linkTarget: string } }>((resolve, reject) => {
+      http.request({ method: 'HEAD', socketPath: env.host.replace(/^unix:\/\//, ''), path: `/containers/${name}/archive?path=${encodeURIComponent(path)}` }, (res) => {
+        res.resume();
+        const h = res.headers['x-docker-container-path-stat'];
+        resolve({ status: res.statusCode, stat: typeof h === 'string' ? JSON.parse(Buffer.from(h, 'base64').toString()) : undefined });
+      }).on('error', reject).end();
+    });
+    const symlink = 0x08000000;
+    const dir = 0x80000000;
+    const rel = await stat('/d/rel');
+    assert.deepEqual([rel.stat?.name, !!(rel.stat!.mode & symlink), rel.stat?.linkTarget], ['rel', true, '/d/f1']);
+    assert.equal((await stat('/d/dangling')).stat?.linkTarget, '/nowhere');
+    assert.equal((await stat('/dl')).stat?.linkTarget, '/real');
+    for (const p of ['/dl/', '/dl/.']) {
+      const through = await stat(p);
+      assert.deepEqual([through.status, through.stat?.name, (through.stat!.mode & dir) !== 0, through.stat?.linkTarget], [200, p === '/dl/' ? 'dl' : '.', true, ''], p);
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('cp as Docker sees the container: bind mounts and the /etc files, read-only places refused, fifos kept', { skip }, async () => {
   const name = uniq('cpm');
   const ro = uniq('cpro');

@@ -164,15 +164,14 @@ function goMode(st: import('node:fs').Stats): number {
 export async function archiveStat(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
   const c = svc.get(ref);
   return withView(svc, c, async (view) => {
-    const full = (await resolveInView(view, path, false)).host;
+    // As Docker: "link/" and "link/." stand for what the link names; a link's target is given
+    // fully resolved in the container, as an absolute path ("rel -> f1" in /d shows "/d/f1").
+    const follow = /\/\.?$/.test(path);
+    const full = (await resolveInView(view, path, follow)).host;
     const st = await fsp.lstat(full).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
-    if (st.isSymbolicLink() && /\/\.?$/.test(path)) {
-      // "link/" stands for what the link names (resolved inside the container's root).
-      const target = await fsp.lstat((await resolveInView(view, path, true)).host).catch(() => undefined);
-      notDirectory(path, !!target?.isDirectory());
-    } else notDirectory(path, st.isDirectory());
-    const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
+    notDirectory(path, st.isDirectory());
+    const linkTarget = st.isSymbolicLink() ? (await resolveInView(view, path, true)).path : '';
     return { name: posix.basename(path) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget };
   });
 }
@@ -187,7 +186,7 @@ export async function archiveGet(svc: ContainerService, ref: string, path: strin
     const st = await fsp.lstat(full).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
     notDirectory(path, st.isDirectory());
-    const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
+    const linkTarget = st.isSymbolicLink() ? (await resolveInView(view, path, true)).path : ''; // as archiveStat
     // "dir/." stands for the directory's contents: entries are named from "." (Docker's rebase).
     const contents = path.endsWith('/.');
     onStat({ name: contents ? '.' : posix.basename(path.replace(/\/$/, '')) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget });
