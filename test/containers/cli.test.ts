@@ -264,6 +264,30 @@ test('as Docker: the archive stat of a symlink gives its target resolved in the 
   }
 });
 
+test('as Docker: cp into a container keeps the files\' owners; with -a, a container with a User gets that user', { skip }, async () => {
+  const plain = uniq('cpown');
+  const withUser = uniq('cpownu');
+  const dir = join(env.work, uniq('cpown'));
+  await fsp.mkdir(dir, { recursive: true });
+  await fsp.writeFile(join(dir, 'owned'), 'x\n');
+  await fsp.chown(join(dir, 'owned'), 1234, 2345);
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', plain, env.image, 'sleep', '100'])).code, 0);
+    assert.equal((await env.docker(['run', '-d', '--name', withUser, '-u', '0:5', env.image, 'sleep', '100'])).code, 0);
+    const owners = async (name: string) => (await env.docker(['exec', name, 'sh', '-c', 'for f in /tmp/*; do stat -c "%n %u:%g" $f; done'])).stdout;
+    for (const name of [plain, withUser]) {
+      for (const [flags, dest] of [[[], 'kept'], [['-a'], 'archived']] as [string[], string][]) {
+        const r = await env.docker(['cp', ...flags, join(dir, 'owned'), `${name}:/tmp/${dest}`]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+    }
+    assert.equal(await owners(plain), '/tmp/archived 1234:2345\n/tmp/kept 1234:2345\n');
+    assert.equal(await owners(withUser), '/tmp/archived 0:5\n/tmp/kept 1234:2345\n');
+  } finally {
+    await env.docker(['rm', '-f', plain, withUser]);
+  }
+});
+
 test('cp as Docker sees the container: bind mounts and the /etc files, read-only places refused, fifos kept', { skip }, async () => {
   const name = uniq('cpm');
   const ro = uniq('cpro');

@@ -9,6 +9,7 @@ import tar from 'tar-stream';
 import { errors } from '../../errors/index.js';
 import { runCommand } from '../../runtime/exec-util.js';
 import type { ContainerStats } from '../../runtime/index.js';
+import { resolveUser } from '../../runtime/index.js';
 import { hostPathOf, mountAt, resolveInView, type RootView } from '../../util/in-root.js';
 import { deviceNumbers } from '../../util/fs.js';
 import type { ContainerRecord } from './types.js';
@@ -300,6 +301,10 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
       return m;
     };
     writable(destRel);
+    // As Docker: the archive's owners are kept (the docker CLI sends the host files' owners);
+    // with copyUIDGID (`cp -a`) a container with a User gets everything owned by that user.
+    // Docker looks that name up on the daemon's host; here it is looked up in the container.
+    const owner = opts.copyUIDGID && c.Config.User ? await resolveUser(view.root, c.Config.User) : undefined;
     const ex = tar.extract();
     const work = (async () => {
       for await (const entry of ex) {
@@ -315,8 +320,8 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
           throw errors.internal(`unlinkat ${cp}: device or resource busy`);
         }
         const mode = (h.mode ?? 0o644) & 0o7777;
-        const uid = opts.copyUIDGID ? h.uid ?? 0 : 0;
-        const gid = opts.copyUIDGID ? h.gid ?? 0 : 0;
+        const uid = owner?.uid ?? h.uid ?? 0;
+        const gid = owner?.gid ?? h.gid ?? 0;
         await fsp.mkdir(parent, { recursive: true });
         const existing = await fsp.lstat(target).catch(() => undefined);
         if (h.type === 'directory') {
