@@ -288,6 +288,30 @@ test('as Docker: cp into a container keeps the files\' owners; with -a, a contai
   }
 });
 
+test('as Docker: export shows the init layer\'s entries (/dev, /proc, /sys, the /etc files) with its modes', { skip }, async () => {
+  const name = uniq('exinit');
+  const dir = join(env.work, uniq('exinit'));
+  await fsp.mkdir(dir, { recursive: true });
+  try {
+    assert.equal((await env.docker(['run', '--name', name, env.image, 'true'])).code, 0);
+    const tarPath = join(dir, 'x.tar');
+    assert.equal((await env.docker(['export', '-o', tarPath, name])).code, 0);
+    const listing = await new Promise<string>((resolve) => {
+      const c = spawn('tar', ['-tvf', tarPath, '--numeric-owner']);
+      let s = '';
+      c.stdout.on('data', (d: Buffer) => { s += d.toString(); });
+      c.on('close', () => resolve(s));
+    });
+    const modes = new Map(listing.split('\n').filter(Boolean).map((l) => { const f = l.split(/\s+/); return [f[f.length - 1]!.replace(/\/$/, ''), f[0]!] as const; }));
+    for (const [p, want] of [['dev', 'drwxr-xr-x'], ['dev/shm', 'drwxr-xr-x'], ['dev/pts', 'drwxr-xr-x'], ['proc', 'drwxr-xr-x'], ['sys', 'drwxr-xr-x'],
+      ['dev/console', '-rwxr-xr-x'], ['etc/hosts', '-rwxr-xr-x'], ['etc/hostname', '-rwxr-xr-x'], ['etc/resolv.conf', '-rwxr-xr-x'], ['.dockerenv', '-rwxr-xr-x']]) {
+      assert.equal(modes.get(p!), want, p);
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('cp as Docker sees the container: bind mounts and the /etc files, read-only places refused, fifos kept', { skip }, async () => {
   const name = uniq('cpm');
   const ro = uniq('cpro');

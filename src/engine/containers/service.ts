@@ -574,7 +574,9 @@ export class ContainerService {
   private initLayer(dir: string): string {
     const own = join(dir, 'init');
     if (existsSync(own)) return own;
-    this.sharedInit ??= ensureSharedInitLayer(join(this.d.root, 'init-layer-1'));
+    // -2: Docker's modes (-1 had 0555 /proc and /sys, a 1777 /dev/shm, 0644 /etc files; a root
+    // keeps it while containers made before may still have it mounted).
+    this.sharedInit ??= ensureSharedInitLayer(join(this.d.root, 'init-layer-2'));
     return this.sharedInit;
   }
 
