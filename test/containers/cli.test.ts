@@ -956,6 +956,48 @@ test('commit and run the committed image', { skip }, async () => {
   }
 });
 
+test('as Docker: commit --change reads its instructions as Docker\'s builder does, and refuses in its words', { skip }, async () => {
+  const name = uniq('commitc');
+  const image = `berth-test/changes:${Date.now()}`;
+  try {
+    assert.equal((await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'true'])).code, 0);
+    const config = async (...changes: string[]) => {
+      const r = await env.docker(['commit', ...changes.flatMap((ch) => ['-c', ch]), name, image]);
+      if (r.code !== 0) return r.stderr.trim().replace(/^Error response from daemon: /, '');
+      const c = JSON.parse((await env.docker(['image', 'inspect', '-f', '{{json .Config}}', image])).stdout) as Record<string, unknown>;
+      await env.docker(['rmi', image]);
+      return c;
+    };
+    const pick = (c: unknown, ...keys: string[]) => (typeof c === 'string' ? c : Object.fromEntries(keys.map((k) => [k, (c as Record<string, unknown>)[k] ?? null])));
+    // What Docker 20.10 and current Docker give for each.
+    assert.deepEqual(((await config('ENV X y z')) as { Env: string[] }).Env.filter((e) => e.startsWith('X=')), ['X=y z']);
+    const env1 = (await config('ENV A=1 B="two words" C=th\\ ree', 'ENV D=${A}x')) as { Env: string[] };
+    assert.deepEqual(env1.Env.filter((e) => /^[A-D]=/.test(e)), ['A=1', 'B=two words', 'C=th ree', 'D=1x']);
+    assert.equal(await config('ENV A=1 B'), 'Syntax error - can\'t find = in "B". Must be of the form: name=value');
+    assert.equal(await config('ENV'), 'ENV requires at least one argument');
+    assert.deepEqual(pick(await config('LABEL a b c', 'LABEL "k 1"="v 1" x='), 'Labels'), { Labels: { a: 'b c', 'k 1': 'v 1', x: '' } });
+    assert.equal(await config('LABEL a'), 'LABEL must have two arguments');
+    assert.deepEqual(pick(await config('EXPOSE 8000-8002/udp 90'), 'ExposedPorts'), { ExposedPorts: { '8000/udp': {}, '8001/udp': {}, '8002/udp': {}, '90/tcp': {} } });
+    assert.equal(await config('EXPOSE 70000'), 'Invalid containerPort: 70000');
+    assert.equal(await config('EXPOSE 80/xyz'), 'Invalid proto: xyz');
+    assert.deepEqual(pick(await config('HEALTHCHECK --interval=5s --retries=2 CMD ["true"]'), 'Healthcheck'), { Healthcheck: { Test: ['CMD', 'true'], Interval: 5_000_000_000, Retries: 2 } });
+    assert.deepEqual(pick(await config('HEALTHCHECK CMD true'), 'Healthcheck'), { Healthcheck: { Test: ['CMD-SHELL', 'true'] } });
+    assert.equal(await config('HEALTHCHECK --bogus=1 CMD true'), 'Unknown flag: bogus');
+    assert.deepEqual(pick(await config('ONBUILD RUN echo hi', 'VOLUME /c /d', 'USER a b', 'WORKDIR rel'), 'OnBuild', 'Volumes', 'User', 'WorkingDir'),
+      { OnBuild: ['RUN echo hi'], Volumes: { '/c': {}, '/d': {} }, User: 'a b', WorkingDir: '/rel' });
+    assert.equal(await config('ONBUILD FROM x'), 'FROM isn\'t allowed as an ONBUILD trigger');
+    assert.equal(await config('USER'), 'USER requires exactly one argument');
+    assert.equal(await config('STOPSIGNAL SIGINT'), 'stopsignal is not a valid change command');
+    assert.equal(await config(''), 'file with no instructions');
+    // An ENTRYPOINT drops the container's CMD unless a CMD is given before it; an empty one keeps it.
+    assert.deepEqual(pick(await config('ENTRYPOINT echo hi'), 'Entrypoint', 'Cmd'), { Entrypoint: ['/bin/sh', '-c', 'echo hi'], Cmd: null });
+    assert.deepEqual(pick(await config('CMD ["x"]', 'ENTRYPOINT ["y"]'), 'Entrypoint', 'Cmd'), { Entrypoint: ['y'], Cmd: ['x'] });
+    assert.deepEqual(pick(await config('ENTRYPOINT []'), 'Cmd', 'Entrypoint'), { Cmd: ['sh', '-c', 'true'], Entrypoint: null });
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('image removal refused while a container uses it', { skip }, async () => {
   const name = uniq('inuse');
   const image = `berth-test/inuse:${Date.now()}`;

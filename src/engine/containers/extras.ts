@@ -479,7 +479,14 @@ export async function commit(svc: ContainerService, ref: string, o: CommitOption
       Labels: cc.Labels ?? {}, ...(cc.ExposedPorts && Object.keys(cc.ExposedPorts).length ? { ExposedPorts: cc.ExposedPorts } : {}),
       ...(o.config ?? {}),
     };
-    runCfg = applyChanges(runCfg, o.changes ?? []);
+    const applied = applyChanges(runCfg, o.changes ?? []);
+    // Docker's merge of the changed config with the container's: with no entrypoint left, an empty
+    // CMD (or one an ENTRYPOINT [] dropped) is the container's again.
+    if (!(applied.Entrypoint as string[] | null | undefined)?.length) {
+      if (!(applied.Cmd as string[] | null | undefined)?.length) applied.Cmd = runCfg.Cmd;
+      if (applied.Entrypoint == null) applied.Entrypoint = runCfg.Entrypoint;
+    }
+    runCfg = applied;
     const created = new Date().toISOString();
     const cfg: Record<string, unknown> = {
       ...base, created, config: runCfg, container: c.Id, ...(o.author ? { author: o.author } : {}),

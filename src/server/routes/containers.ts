@@ -63,7 +63,7 @@ export function registerContainerRoutes(r: Router): void {
     const body = await ctx.readJson<Record<string, unknown>>();
     const id = await commit(svc(ctx), ctx.q('container') ?? '', {
       repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined,
-      changes: ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean), config: body ?? undefined,
+      changes: ctx.query.getAll('changes'), config: body ?? undefined,
     });
     ctx.json(201, { Id: id });
   });
