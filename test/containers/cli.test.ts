@@ -821,6 +821,33 @@ test('events as Docker: exec actions, and a stop that runs out of time sends kil
   }
 });
 
+test('events as Docker: commit pauses a running container (not with --pause=false), and names the image it made', { skip }, async () => {
+  const name = uniq('evcommit');
+  const image = `berth-test/evcommit:${Date.now()}`;
+  let dangling = '';
+  const since = Math.floor(Date.now() / 1000) - 1;
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    const made = await env.docker(['commit', name, image]);
+    assert.equal(made.code, 0, made.stderr);
+    const unpaused = await env.docker(['commit', '--pause=false', '-m', 'no pause', name]);
+    assert.equal(unpaused.code, 0, unpaused.stderr);
+    dangling = unpaused.stdout.trim();
+    assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}}', name])).stdout.trim(), 'running');
+    const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1),
+      '--filter', `container=${name}`, '--filter', 'event=pause', '--filter', 'event=unpause', '--filter', 'event=commit',
+      '--format', '{{.Action}}|{{index .Actor.Attributes "comment"}}|{{index .Actor.Attributes "imageRef"}}|{{index .Actor.Attributes "imageID"}}']);
+    const id = (await env.docker(['image', 'inspect', '-f', '{{.Id}}', image])).stdout.trim();
+    const lines = ev.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['pause|||', `commit||${image}|${id}`, 'unpause|||'], ev.stdout);
+    assert.equal(lines[3], `commit|no pause||${dangling}`, ev.stdout);
+    assert.equal(lines.length, 4, ev.stdout);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', image, ...(dangling ? [dangling] : [])]);
+  }
+});
+
 test('events as Docker: network connect before start and disconnect after die, per built-in network', { skip }, async () => {
   const name = uniq('netev');
   const since = Math.floor(Date.now() / 1000) - 1;

@@ -456,6 +456,9 @@ export async function commit(svc: ContainerService, ref: string, o: CommitOption
   const { createWriteStream, createReadStream } = await import('node:fs');
   const { parseReference, withDefaultTag, familiarString } = await import('../../oci/reference.js');
   const tmp = join(images.d.tmpDir, `commit-${c.Id.slice(0, 12)}-${Date.now()}`);
+  // As Docker (`--pause`, on unless the client says false): a running container is paused while
+  // its changes are read, with the pause and unpause events; a pause that fails is no error.
+  const paused = o.pause !== false && c.State.Status === 'running' && await svc.pause(c.Id).then(() => true, () => false);
   await fsp.mkdir(tmp, { recursive: true });
   try {
     const tarFile = join(tmp, 'layer.tar');
@@ -500,13 +503,16 @@ export async function commit(svc: ContainerService, ref: string, o: CommitOption
       id, config: cfg, configMediaType: img.configMediaType, layers: [...img.layers, layer], repoTags: [], repoDigests: [],
       created, size: img.size + ds.bytes, loadedAt: Date.now(), parent: img.id, comment: o.comment ?? '',
     }));
+    let imageRef = '';
     if (o.repo) {
       const r = withDefaultTag(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo));
-      await images.setTag(images.d.meta.get(id)!, familiarString(r));
+      imageRef = familiarString(r);
+      await images.setTag(images.d.meta.get(id)!, imageRef);
     }
-    svc.publish(c, 'commit', { comment: o.comment ?? '' });
+    svc.publish(c, 'commit', { comment: o.comment ?? '', imageID: id, imageRef });
     return id;
   } finally {
+    if (paused) await svc.unpause(c.Id).catch(() => {});
     await fsp.rm(tmp, { recursive: true, force: true });
   }
 }

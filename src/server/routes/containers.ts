@@ -64,6 +64,8 @@ export function registerContainerRoutes(r: Router): void {
     const id = await commit(svc(ctx), ctx.q('container') ?? '', {
       repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined,
       changes: ctx.query.getAll('changes'), config: body ?? undefined,
+      // Docker pauses unless told `pause=false` (an empty or missing value is true).
+      pause: ctx.q('pause') ? ctx.bool('pause') : true,
     });
     ctx.json(201, { Id: id });
   });
