@@ -1025,6 +1025,27 @@ test('as Docker: commit --change reads its instructions as Docker\'s builder doe
   }
 });
 
+test('as Docker: a directory made again after rm -rf hides the image\'s entries, in diff and in the committed image; an unchanged one is no change', { skip }, async () => {
+  const base = uniq('opqbase');
+  const name = uniq('opq');
+  const baseImage = `berth-test/opq-base:${Date.now()}`;
+  const image = `berth-test/opq:${Date.now()}`;
+  try {
+    assert.equal((await env.docker(['run', '--name', base, env.image, 'sh', '-c', 'mkdir -p /data/sub /empty && touch /data/a /data/sub/b'])).code, 0);
+    assert.equal((await env.docker(['commit', base, baseImage])).code, 0);
+    const r = await env.docker(['run', '--name', name, baseImage, 'sh', '-c', 'rm -rf /data /empty && mkdir /data /empty && touch /data/c && touch /tmp/q && rm /tmp/q']);
+    assert.equal(r.code, 0, r.stderr);
+    const diff = await env.docker(['diff', name]);
+    assert.deepEqual(diff.stdout.trim().split('\n').sort(), ['A /data/c', 'C /data', 'D /data/a', 'D /data/sub']);
+    assert.equal((await env.docker(['commit', name, image])).code, 0);
+    const ls = await env.docker(['run', '--rm', image, 'ls', '/data']);
+    assert.equal(ls.stdout, 'c\n', ls.stderr);
+  } finally {
+    await env.docker(['rm', '-f', base, name]);
+    await env.docker(['rmi', image, baseImage]);
+  }
+});
+
 test('image removal refused while a container uses it', { skip }, async () => {
   const name = uniq('inuse');
   const image = `berth-test/inuse:${Date.now()}`;

@@ -388,26 +388,57 @@ export async function exportFs(svc: ContainerService, ref: string, out: Writable
   });
 }
 
-/** GET /changes: entries of the upper dir (A added, C changed, D deleted by whiteout). */
+/**
+ * The image's entries in directory `p` (container path) that the container's directory of that
+ * name hides: one made again after an `rm -rf` is opaque in the upper dir (an overlayfs xattr,
+ * which node cannot read), so they are the image's names the mounted rootfs no longer shows.
+ */
+async function hiddenByOpaque(svc: ContainerService, c: ContainerRecord, root: string, p: string, upperNames: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of await svc.imageDirNames(c, p)) {
+    if (upperNames.includes(n)) continue;
+    if (!(await fsp.lstat(join(root, p, n)).then(() => true, () => false))) out.push(n);
+  }
+  return out;
+}
+
+/**
+ * GET /changes: entries of the upper dir (A added, C changed, D deleted by whiteout), and as
+ * Docker, a D for each image entry an opaque directory hides.
+ */
 export async function changes(svc: ContainerService, ref: string): Promise<{ Path: string; Kind: number }[] | null> {
   const c = svc.get(ref);
   const upper = join(svc.cdir(c.Id), 'upper');
   const out: { Path: string; Kind: number }[] = [];
   const layersHave = async (p: string) => svc.existsInImage(c, p);
-  const walk = async (dir: string, rel: string) => {
-    let names: string[];
-    try { names = (await fsp.readdir(dir)).sort(); } catch { return; }
-    for (const n of names) {
-      const full = join(dir, n);
-      const p = posix.join(rel, n);
-      const st = await fsp.lstat(full);
-      if (st.isCharacterDevice() && st.rdev === 0) { out.push({ Path: p, Kind: 2 }); continue; }
-      if (['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys'].includes(p)) continue;
-      out.push({ Path: p, Kind: (await layersHave(p)) ? 0 : 1 });
-      if (st.isDirectory()) await walk(full, p);
-    }
-  };
-  await walk(upper, '/');
+  await withRootfs(svc, c, async (root) => {
+    // Entries recorded under `dir`. As Docker compares a directory with the image's: changed when
+    // its mode or owner differ or something in it changed (not for its times: copied up, or made
+    // again after an rm -rf, with nothing else done, it is no change).
+    const walk = async (dir: string, rel: string): Promise<number> => {
+      let names: string[];
+      try { names = (await fsp.readdir(dir)).sort(); } catch { return 0; }
+      const before = out.length;
+      for (const n of names) {
+        const full = join(dir, n);
+        const p = posix.join(rel, n);
+        const st = await fsp.lstat(full);
+        if (st.isCharacterDevice() && st.rdev === 0) { out.push({ Path: p, Kind: 2 }); continue; }
+        if (['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys'].includes(p)) continue;
+        const inImage = await layersHave(p);
+        if (!st.isDirectory()) { out.push({ Path: p, Kind: inImage ? 0 : 1 }); continue; }
+        const at = out.length;
+        out.push({ Path: p, Kind: inImage ? 0 : 1 });
+        let inside = 0;
+        if (inImage) for (const h of await hiddenByOpaque(svc, c, root, p, await fsp.readdir(full))) { out.push({ Path: posix.join(p, h), Kind: 2 }); inside++; }
+        inside += await walk(full, p);
+        const was = inImage ? await svc.imageStat(c, p) : undefined;
+        if (was?.isDirectory() && !inside && was.mode === st.mode && was.uid === st.uid && was.gid === st.gid) out.splice(at, 1);
+      }
+      return out.length - before;
+    };
+    await walk(upper, '/');
+  });
   return out.length ? out : null;
 }
 
@@ -416,7 +447,7 @@ export { Readable };
 // ---- commit ------------------------------------------------------------------------------------------
 
 /** Write the container's upper dir as a layer tar (overlay whiteouts → .wh. files). */
-async function packUpper(upper: string, out: Writable): Promise<void> {
+async function packUpper(upper: string, out: Writable, hides: (rel: string, names: string[]) => Promise<boolean>): Promise<void> {
   const pack = tar.pack();
   const done = pipeline(pack, out);
   const skip = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf']);
@@ -434,6 +465,9 @@ async function packUpper(upper: string, out: Writable): Promise<void> {
       }
       if (st.isDirectory()) {
         pack.entry({ name: r, type: 'directory', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
+        // An opaque directory (made again after an rm -rf) hides the image's entries: the layer
+        // says so with the OCI opaque whiteout, or they would come back in the committed image.
+        if (await hides(r, await fsp.readdir(full))) pack.entry({ name: `${r}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644, mtime: st.mtime }, Buffer.alloc(0));
         await walk(full, r);
       } else await packTree(pack, full, r);
     }
@@ -466,7 +500,10 @@ export async function commit(svc: ContainerService, ref: string, o: CommitOption
     const upper = join(svc.cdir(c.Id), 'upper');
     const { PassThrough } = await import('node:stream');
     const pt = new PassThrough();
-    await Promise.all([packUpper(upper, pt), pipeline(pt, ds, createWriteStream(tarFile))]);
+    await withRootfs(svc, c, (root) => Promise.all([
+      packUpper(upper, pt, async (rel, names) => (svc.existsInImage(c, `/${rel}`).then(async (has) => has && (await hiddenByOpaque(svc, c, root, `/${rel}`, names)).length > 0))),
+      pipeline(pt, ds, createWriteStream(tarFile)),
+    ]));
     const diffId = ds.digest();
     const base = img.config as { config?: Record<string, unknown>; rootfs?: { diff_ids?: string[] }; history?: unknown[] };
     const diffIds = [...(base.rootfs?.diff_ids ?? img.layers.map((l) => l.diffId)), diffId];

@@ -1434,6 +1434,33 @@ export class ContainerService {
     return false;
   }
 
+  /** `p` as the image has it (its top-most layer holding it), if it does. */
+  async imageStat(c: ContainerRecord, p: string): Promise<import('node:fs').Stats | undefined> {
+    for (const l of [...this.image(c).layers].reverse()) {
+      const st = await fsp.lstat(join(this.d.snapshots.path(l.chainId), p)).catch(() => undefined);
+      if (st) return st.isCharacterDevice() && st.rdev === 0 ? undefined : st;
+    }
+    return undefined;
+  }
+
+  /**
+   * Names the image has in directory `p`: the top-most layer holding a name decides, and a
+   * whiteout there means it was deleted in the image.
+   */
+  async imageDirNames(c: ContainerRecord, p: string): Promise<string[]> {
+    const seen = new Map<string, boolean>();
+    for (const l of [...this.image(c).layers].reverse()) {
+      const dir = join(this.d.snapshots.path(l.chainId), p);
+      const names = await fsp.readdir(dir).catch(() => [] as string[]);
+      for (const n of names) {
+        if (seen.has(n)) continue;
+        const st = await fsp.lstat(join(dir, n)).catch(() => undefined);
+        seen.set(n, !!st && !(st.isCharacterDevice() && st.rdev === 0));
+      }
+    }
+    return [...seen].filter(([, present]) => present).map(([n]) => n).sort();
+  }
+
   // ---- shutdown ---------------------------------------------------------------------------------
 
   /** Leave containers running (they are re-adopted at the next start). */
