@@ -104,6 +104,9 @@ test('-d, logs, ps, exec, top, stats, wait, stop/start, rm -f, duplicate name', 
     assert.equal(exNoDir.code, 126, exNoDir.stderr);
     assert.match(exNoDir.stdout, /no such file or directory/); // in the stream's stdout, as Docker writes it
     assert.equal((await env.docker(['exec', name, '/etc/passwd'])).code, 126);
+    // A relative working directory: runc's refusal, passed on by Docker (its ": unknown" left out, as current Docker).
+    const exRel = await env.docker(['exec', '-w', 'relative', name, 'pwd']);
+    assert.deepEqual([exRel.code, (exRel.stdout + exRel.stderr).trim()], [126, 'OCI runtime exec failed: exec failed: Cwd must be an absolute path']);
 
     const top = await env.docker(['top', name]);
     assert.equal(top.code, 0, top.stderr);
