@@ -175,7 +175,7 @@ async function logs(ctx: Ctx): Promise<void> {
     sinceNanos: since && since !== '0' ? parseTimestamp(since) : undefined,
     untilNanos: until && until !== '0' ? parseTimestamp(until) : undefined,
   };
-  ctx.res.writeHead(200, { 'Content-Type': c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+  ctx.res.writeHead(200, { 'Content-Type': ctx.streamType(!!c.Config.Tty) });
   ctx.res.flushHeaders();
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
@@ -189,7 +189,7 @@ async function attach(ctx: Ctx): Promise<void> {
   // Checked before the connection is hijacked, so a bad value still gets its 400.
   const detachKeys = ctx.q('detachKeys') || undefined;
   if (detachKeys) parseDetachKeys(detachKeys);
-  const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  const sock = ctx.hijack(ctx.streamType(!!c.Config.Tty));
   await s.attach(c.Id, {
     stdin: ctx.bool('stdin'), stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr'), logs: ctx.bool('logs'), stream: ctx.bool('stream'),
     detachKeys,
