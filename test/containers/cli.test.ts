@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { missing, setup, uniq, type Env } from './harness.js';
 
@@ -310,6 +310,26 @@ test('as Docker: export shows the init layer\'s entries (/dev, /proc, /sys, the 
       ['dev/console', '-rwxr-xr-x'], ['etc/hosts', '-rwxr-xr-x'], ['etc/hostname', '-rwxr-xr-x'], ['etc/resolv.conf', '-rwxr-xr-x'], ['.dockerenv', '-rwxr-xr-x']]) {
       assert.equal(modes.get(p!), want, p);
     }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: cp - takes a gzip-compressed archive; a malformed one is refused in Go\'s tar words', { skip }, async () => {
+  const name = uniq('cpgz');
+  const dir = join(env.work, uniq('cpgz'));
+  await fsp.mkdir(dir, { recursive: true });
+  await fsp.writeFile(join(dir, 'zipped'), 'inflated\n');
+  assert.equal(spawnSync('tar', ['-czf', join(dir, 'a.tgz'), '-C', dir, 'zipped']).status, 0);
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    const gz = await env.docker(['cp', '-', `${name}:/tmp`], { input: readFileSync(join(dir, 'a.tgz')) });
+    assert.equal(gz.code, 0, gz.stderr);
+    assert.equal((await env.docker(['exec', name, 'cat', '/tmp/zipped'])).stdout, 'inflated\n');
+    const short = await env.docker(['cp', '-', `${name}:/tmp`], { input: 'garbage' });
+    assert.deepEqual([short.code, short.stderr.trim()], [1, 'Error response from daemon: unexpected EOF']);
+    const junk = await env.docker(['cp', '-', `${name}:/tmp`], { input: Buffer.alloc(1024, 'x') });
+    assert.deepEqual([junk.code, junk.stderr.trim()], [1, 'Error response from daemon: archive/tar: invalid tar header']);
   } finally {
     await env.docker(['rm', '-f', name]);
   }

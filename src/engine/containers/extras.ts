@@ -357,8 +357,18 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
         } else entry.resume();
       }
     })();
-    await Promise.all([pipeline(body, ex), work]);
+    // As Docker, the archive may come compressed (gzip, zstd).
+    const { autoDecompress } = await import('../images/compress.js');
+    await Promise.all([pipeline(autoDecompress(body), ex), work]).catch((e: unknown) => { throw tarReadError(e); });
   });
+}
+
+/** A malformed archive in the words of Go's tar reader (Docker's), not tar-stream's. */
+function tarReadError(e: unknown): unknown {
+  const msg = (e as Error | undefined)?.message ?? '';
+  if (msg === 'Unexpected end of data') return errors.internal('unexpected EOF');
+  if (msg.startsWith('Invalid tar header')) return errors.internal('archive/tar: invalid tar header');
+  return e;
 }
 
 /**
