@@ -132,7 +132,8 @@ export function registerContainerRoutes(r: Router): void {
   });
   r.head('/containers/{id}/archive', async (ctx) => {
     const st = await archiveStat(svc(ctx), ctx.params.id!, requirePath(ctx));
-    ctx.res.writeHead(200, { 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(st)).toString('base64'), 'Content-Type': 'application/x-tar' });
+    // Only the stat: Docker's HEAD names no content type (its GET's tar has one).
+    ctx.res.writeHead(200, { 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(st)).toString('base64') });
     ctx.res.end();
   });
   r.get('/containers/{id}/archive', async (ctx) => {
