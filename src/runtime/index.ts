@@ -1,7 +1,7 @@
 // The container runtime layer (L3): OCI spec generation, root filesystems, and the runc/crun +
 // conmon driver. The engine's container service builds on these exports. Typical `run`:
 //   user  = await resolveUser(imageRootfsOrMergedRootfs, config.User)
-//   initLayer = await ensureSharedInitLayer(<root>/init-layer-1); etc = await writeEtcFiles(<ctr>, {hostname, hosts: <text>})
+//   initLayer = await ensureSharedInitLayer(<root>/init-layer-2); etc = await writeEtcFiles(<ctr>, {hostname, hosts: <text>})
 //   {rootfs} = await prepareRootfs({layers /* top-most first */, initLayer, containerDir})
 //   spec = buildSpec({id, rootfs, image: config, user, ...etc, ...createOptions}) → <ctr>/config.json
 //   {pid} = await runtime.create({id, bundle: <ctr>, tty, stdin, logPath})  // netns: /proc/<pid>/ns/net

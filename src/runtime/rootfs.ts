@@ -128,11 +128,13 @@ async function isMountPoint(p: string): Promise<boolean> {
 
 // ---- init layer -------------------------------------------------------------------------------
 
+// Docker's init layer makes every one of them 0755, files included: what `export`, `cp` and a
+// stopped container show (a running container has its own mounts over all of them).
 const INIT_DIRS: [string, number][] = [
-  ['dev', 0o755], ['dev/pts', 0o755], ['dev/shm', 0o1777], ['proc', 0o555], ['sys', 0o555], ['etc', 0o755],
+  ['dev', 0o755], ['dev/pts', 0o755], ['dev/shm', 0o755], ['proc', 0o755], ['sys', 0o755], ['etc', 0o755],
 ];
 const INIT_FILES: [string, number][] = [
-  ['etc/hosts', 0o644], ['etc/hostname', 0o644], ['etc/resolv.conf', 0o644], ['.dockerenv', 0o755], ['dev/console', 0o600],
+  ['etc/hosts', 0o755], ['etc/hostname', 0o755], ['etc/resolv.conf', 0o755], ['.dockerenv', 0o755], ['dev/console', 0o755],
 ];
 
 /**

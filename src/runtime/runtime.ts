@@ -847,7 +847,9 @@ export class Runtime {
     const cwd = proc.cwd ?? base.cwd;
     const ncwd = posix.normalize(cwd);
     // CVE-2024-21626: a cwd under /proc (e.g. /proc/self/fd/N) could reach a leaked host fd.
-    if (!cwd.startsWith('/') || ncwd === '/proc' || ncwd.startsWith('/proc/')) throw errors.invalid(`invalid working directory ${cwd}`);
+    // A relative one is refused by runc (Docker passes it on): its words.
+    if (!cwd.startsWith('/')) throw errors.internal('OCI runtime exec failed: exec failed: Cwd must be an absolute path');
+    if (ncwd === '/proc' || ncwd.startsWith('/proc/')) throw errors.invalid(`invalid working directory ${cwd}`);
     const envMap = new Map<string, string>();
     for (const e of base.env ?? []) envMap.set(e.split('=')[0]!, e);
     // As Docker: NAME without "=" (`exec -e NAME` with NAME unset on the client) unsets it.

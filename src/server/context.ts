@@ -29,6 +29,15 @@ export class Ctx {
   }
 
   q(name: string): string | undefined { return this.query.get(name) ?? undefined; }
+
+  /**
+   * The media type of an attach, exec or logs stream as Docker's daemon gives it: multiplexed
+   * without a TTY from API 1.42 on, raw for a TTY and for older clients.
+   */
+  streamType(tty: boolean): string {
+    const [major = 0, minor = 0] = this.apiVersion.split('.').map(Number);
+    return !tty && (major > 1 || minor >= 42) ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
+  }
   bool(name: string): boolean { return parseBool(this.query.get(name)); }
   filters(): Filters { return parseFilters(this.query.get('filters')); }
   registryAuth(): AuthConfig | undefined { return decodeRegistryAuth(this.req.headers['x-registry-auth'] as string | undefined); }

@@ -70,7 +70,7 @@ test('prepared ahead: given back on rm, after its wait, and at daemon stop; a la
     assert.ok(prepared(await until(env, idA, prepared)), 'rootfs mounted and namespace pinned after create');
     // Its init layer is the root's shared one (no per-container copy made at create).
     assert.equal(existsSync(join(env.daemon!.root, 'containers', idA, 'init')), false);
-    assert.ok(statSync(join(env.daemon!.root, 'init-layer-1', 'dev')).isDirectory());
+    assert.ok(statSync(join(env.daemon!.root, 'init-layer-2', 'dev')).isDirectory());
     assert.equal((await env.docker(['rm', idA])).code, 0);
     assert.deepEqual(await held(env, idA), { mounts: 0, netns: [] });
 

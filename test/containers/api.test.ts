@@ -392,6 +392,32 @@ test('stats as Docker: zeros for a stopped container (streamed every second), v1
   }
 });
 
+test('stream media types as Docker\'s daemon gives them: multiplexed without a TTY from API 1.42, raw before and with a TTY', { skip }, async () => {
+  const created = await request('POST', '/containers/create', { Image: env.image, Cmd: ['sh', '-c', 'echo out; sleep 100'] });
+  assert.equal(created.status, 201, created.body);
+  const id = JSON.parse(created.body).Id as string;
+  const tty = JSON.parse((await request('POST', '/containers/create', { Image: env.image, Cmd: ['true'], Tty: true })).body).Id as string;
+  try {
+    assert.equal((await request('POST', `/containers/${id}/start`)).status, 204);
+    const ex = JSON.parse((await request('POST', `/containers/${id}/exec`, { Cmd: ['true'], AttachStdout: true })).body).Id as string;
+    const types = async (v: string, c: string) => [
+      (await request('GET', `/${v}/containers/${c}/logs?stdout=1`)).headers['content-type'],
+      (await request('POST', `/${v}/containers/${c}/attach?logs=1&stdout=1`)).headers['content-type'],
+    ];
+    const multiplexed = 'application/vnd.docker.multiplexed-stream';
+    const raw = 'application/vnd.docker.raw-stream';
+    assert.deepEqual(await types('v1.41', id), [raw, raw]);
+    assert.deepEqual(await types('v1.42', id), [multiplexed, multiplexed]);
+    assert.deepEqual(await types('v1.44', tty), [raw, raw]);
+    assert.equal((await request('POST', `/v1.41/exec/${ex}/start`, {})).headers['content-type'], raw);
+    const ex2 = JSON.parse((await request('POST', `/containers/${id}/exec`, { Cmd: ['true'], AttachStdout: true })).body).Id as string;
+    assert.equal((await request('POST', `/v1.43/exec/${ex2}/start`, {})).headers['content-type'], multiplexed);
+  } finally {
+    await request('DELETE', `/containers/${id}?force=1`);
+    await request('DELETE', `/containers/${tty}?force=1`);
+  }
+});
+
 test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec start and resize errors', { skip }, async () => {
   const nf = await request('GET', '/containers/does-not-exist/json');
   assert.equal(nf.status, 404);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { missing, setup, uniq, type Env } from './harness.js';
 
@@ -104,6 +104,9 @@ test('-d, logs, ps, exec, top, stats, wait, stop/start, rm -f, duplicate name', 
     assert.equal(exNoDir.code, 126, exNoDir.stderr);
     assert.match(exNoDir.stdout, /no such file or directory/); // in the stream's stdout, as Docker writes it
     assert.equal((await env.docker(['exec', name, '/etc/passwd'])).code, 126);
+    // A relative working directory: runc's refusal, passed on by Docker (its ": unknown" left out, as current Docker).
+    const exRel = await env.docker(['exec', '-w', 'relative', name, 'pwd']);
+    assert.deepEqual([exRel.code, (exRel.stdout + exRel.stderr).trim()], [126, 'OCI runtime exec failed: exec failed: Cwd must be an absolute path']);
 
     const top = await env.docker(['top', name]);
     assert.equal(top.code, 0, top.stderr);
@@ -204,6 +207,130 @@ test('cp both ways, export, diff', { skip }, async () => {
     assert.ok(names.includes('bin/busybox'), list.slice(0, 300));
     assert.ok(names.includes('tmp/out.txt'));
     assert.ok(names.every((n) => !n.startsWith('./') && !n.startsWith('/')), names.find((n) => n.startsWith('.')));
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: cp refuses a directory over a file and a file over a directory, naming both places in the container', { skip }, async () => {
+  const name = uniq('cpover');
+  const dir = join(env.work, uniq('cpover'));
+  await fsp.mkdir(join(dir, 'item'), { recursive: true });
+  await fsp.writeFile(join(dir, 'file'), 'x\n');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'mkdir -p /t/file && echo f > /t/item && sleep 100'])).code, 0);
+    for (let i = 0; i < 50 && (await env.docker(['exec', name, 'test', '-f', '/t/item'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const dirOverFile = await env.docker(['cp', join(dir, 'item'), `${name}:/t/`]);
+    assert.deepEqual([dirOverFile.code, dirOverFile.stderr.trim()], [1, 'Error response from daemon: cannot overwrite non-directory "/t/item" with directory "/t"']);
+    const fileOverDir = await env.docker(['cp', join(dir, 'file'), `${name}:/t`]);
+    assert.deepEqual([fileOverDir.code, fileOverDir.stderr.trim()], [1, 'Error response from daemon: cannot overwrite directory "/t/file" with non-directory "/t"']);
+    // Nothing was replaced.
+    assert.equal((await env.docker(['exec', name, 'sh', '-c', 'test -d /t/file && cat /t/item'])).stdout, 'f\n');
+    // The archive endpoints without a path, in Docker's words (its missing space included).
+    const status = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      http.get({ socketPath: env.host.replace(/^unix:\/\//, ''), path: `/containers/${name}/archive` }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      }).on('error', reject);
+    });
+    assert.deepEqual([status.status, JSON.parse(status.body).message], [400, 'bad parameter: pathcannot be empty']);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: the archive stat of a symlink gives its target resolved in the container, and "link/" stands for the directory', { skip }, async () => {
+  const name = uniq('cpstat');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'mkdir -p /d /real && echo f > /d/f1 && ln -s f1 /d/rel && ln -s /real /dl && ln -s ../nowhere /d/dangling && sleep 100'])).code, 0);
+    for (let i = 0; i < 50 && (await env.docker(['exec', name, 'test', '-L', '/d/dangling'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const stat = (path: string) => new Promise<{ status?: number; stat?: { name: string; mode: number; linkTarget: string } }>((resolve, reject) => {
+      http.request({ method: 'HEAD', socketPath: env.host.replace(/^unix:\/\//, ''), path: `/containers/${name}/archive?path=${encodeURIComponent(path)}` }, (res) => {
+        res.resume();
+        const h = res.headers['x-docker-container-path-stat'];
+        if (res.statusCode === 200) assert.equal(res.headers['content-type'], undefined); // as Docker's HEAD
+        resolve({ status: res.statusCode, stat: typeof h === 'string' ? JSON.parse(Buffer.from(h, 'base64').toString()) : undefined });
+      }).on('error', reject).end();
+    });
+    const symlink = 0x08000000;
+    const dir = 0x80000000;
+    const rel = await stat('/d/rel');
+    assert.deepEqual([rel.stat?.name, !!(rel.stat!.mode & symlink), rel.stat?.linkTarget], ['rel', true, '/d/f1']);
+    assert.equal((await stat('/d/dangling')).stat?.linkTarget, '/nowhere');
+    assert.equal((await stat('/dl')).stat?.linkTarget, '/real');
+    for (const p of ['/dl/', '/dl/.']) {
+      const through = await stat(p);
+      assert.deepEqual([through.status, through.stat?.name, (through.stat!.mode & dir) !== 0, through.stat?.linkTarget], [200, p === '/dl/' ? 'dl' : '.', true, ''], p);
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: cp into a container keeps the files\' owners; with -a, a container with a User gets that user', { skip }, async () => {
+  const plain = uniq('cpown');
+  const withUser = uniq('cpownu');
+  const dir = join(env.work, uniq('cpown'));
+  await fsp.mkdir(dir, { recursive: true });
+  await fsp.writeFile(join(dir, 'owned'), 'x\n');
+  await fsp.chown(join(dir, 'owned'), 1234, 2345);
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', plain, env.image, 'sleep', '100'])).code, 0);
+    assert.equal((await env.docker(['run', '-d', '--name', withUser, '-u', '0:5', env.image, 'sleep', '100'])).code, 0);
+    const owners = async (name: string) => (await env.docker(['exec', name, 'sh', '-c', 'for f in /tmp/*; do stat -c "%n %u:%g" $f; done'])).stdout;
+    for (const name of [plain, withUser]) {
+      for (const [flags, dest] of [[[], 'kept'], [['-a'], 'archived']] as [string[], string][]) {
+        const r = await env.docker(['cp', ...flags, join(dir, 'owned'), `${name}:/tmp/${dest}`]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+    }
+    assert.equal(await owners(plain), '/tmp/archived 1234:2345\n/tmp/kept 1234:2345\n');
+    assert.equal(await owners(withUser), '/tmp/archived 0:5\n/tmp/kept 1234:2345\n');
+  } finally {
+    await env.docker(['rm', '-f', plain, withUser]);
+  }
+});
+
+test('as Docker: export shows the init layer\'s entries (/dev, /proc, /sys, the /etc files) with its modes', { skip }, async () => {
+  const name = uniq('exinit');
+  const dir = join(env.work, uniq('exinit'));
+  await fsp.mkdir(dir, { recursive: true });
+  try {
+    assert.equal((await env.docker(['run', '--name', name, env.image, 'true'])).code, 0);
+    const tarPath = join(dir, 'x.tar');
+    assert.equal((await env.docker(['export', '-o', tarPath, name])).code, 0);
+    const listing = await new Promise<string>((resolve) => {
+      const c = spawn('tar', ['-tvf', tarPath, '--numeric-owner']);
+      let s = '';
+      c.stdout.on('data', (d: Buffer) => { s += d.toString(); });
+      c.on('close', () => resolve(s));
+    });
+    const modes = new Map(listing.split('\n').filter(Boolean).map((l) => { const f = l.split(/\s+/); return [f[f.length - 1]!.replace(/\/$/, ''), f[0]!] as const; }));
+    for (const [p, want] of [['dev', 'drwxr-xr-x'], ['dev/shm', 'drwxr-xr-x'], ['dev/pts', 'drwxr-xr-x'], ['proc', 'drwxr-xr-x'], ['sys', 'drwxr-xr-x'],
+      ['dev/console', '-rwxr-xr-x'], ['etc/hosts', '-rwxr-xr-x'], ['etc/hostname', '-rwxr-xr-x'], ['etc/resolv.conf', '-rwxr-xr-x'], ['.dockerenv', '-rwxr-xr-x']]) {
+      assert.equal(modes.get(p!), want, p);
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: cp - takes a gzip-compressed archive; a malformed one is refused in Go\'s tar words', { skip }, async () => {
+  const name = uniq('cpgz');
+  const dir = join(env.work, uniq('cpgz'));
+  await fsp.mkdir(dir, { recursive: true });
+  await fsp.writeFile(join(dir, 'zipped'), 'inflated\n');
+  assert.equal(spawnSync('tar', ['-czf', join(dir, 'a.tgz'), '-C', dir, 'zipped']).status, 0);
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    const gz = await env.docker(['cp', '-', `${name}:/tmp`], { input: readFileSync(join(dir, 'a.tgz')) });
+    assert.equal(gz.code, 0, gz.stderr);
+    assert.equal((await env.docker(['exec', name, 'cat', '/tmp/zipped'])).stdout, 'inflated\n');
+    const short = await env.docker(['cp', '-', `${name}:/tmp`], { input: 'garbage' });
+    assert.deepEqual([short.code, short.stderr.trim()], [1, 'Error response from daemon: unexpected EOF']);
+    const junk = await env.docker(['cp', '-', `${name}:/tmp`], { input: Buffer.alloc(1024, 'x') });
+    assert.deepEqual([junk.code, junk.stderr.trim()], [1, 'Error response from daemon: archive/tar: invalid tar header']);
   } finally {
     await env.docker(['rm', '-f', name]);
   }
@@ -430,6 +557,52 @@ test('rename: the new name takes over; conflicts, bad and unchanged names refuse
     assert.match(none.stderr, /^Error response from daemon: No such container: berth-no-such-container/);
   } finally {
     await env.docker(['rm', '-f', a, b, c]);
+  }
+});
+
+test('as Docker: logs join a line written in pieces across the other stream\'s lines, and show a last line without newline once the container ended', { skip }, async () => {
+  const plain = uniq('pieces');
+  const tty = uniq('piecestty');
+  try {
+    // conmon records "a" (partial), "err", "b" (ending the stdout line), "c" (partial, never ended).
+    const r = await env.docker(['run', '--name', plain, env.image, 'sh', '-c', 'printf a; sleep 0.1; echo err >&2; sleep 0.1; echo b; printf c >&2']);
+    assert.equal(r.code, 0, r.stderr);
+    const logs = await env.docker(['logs', plain]);
+    assert.deepEqual([logs.stdout, logs.stderr], ['ab\n', 'err\nc']);
+    const last = await env.docker(['logs', '--tail', '1', plain]);
+    assert.deepEqual([last.stdout, last.stderr], ['', 'c']);
+    const followed = await env.docker(['logs', '-f', plain]);
+    assert.deepEqual([followed.stdout, followed.stderr], ['ab\n', 'err\nc']);
+    assert.equal((await env.docker(['run', '-t', '--name', tty, env.image, 'sh', '-c', 'echo one; printf no-newline'])).code, 0);
+    assert.equal((await env.docker(['logs', tty])).stdout, 'one\r\nno-newline');
+  } finally {
+    await env.docker(['rm', '-f', plain, tty]);
+  }
+});
+
+test('as Docker: logs --tail takes the last entries of the whole log, then --until and the stream selection filter them', { skip }, async () => {
+  const name = uniq('tailfirst');
+  try {
+    const r = await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'echo first; sleep 0.1; echo second; echo third >&2']);
+    assert.equal(r.code, 0, r.stderr);
+    const stamped = await env.docker(['logs', '-t', name]);
+    const first = /^(\S+) first$/m.exec(stamped.stdout)?.[1];
+    assert.ok(first, stamped.stdout);
+    // The last two entries ("second", "third") are both after "first": nothing is left of them.
+    const until = await env.docker(['logs', '--tail', '2', '--until', first, name]);
+    assert.deepEqual([until.code, until.stdout, until.stderr], [0, '', '']);
+    assert.equal((await env.docker(['logs', '--tail', '3', '--until', first, name])).stdout, 'first\n');
+    // Over the API, stdout alone: the last entry is on stderr, so a tail of 1 brings nothing.
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      http.get({ socketPath: env.host.replace(/^unix:\/\//, ''), path: `/containers/${name}/logs?stdout=1&tail=1` }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve(Buffer.concat(parts)));
+      }).on('error', reject);
+    });
+    assert.equal(body.length, 0, body.toString());
+  } finally {
+    await env.docker(['rm', '-f', name]);
   }
 });
 
@@ -739,6 +912,33 @@ test('events filters as Docker: image= matches IDs and image names exactly (with
   }
 });
 
+test('events as Docker: commit pauses a running container (not with --pause=false), and names the image it made', { skip }, async () => {
+  const name = uniq('evcommit');
+  const image = `berth-test/evcommit:${Date.now()}`;
+  let dangling = '';
+  const since = Math.floor(Date.now() / 1000) - 1;
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    const made = await env.docker(['commit', name, image]);
+    assert.equal(made.code, 0, made.stderr);
+    const unpaused = await env.docker(['commit', '--pause=false', '-m', 'no pause', name]);
+    assert.equal(unpaused.code, 0, unpaused.stderr);
+    dangling = unpaused.stdout.trim();
+    assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}}', name])).stdout.trim(), 'running');
+    const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1),
+      '--filter', `container=${name}`, '--filter', 'event=pause', '--filter', 'event=unpause', '--filter', 'event=commit',
+      '--format', '{{.Action}}|{{index .Actor.Attributes "comment"}}|{{index .Actor.Attributes "imageRef"}}|{{index .Actor.Attributes "imageID"}}']);
+    const id = (await env.docker(['image', 'inspect', '-f', '{{.Id}}', image])).stdout.trim();
+    const lines = ev.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['pause|||', `commit||${image}|${id}`, 'unpause|||'], ev.stdout);
+    assert.equal(lines[3], `commit|no pause||${dangling}`, ev.stdout);
+    assert.equal(lines.length, 4, ev.stdout);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await env.docker(['rmi', image, ...(dangling ? [dangling] : [])]);
+  }
+});
+
 test('events as Docker: network connect before start and disconnect after die, per built-in network', { skip }, async () => {
   const name = uniq('netev');
   const since = Math.floor(Date.now() / 1000) - 1;
@@ -935,6 +1135,69 @@ test('commit and run the committed image', { skip }, async () => {
   } finally {
     await env.docker(['rm', '-f', name]);
     await env.docker(['rmi', image]);
+  }
+});
+
+test('as Docker: commit --change reads its instructions as Docker\'s builder does, and refuses in its words', { skip }, async () => {
+  const name = uniq('commitc');
+  const image = `berth-test/changes:${Date.now()}`;
+  try {
+    assert.equal((await env.docker(['run', '--name', name, env.image, 'sh', '-c', 'true'])).code, 0);
+    const config = async (...changes: string[]) => {
+      const r = await env.docker(['commit', ...changes.flatMap((ch) => ['-c', ch]), name, image]);
+      if (r.code !== 0) return r.stderr.trim().replace(/^Error response from daemon: /, '');
+      const c = JSON.parse((await env.docker(['image', 'inspect', '-f', '{{json .Config}}', image])).stdout) as Record<string, unknown>;
+      await env.docker(['rmi', image]);
+      return c;
+    };
+    const pick = (c: unknown, ...keys: string[]) => (typeof c === 'string' ? c : Object.fromEntries(keys.map((k) => [k, (c as Record<string, unknown>)[k] ?? null])));
+    // What Docker 20.10 and current Docker give for each.
+    assert.deepEqual(((await config('ENV X y z')) as { Env: string[] }).Env.filter((e) => e.startsWith('X=')), ['X=y z']);
+    const env1 = (await config('ENV A=1 B="two words" C=th\\ ree', 'ENV D=${A}x')) as { Env: string[] };
+    assert.deepEqual(env1.Env.filter((e) => /^[A-D]=/.test(e)), ['A=1', 'B=two words', 'C=th ree', 'D=1x']);
+    assert.equal(await config('ENV A=1 B'), 'Syntax error - can\'t find = in "B". Must be of the form: name=value');
+    assert.equal(await config('ENV'), 'ENV requires at least one argument');
+    assert.deepEqual(pick(await config('LABEL a b c', 'LABEL "k 1"="v 1" x='), 'Labels'), { Labels: { a: 'b c', 'k 1': 'v 1', x: '' } });
+    assert.equal(await config('LABEL a'), 'LABEL must have two arguments');
+    assert.deepEqual(pick(await config('EXPOSE 8000-8002/udp 90'), 'ExposedPorts'), { ExposedPorts: { '8000/udp': {}, '8001/udp': {}, '8002/udp': {}, '90/tcp': {} } });
+    assert.equal(await config('EXPOSE 70000'), 'Invalid containerPort: 70000');
+    assert.equal(await config('EXPOSE 80/xyz'), 'Invalid proto: xyz');
+    assert.deepEqual(pick(await config('HEALTHCHECK --interval=5s --retries=2 CMD ["true"]'), 'Healthcheck'), { Healthcheck: { Test: ['CMD', 'true'], Interval: 5_000_000_000, Retries: 2 } });
+    assert.deepEqual(pick(await config('HEALTHCHECK CMD true'), 'Healthcheck'), { Healthcheck: { Test: ['CMD-SHELL', 'true'] } });
+    assert.equal(await config('HEALTHCHECK --bogus=1 CMD true'), 'Unknown flag: bogus');
+    assert.deepEqual(pick(await config('ONBUILD RUN echo hi', 'VOLUME /c /d', 'USER a b', 'WORKDIR rel'), 'OnBuild', 'Volumes', 'User', 'WorkingDir'),
+      { OnBuild: ['RUN echo hi'], Volumes: { '/c': {}, '/d': {} }, User: 'a b', WorkingDir: '/rel' });
+    assert.equal(await config('ONBUILD FROM x'), 'FROM isn\'t allowed as an ONBUILD trigger');
+    assert.equal(await config('USER'), 'USER requires exactly one argument');
+    assert.equal(await config('STOPSIGNAL SIGINT'), 'stopsignal is not a valid change command');
+    assert.equal(await config(''), 'file with no instructions');
+    // An ENTRYPOINT drops the container's CMD unless a CMD is given before it; an empty one keeps it.
+    assert.deepEqual(pick(await config('ENTRYPOINT echo hi'), 'Entrypoint', 'Cmd'), { Entrypoint: ['/bin/sh', '-c', 'echo hi'], Cmd: null });
+    assert.deepEqual(pick(await config('CMD ["x"]', 'ENTRYPOINT ["y"]'), 'Entrypoint', 'Cmd'), { Entrypoint: ['y'], Cmd: ['x'] });
+    assert.deepEqual(pick(await config('ENTRYPOINT []'), 'Cmd', 'Entrypoint'), { Cmd: ['sh', '-c', 'true'], Entrypoint: null });
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: a directory made again after rm -rf hides the image\'s entries, in diff and in the committed image; an unchanged one is no change', { skip }, async () => {
+  const base = uniq('opqbase');
+  const name = uniq('opq');
+  const baseImage = `berth-test/opq-base:${Date.now()}`;
+  const image = `berth-test/opq:${Date.now()}`;
+  try {
+    assert.equal((await env.docker(['run', '--name', base, env.image, 'sh', '-c', 'mkdir -p /data/sub /empty && touch /data/a /data/sub/b'])).code, 0);
+    assert.equal((await env.docker(['commit', base, baseImage])).code, 0);
+    const r = await env.docker(['run', '--name', name, baseImage, 'sh', '-c', 'rm -rf /data /empty && mkdir /data /empty && touch /data/c && touch /tmp/q && rm /tmp/q']);
+    assert.equal(r.code, 0, r.stderr);
+    const diff = await env.docker(['diff', name]);
+    assert.deepEqual(diff.stdout.trim().split('\n').sort(), ['A /data/c', 'C /data', 'D /data/a', 'D /data/sub']);
+    assert.equal((await env.docker(['commit', name, image])).code, 0);
+    const ls = await env.docker(['run', '--rm', image, 'ls', '/data']);
+    assert.equal(ls.stdout, 'c\n', ls.stderr);
+  } finally {
+    await env.docker(['rm', '-f', base, name]);
+    await env.docker(['rmi', image, baseImage]);
   }
 });
 

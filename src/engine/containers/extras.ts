@@ -9,6 +9,7 @@ import tar from 'tar-stream';
 import { errors } from '../../errors/index.js';
 import { runCommand } from '../../runtime/exec-util.js';
 import type { ContainerStats } from '../../runtime/index.js';
+import { resolveUser } from '../../runtime/index.js';
 import { hostPathOf, mountAt, resolveInView, type RootView } from '../../util/in-root.js';
 import { deviceNumbers } from '../../util/fs.js';
 import type { ContainerRecord } from './types.js';
@@ -194,15 +195,14 @@ function goMode(st: import('node:fs').Stats): number {
 export async function archiveStat(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
   const c = svc.get(ref);
   return withView(svc, c, async (view) => {
-    const full = (await resolveInView(view, path, false)).host;
+    // As Docker: "link/" and "link/." stand for what the link names; a link's target is given
+    // fully resolved in the container, as an absolute path ("rel -> f1" in /d shows "/d/f1").
+    const follow = /\/\.?$/.test(path);
+    const full = (await resolveInView(view, path, follow)).host;
     const st = await fsp.lstat(full).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
-    if (st.isSymbolicLink() && /\/\.?$/.test(path)) {
-      // "link/" stands for what the link names (resolved inside the container's root).
-      const target = await fsp.lstat((await resolveInView(view, path, true)).host).catch(() => undefined);
-      notDirectory(path, !!target?.isDirectory());
-    } else notDirectory(path, st.isDirectory());
-    const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
+    notDirectory(path, st.isDirectory());
+    const linkTarget = st.isSymbolicLink() ? (await resolveInView(view, path, true)).path : '';
     return { name: posix.basename(path) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget };
   });
 }
@@ -217,7 +217,7 @@ export async function archiveGet(svc: ContainerService, ref: string, path: strin
     const st = await fsp.lstat(full).catch(() => undefined);
     if (!st) throw errors.notFound(`Could not find the file ${path} in container ${c.Name}`);
     notDirectory(path, st.isDirectory());
-    const linkTarget = st.isSymbolicLink() ? await fsp.readlink(full) : '';
+    const linkTarget = st.isSymbolicLink() ? (await resolveInView(view, path, true)).path : ''; // as archiveStat
     // "dir/." stands for the directory's contents: entries are named from "." (Docker's rebase).
     const contents = path.endsWith('/.');
     onStat({ name: contents ? '.' : posix.basename(path.replace(/\/$/, '')) || '/', size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget });
@@ -333,11 +333,15 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
       return m;
     };
     writable(destRel);
+    // As Docker: the archive's owners are kept (the docker CLI sends the host files' owners);
+    // with copyUIDGID (`cp -a`) a container with a User gets everything owned by that user.
+    // Docker looks that name up on the daemon's host; here it is looked up in the container.
+    const owner = opts.copyUIDGID && c.Config.User ? await resolveUser(view.root, c.Config.User) : undefined;
     const ex = tar.extract();
     const work = (async () => {
       for await (const entry of ex) {
         const h = entry.header;
-        const rel = posix.normalize('/' + h.name);
+        const rel = posix.normalize('/' + h.name).replace(/(.)\/+$/, '$1'); // "dir/" names dir
         if (rel === '/') { entry.resume(); continue; }
         const at = await resolveInView(view, posix.join(destRel, posix.dirname(rel)), true);
         const parent = at.host;
@@ -348,13 +352,13 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
           throw errors.internal(`unlinkat ${cp}: device or resource busy`);
         }
         const mode = (h.mode ?? 0o644) & 0o7777;
-        const uid = opts.copyUIDGID ? h.uid ?? 0 : 0;
-        const gid = opts.copyUIDGID ? h.gid ?? 0 : 0;
+        const uid = owner?.uid ?? h.uid ?? 0;
+        const gid = owner?.gid ?? h.gid ?? 0;
         await fsp.mkdir(parent, { recursive: true });
         const existing = await fsp.lstat(target).catch(() => undefined);
         if (h.type === 'directory') {
           if (existing && !existing.isDirectory()) {
-            if (opts.noOverwriteDirNonDir) throw errors.invalid(`cannot overwrite non-directory "${rel}" with directory`);
+            if (opts.noOverwriteDirNonDir) throw overwriteRefused('non-directory', 'directory', posix.join(destRel, rel), destRel);
             await fsp.rm(target, { force: true });
           }
           if (!existing || !existing.isDirectory()) await fsp.mkdir(target, { mode });
@@ -362,7 +366,7 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
           entry.resume();
         } else if (h.type === 'file' || h.type === 'contiguous-file') {
           if (existing?.isDirectory()) {
-            if (opts.noOverwriteDirNonDir) throw errors.invalid(`cannot overwrite directory "${rel}" with non-directory`);
+            if (opts.noOverwriteDirNonDir) throw overwriteRefused('directory', 'non-directory', posix.join(destRel, rel), destRel);
             await fsp.rm(target, { recursive: true, force: true });
           } else if (existing) await fsp.rm(target, { force: true });
           // O_EXCL|O_NOFOLLOW: never write through a symlink planted in the container.
@@ -385,9 +389,27 @@ export async function archivePut(svc: ContainerService, ref: string, path: strin
         } else entry.resume();
       }
     })();
-    await Promise.all([pipeline(body, ex), work]);
+    // As Docker, the archive may come compressed (gzip, zstd).
+    const { autoDecompress } = await import('../images/compress.js');
+    await Promise.all([pipeline(autoDecompress(body), ex), work]).catch((e: unknown) => { throw tarReadError(e); });
   });
   svc.publish(c, 'extract-to-dir');
+}
+
+/** A malformed archive in the words of Go's tar reader (Docker's), not tar-stream's. */
+function tarReadError(e: unknown): unknown {
+  const msg = (e as Error | undefined)?.message ?? '';
+  if (msg === 'Unexpected end of data') return errors.internal('unexpected EOF');
+  if (msg.startsWith('Invalid tar header')) return errors.internal('archive/tar: invalid tar header');
+  return e;
+}
+
+/**
+ * Docker's extractor refusing to replace a directory by a file or the reverse (`noOverwriteDirNonDir`,
+ * as `docker cp` sends): the entry's path and the extraction point, in container terms, and a 500.
+ */
+function overwriteRefused(existing: string, incoming: string, path: string, dest: string): Error {
+  return errors.internal(`cannot overwrite ${existing} ${JSON.stringify(path)} with ${incoming} ${JSON.stringify(dest)}`);
 }
 
 /** GET /export: a tar of the whole container filesystem. */
@@ -410,26 +432,57 @@ export async function exportFs(svc: ContainerService, ref: string, out: Writable
   svc.publish(c, 'export');
 }
 
-/** GET /changes: entries of the upper dir (A added, C changed, D deleted by whiteout). */
+/**
+ * The image's entries in directory `p` (container path) that the container's directory of that
+ * name hides: one made again after an `rm -rf` is opaque in the upper dir (an overlayfs xattr,
+ * which node cannot read), so they are the image's names the mounted rootfs no longer shows.
+ */
+async function hiddenByOpaque(svc: ContainerService, c: ContainerRecord, root: string, p: string, upperNames: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of await svc.imageDirNames(c, p)) {
+    if (upperNames.includes(n)) continue;
+    if (!(await fsp.lstat(join(root, p, n)).then(() => true, () => false))) out.push(n);
+  }
+  return out;
+}
+
+/**
+ * GET /changes: entries of the upper dir (A added, C changed, D deleted by whiteout), and as
+ * Docker, a D for each image entry an opaque directory hides.
+ */
 export async function changes(svc: ContainerService, ref: string): Promise<{ Path: string; Kind: number }[] | null> {
   const c = svc.get(ref);
   const upper = join(svc.cdir(c.Id), 'upper');
   const out: { Path: string; Kind: number }[] = [];
   const layersHave = async (p: string) => svc.existsInImage(c, p);
-  const walk = async (dir: string, rel: string) => {
-    let names: string[];
-    try { names = (await fsp.readdir(dir)).sort(); } catch { return; }
-    for (const n of names) {
-      const full = join(dir, n);
-      const p = posix.join(rel, n);
-      const st = await fsp.lstat(full);
-      if (st.isCharacterDevice() && st.rdev === 0) { out.push({ Path: p, Kind: 2 }); continue; }
-      if (['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys'].includes(p)) continue;
-      out.push({ Path: p, Kind: (await layersHave(p)) ? 0 : 1 });
-      if (st.isDirectory()) await walk(full, p);
-    }
-  };
-  await walk(upper, '/');
+  await withRootfs(svc, c, async (root) => {
+    // Entries recorded under `dir`. As Docker compares a directory with the image's: changed when
+    // its mode or owner differ or something in it changed (not for its times: copied up, or made
+    // again after an rm -rf, with nothing else done, it is no change).
+    const walk = async (dir: string, rel: string): Promise<number> => {
+      let names: string[];
+      try { names = (await fsp.readdir(dir)).sort(); } catch { return 0; }
+      const before = out.length;
+      for (const n of names) {
+        const full = join(dir, n);
+        const p = posix.join(rel, n);
+        const st = await fsp.lstat(full);
+        if (st.isCharacterDevice() && st.rdev === 0) { out.push({ Path: p, Kind: 2 }); continue; }
+        if (['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys'].includes(p)) continue;
+        const inImage = await layersHave(p);
+        if (!st.isDirectory()) { out.push({ Path: p, Kind: inImage ? 0 : 1 }); continue; }
+        const at = out.length;
+        out.push({ Path: p, Kind: inImage ? 0 : 1 });
+        let inside = 0;
+        if (inImage) for (const h of await hiddenByOpaque(svc, c, root, p, await fsp.readdir(full))) { out.push({ Path: posix.join(p, h), Kind: 2 }); inside++; }
+        inside += await walk(full, p);
+        const was = inImage ? await svc.imageStat(c, p) : undefined;
+        if (was?.isDirectory() && !inside && was.mode === st.mode && was.uid === st.uid && was.gid === st.gid) out.splice(at, 1);
+      }
+      return out.length - before;
+    };
+    await walk(upper, '/');
+  });
   return out.length ? out : null;
 }
 
@@ -438,7 +491,7 @@ export { Readable };
 // ---- commit ------------------------------------------------------------------------------------------
 
 /** Write the container's upper dir as a layer tar (overlay whiteouts → .wh. files). */
-async function packUpper(upper: string, out: Writable): Promise<void> {
+async function packUpper(upper: string, out: Writable, hides: (rel: string, names: string[]) => Promise<boolean>): Promise<void> {
   const pack = tar.pack();
   const done = pipeline(pack, out);
   const skip = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf']);
@@ -456,6 +509,9 @@ async function packUpper(upper: string, out: Writable): Promise<void> {
       }
       if (st.isDirectory()) {
         pack.entry({ name: r, type: 'directory', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
+        // An opaque directory (made again after an rm -rf) hides the image's entries: the layer
+        // says so with the OCI opaque whiteout, or they would come back in the committed image.
+        if (await hides(r, await fsp.readdir(full))) pack.entry({ name: `${r}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644, mtime: st.mtime }, Buffer.alloc(0));
         await walk(full, r);
       } else await packTree(pack, full, r);
     }
@@ -468,15 +524,7 @@ async function packUpper(upper: string, out: Writable): Promise<void> {
 export interface CommitOptions { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; config?: Record<string, unknown> }
 
 export async function commit(svc: ContainerService, ref: string, o: CommitOptions): Promise<string> {
-  const c = svc.get(ref);
-  // As Docker (`--pause`, the CLI's default): a running container is paused while its layer is read.
-  const pause = !!o.pause && c.State.Status === 'running';
-  if (pause) await svc.pause(c.Id);
-  try {
-    return await commitNow(svc, c, o);
-  } finally {
-    if (pause && c.State.Status === 'paused') await svc.unpause(c.Id).catch(() => {});
-  }
+  return commitNow(svc, svc.get(ref), o);
 }
 
 async function commitNow(svc: ContainerService, c: ContainerRecord, o: CommitOptions): Promise<string> {
@@ -489,6 +537,9 @@ async function commitNow(svc: ContainerService, c: ContainerRecord, o: CommitOpt
   const { createWriteStream, createReadStream } = await import('node:fs');
   const { parseReference, withDefaultTag, familiarString } = await import('../../oci/reference.js');
   const tmp = join(images.d.tmpDir, `commit-${c.Id.slice(0, 12)}-${Date.now()}`);
+  // As Docker (`--pause`, on unless the client says false): a running container is paused while
+  // its changes are read, with the pause and unpause events; a pause that fails is no error.
+  const paused = o.pause !== false && c.State.Status === 'running' && await svc.pause(c.Id).then(() => true, () => false);
   await fsp.mkdir(tmp, { recursive: true });
   try {
     const tarFile = join(tmp, 'layer.tar');
@@ -496,7 +547,10 @@ async function commitNow(svc: ContainerService, c: ContainerRecord, o: CommitOpt
     const upper = join(svc.cdir(c.Id), 'upper');
     const { PassThrough } = await import('node:stream');
     const pt = new PassThrough();
-    await Promise.all([packUpper(upper, pt), pipeline(pt, ds, createWriteStream(tarFile))]);
+    await withRootfs(svc, c, (root) => Promise.all([
+      packUpper(upper, pt, async (rel, names) => (svc.existsInImage(c, `/${rel}`).then(async (has) => has && (await hiddenByOpaque(svc, c, root, `/${rel}`, names)).length > 0))),
+      pipeline(pt, ds, createWriteStream(tarFile)),
+    ]));
     const diffId = ds.digest();
     const base = img.config as { config?: Record<string, unknown>; rootfs?: { diff_ids?: string[] }; history?: unknown[] };
     const diffIds = [...(base.rootfs?.diff_ids ?? img.layers.map((l) => l.diffId)), diffId];
@@ -512,7 +566,14 @@ async function commitNow(svc: ContainerService, c: ContainerRecord, o: CommitOpt
       Labels: cc.Labels ?? {}, ...(cc.ExposedPorts && Object.keys(cc.ExposedPorts).length ? { ExposedPorts: cc.ExposedPorts } : {}),
       ...(o.config ?? {}),
     };
-    runCfg = applyChanges(runCfg, o.changes ?? []);
+    const applied = applyChanges(runCfg, o.changes ?? []);
+    // Docker's merge of the changed config with the container's: with no entrypoint left, an empty
+    // CMD (or one an ENTRYPOINT [] dropped) is the container's again.
+    if (!(applied.Entrypoint as string[] | null | undefined)?.length) {
+      if (!(applied.Cmd as string[] | null | undefined)?.length) applied.Cmd = runCfg.Cmd;
+      if (applied.Entrypoint == null) applied.Entrypoint = runCfg.Entrypoint;
+    }
+    runCfg = applied;
     const created = new Date().toISOString();
     const cfg: Record<string, unknown> = {
       ...base, created, config: runCfg, container: c.Id, ...(o.author ? { author: o.author } : {}),
@@ -536,6 +597,7 @@ async function commitNow(svc: ContainerService, c: ContainerRecord, o: CommitOpt
     svc.publish(c, 'commit', { comment: o.comment ?? '', imageID: id, imageRef });
     return id;
   } finally {
+    if (paused) await svc.unpause(c.Id).catch(() => {});
     await fsp.rm(tmp, { recursive: true, force: true });
   }
 }

@@ -30,7 +30,9 @@ export function parseLogTime(t: string): { iso: string; nanos: bigint } {
 /** Incremental k8s-file parser: feed bytes, get complete entries (partial records are joined). */
 export class LogParser {
   private rest = Buffer.alloc(0);
-  private partial: { stream: StreamKind; chunks: Buffer[] } | undefined;
+  // One unfinished line per stream: conmon interleaves the streams' records, and a stdout line
+  // written in pieces goes on after stderr lines in between (Docker copies each stream on its own).
+  private partial = new Map<StreamKind, { time: string; chunks: Buffer[] }>();
 
   push(chunk: Buffer): LogEntry[] {
     const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
@@ -56,25 +58,30 @@ export class LogParser {
     const stream = (l.subarray(s1 + 1, s2).toString() === 'stderr' ? 'stderr' : 'stdout') as StreamKind;
     const flag = l.subarray(s2 + 1, s3 < 0 ? l.length : s3).toString();
     const text = s3 < 0 ? Buffer.alloc(0) : l.subarray(s3 + 1);
+    const p = this.partial.get(stream);
     if (flag === 'P') {
-      if (!this.partial || this.partial.stream !== stream) this.partial = { stream, chunks: [] };
-      this.partial.chunks.push(Buffer.from(text));
+      if (p) { p.chunks.push(Buffer.from(text)); p.time = time; } else this.partial.set(stream, { time, chunks: [Buffer.from(text)] });
       return undefined;
     }
-    let data = Buffer.concat([...(this.partial?.stream === stream ? this.partial.chunks : []), text, Buffer.from('\n')]);
-    this.partial = undefined;
+    let data = Buffer.concat([...(p?.chunks ?? []), text, Buffer.from('\n')]);
+    this.partial.delete(stream);
     const t = parseLogTime(time);
     if (data.length === 0) data = Buffer.from('\n');
     return { stream, time: t.iso, nanos: t.nanos, data };
   }
 
-  /** A trailing partial record at EOF (the process wrote no final newline). */
-  flushPartial(): LogEntry | undefined {
-    if (!this.partial) return undefined;
-    const p = this.partial;
-    this.partial = undefined;
-    const t = parseLogTime(new Date().toISOString());
-    return { stream: p.stream, time: t.iso, nanos: t.nanos, data: Buffer.concat(p.chunks) };
+  /**
+   * The unfinished lines left when the log is complete (the process wrote no final newline):
+   * Docker logs them as they are, without a newline, once the container's output ended.
+   */
+  flushPartial(): LogEntry[] {
+    const out: LogEntry[] = [];
+    for (const [stream, p] of this.partial) {
+      const t = parseLogTime(p.time);
+      out.push({ stream, time: t.iso, nanos: t.nanos, data: Buffer.concat(p.chunks) });
+    }
+    this.partial.clear();
+    return out.sort((a, b) => (a.nanos < b.nanos ? -1 : a.nanos > b.nanos ? 1 : 0));
   }
 }
 
@@ -89,6 +96,8 @@ export interface LogOptions {
   tail?: number;
   sinceNanos?: bigint;
   untilNanos?: bigint;
+  /** The container's output has ended (not running): a last line without newline is shown too. */
+  ended?: boolean;
 }
 
 /**
@@ -106,15 +115,16 @@ export async function readLogs(
   const keep = (e: LogEntry) => (e.stream === 'stdout' ? opts.stdout : opts.stderr)
     && (opts.sinceNanos === undefined || e.nanos >= opts.sinceNanos)
     && (opts.untilNanos === undefined || e.nanos <= opts.untilNanos);
-  // Initial read: streamed, keeping only the last `tail` entries.
+  // Initial read: streamed, keeping only the last `tail` entries. As Docker's log readers, the
+  // tail is taken from the whole log, and only then are the streams and times filtered
+  // (`--tail 1 --until T` shows nothing when the last entry is after T).
   const tailBuf: LogEntry[] = [];
   const tail = opts.tail;
   const take = (e: LogEntry): void | Promise<void> => {
-    if (!keep(e)) return;
-    if (tail === undefined) return emit(e);
+    if (tail === undefined) return keep(e) ? emit(e) : undefined;
     if (tail > 0) { tailBuf.push(e); if (tailBuf.length > tail) tailBuf.shift(); }
   };
-  const emitTail = async () => { for (const e of tailBuf) await emit(e); };
+  const emitTail = async () => { for (const e of tailBuf) if (keep(e)) await emit(e); };
   // The current file is opened first: a rotation from here on shows as a rotated file holding
   // the same inode (skipped below) and, when following, as a new file at the path.
   let fh: fsp.FileHandle | undefined = await fsp.open(path, 'r').catch((e: NodeJS.ErrnoException) => {
@@ -145,6 +155,7 @@ export async function readLogs(
     }
     if (!fh) { await emitTail(); return; }
     let offset = await drain(fh, 0, take);
+    if (opts.ended) for (const e of parser.flushPartial()) await take(e);
     await emitTail();
     if (!opts.follow || !stopped || signal.aborted) return;
     // Follow: read new bytes on every change in the log's directory (a new file is renamed in
@@ -175,7 +186,11 @@ export async function readLogs(
             continue;
           }
         }
-        if (finishing || signal.aborted) break;
+        if (signal.aborted) break;
+        if (finishing) {
+          for (const e of parser.flushPartial()) await follow(e);
+          break;
+        }
         await new Promise<void>((r) => { wake = r; if (done) r(); });
       }
     } finally { w.close(); }

@@ -574,7 +574,9 @@ export class ContainerService {
   private initLayer(dir: string): string {
     const own = join(dir, 'init');
     if (existsSync(own)) return own;
-    this.sharedInit ??= ensureSharedInitLayer(join(this.d.root, 'init-layer-1'));
+    // -2: Docker's modes (-1 had 0555 /proc and /sys, a 1777 /dev/shm, 0644 /etc files; a root
+    // keeps it while containers made before may still have it mounted).
+    this.sharedInit ??= ensureSharedInitLayer(join(this.d.root, 'init-layer-2'));
     return this.sharedInit;
   }
 
@@ -1317,7 +1319,7 @@ export class ContainerService {
     if (!this.logged(c)) throw errors.notImplemented('configured logging driver does not support reading');
     const tty = !!c.Config.Tty;
     const stopped = opts.follow && this.isRunning(c) ? (this.L(c.Id).exited ?? Promise.resolve()) : undefined;
-    await readLogs(this.logPath(c.Id), opts, (e) => writeOrWait(out, encodeEntry(e, tty, opts.timestamps, opts.details)), stopped, signal);
+    await readLogs(this.logPath(c.Id), { ...opts, ended: !this.isRunning(c) }, (e) => writeOrWait(out, encodeEntry(e, tty, opts.timestamps, opts.details)), stopped, signal);
   }
 
   /**
@@ -1331,7 +1333,7 @@ export class ContainerService {
     if (opts.logs && this.logged(c)) {
       const ac = new AbortController();
       sock.once('close', () => ac.abort());
-      await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false }, (e) => writeOrWait(sock, encodeEntry(e, tty, false)), undefined, ac.signal);
+      await readLogs(this.logPath(c.Id), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, ended: !this.isRunning(c) }, (e) => writeOrWait(sock, encodeEntry(e, tty, false)), undefined, ac.signal);
     }
     if (!opts.stream) { sock.end(); return; }
     const useStdin = opts.stdin && !!c.Config.OpenStdin;
@@ -1436,6 +1438,33 @@ export class ContainerService {
       if (await fsp.lstat(join(this.d.snapshots.path(l.chainId), p)).then(() => true, () => false)) return true;
     }
     return false;
+  }
+
+  /** `p` as the image has it (its top-most layer holding it), if it does. */
+  async imageStat(c: ContainerRecord, p: string): Promise<import('node:fs').Stats | undefined> {
+    for (const l of [...this.image(c).layers].reverse()) {
+      const st = await fsp.lstat(join(this.d.snapshots.path(l.chainId), p)).catch(() => undefined);
+      if (st) return st.isCharacterDevice() && st.rdev === 0 ? undefined : st;
+    }
+    return undefined;
+  }
+
+  /**
+   * Names the image has in directory `p`: the top-most layer holding a name decides, and a
+   * whiteout there means it was deleted in the image.
+   */
+  async imageDirNames(c: ContainerRecord, p: string): Promise<string[]> {
+    const seen = new Map<string, boolean>();
+    for (const l of [...this.image(c).layers].reverse()) {
+      const dir = join(this.d.snapshots.path(l.chainId), p);
+      const names = await fsp.readdir(dir).catch(() => [] as string[]);
+      for (const n of names) {
+        if (seen.has(n)) continue;
+        const st = await fsp.lstat(join(dir, n)).catch(() => undefined);
+        seen.set(n, !!st && !(st.isCharacterDevice() && st.rdev === 0));
+      }
+    }
+    return [...seen].filter(([, present]) => present).map(([n]) => n).sort();
   }
 
   // ---- shutdown ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { BerthError, isBerthError } from '../../errors/index.js';
+import { applyChanges } from './changes.js';
 import { familiarName, familiarString, parseReference, tryParseReference, withDefaultTag } from '../../oci/reference.js';
 import { DigestStream, digestOf, isDigest, splitDigest } from '../../util/digest.js';
 import { log } from '../../util/log.js';
@@ -122,61 +123,6 @@ export async function importImage(svc: ImageService, src: Readable, opts: Import
   }
 }
 
-/** Apply Dockerfile-style `changes` (CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL). */
-export function applyChanges(base: Record<string, unknown>, changes: string[]): Record<string, unknown> {
-  const c: Record<string, unknown> = { ...base };
-  const argList = (rest: string): string[] => {
-    const t = rest.trim();
-    if (t.startsWith('[')) {
-      try { const v = JSON.parse(t) as unknown; if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[]; } catch { /* shell form */ }
-    }
-    return ['/bin/sh', '-c', t];
-  };
-  for (const line of changes) {
-    const m = /^\s*(\w+)\s+([\s\S]*)$/.exec(line);
-    if (!m) continue;
-    const [, kw, rest] = m as unknown as [string, string, string];
-    switch (kw.toUpperCase()) {
-      case 'CMD': c.Cmd = argList(rest); break;
-      case 'ENTRYPOINT': c.Entrypoint = argList(rest); break;
-      case 'WORKDIR': c.WorkingDir = rest.trim(); break;
-      case 'USER': c.User = rest.trim(); break;
-      case 'STOPSIGNAL': c.StopSignal = rest.trim(); break;
-      case 'ENV': {
-        const env = [...((c.Env as string[] | undefined) ?? [])];
-        const pairs = rest.includes('=') ? rest.trim().split(/\s+/) : [rest.trim().replace(/\s+/, '=')];
-        for (const p of pairs) {
-          const k = p.split('=')[0]!;
-          const i = env.findIndex((e) => e.split('=')[0] === k);
-          if (i >= 0) env[i] = p; else env.push(p);
-        }
-        c.Env = env;
-        break;
-      }
-      case 'EXPOSE': {
-        const ports = { ...((c.ExposedPorts as Record<string, object> | undefined) ?? {}) };
-        for (const p of rest.trim().split(/\s+/)) ports[p.includes('/') ? p : `${p}/tcp`] = {};
-        c.ExposedPorts = ports;
-        break;
-      }
-      case 'LABEL': {
-        const labels = { ...((c.Labels as Record<string, string> | undefined) ?? {}) };
-        for (const p of rest.trim().split(/\s+/)) { const i = p.indexOf('='); if (i > 0) labels[p.slice(0, i)] = p.slice(i + 1).replace(/^"|"$/g, ''); }
-        c.Labels = labels;
-        break;
-      }
-      case 'VOLUME': {
-        const vols = { ...((c.Volumes as Record<string, object> | undefined) ?? {}) };
-        for (const v of argList(rest)[0] === '/bin/sh' ? rest.trim().split(/\s+/) : argList(rest)) vols[v] = {};
-        c.Volumes = vols;
-        break;
-      }
-      default:
-        throw new BerthError('ERR_INVALID_ARGUMENT', `${kw.toLowerCase()} is not a valid change command`); // lower-case, as Docker words it
-    }
-  }
-  return c;
-}
 
 // ---- save ----------------------------------------------------------------------------------------
 
@@ -397,3 +343,5 @@ export async function loadImages(svc: ImageService, src: Readable, progress: Pro
 }
 
 export { isDigest };
+
+export { applyChanges };

@@ -10,7 +10,8 @@ import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, pruneCo
 
 function requirePath(ctx: Ctx): string {
   const p = ctx.q('path');
-  if (!p) throw errors.invalid('path is required');
+  // Docker's words, its missing space included.
+  if (!p) throw errors.invalid('bad parameter: pathcannot be empty');
   return p;
 }
 
@@ -62,8 +63,10 @@ export function registerContainerRoutes(r: Router): void {
   r.post('/commit', async (ctx) => {
     const body = await ctx.readJson<Record<string, unknown>>();
     const id = await commit(svc(ctx), ctx.q('container') ?? '', {
-      repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined, pause: !ctx.q('pause') || ctx.bool('pause'), // unset means true (the CLI sends only pause=0)
-      changes: ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean), config: body ?? undefined,
+      repo: ctx.q('repo') || undefined, tag: ctx.q('tag') || undefined, comment: ctx.q('comment') || undefined, author: ctx.q('author') || undefined,
+      changes: ctx.query.getAll('changes'), config: body ?? undefined,
+      // Docker pauses unless told `pause=false` (an empty or missing value is true).
+      pause: ctx.q('pause') ? ctx.bool('pause') : true,
     });
     ctx.json(201, { Id: id });
   });
@@ -134,7 +137,8 @@ export function registerContainerRoutes(r: Router): void {
   });
   r.head('/containers/{id}/archive', async (ctx) => {
     const st = await archiveStat(svc(ctx), ctx.params.id!, requirePath(ctx));
-    ctx.res.writeHead(200, { 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(st)).toString('base64'), 'Content-Type': 'application/x-tar' });
+    // Only the stat: Docker's HEAD names no content type (its GET's tar has one).
+    ctx.res.writeHead(200, { 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(st)).toString('base64') });
     ctx.res.end();
   });
   r.get('/containers/{id}/archive', async (ctx) => {
@@ -177,7 +181,7 @@ async function logs(ctx: Ctx): Promise<void> {
     sinceNanos: since && since !== '0' ? parseTimestamp(since) : undefined,
     untilNanos: until && until !== '0' ? parseTimestamp(until) : undefined,
   };
-  ctx.res.writeHead(200, { 'Content-Type': c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+  ctx.res.writeHead(200, { 'Content-Type': ctx.streamType(!!c.Config.Tty) });
   ctx.res.flushHeaders();
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
@@ -191,7 +195,7 @@ async function attach(ctx: Ctx): Promise<void> {
   // Checked before the connection is hijacked, so a bad value still gets its 400.
   const detachKeys = ctx.q('detachKeys') || undefined;
   if (detachKeys) parseDetachKeys(detachKeys);
-  const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  const sock = ctx.hijack(ctx.streamType(!!c.Config.Tty));
   await s.attach(c.Id, {
     stdin: ctx.bool('stdin'), stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr'), logs: ctx.bool('logs'), stream: ctx.bool('stream'),
     detachKeys,

@@ -56,7 +56,7 @@ export function registerExecRoutes(r: Router): void {
     }
     const tty = body.Tty ?? !!e.config.Tty;
     if (e.started) throw alreadyStarted(e.id, e.running);
-    const sock = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    const sock = ctx.hijack(ctx.streamType(tty));
     try {
       await s.start(e.id, { detach: false, tty, consoleSize: body.ConsoleSize }, sock);
     } finally {
