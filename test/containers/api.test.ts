@@ -443,6 +443,32 @@ test('create refuses what Docker\'s daemon refuses, in its words (400): resource
   await request('DELETE', `/containers/${JSON.parse(ok.body).Id}`);
 });
 
+/** A request's status and error message. */
+async function failure(method: string, path: string, body?: unknown): Promise<[number, string]> {
+  const r = await request(method, path, body);
+  return [r.status, JSON.parse(r.body).message as string];
+}
+
+test('state errors as Docker: a paused container is not started (409), unpausing one that is not paused is a 500', { skip }, async () => {
+  const name = uniq('paused');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sleep', '30'] });
+  assert.equal(cr.status, 201, cr.body);
+  const id = JSON.parse(cr.body).Id as string;
+  try {
+    // Unpausing what is not paused is an untyped error in Docker: a 500, created or running.
+    assert.deepEqual(await failure('POST', `/containers/${name}/unpause`), [500, `Container ${id} is not paused`]);
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 204);
+    assert.deepEqual(await failure('POST', `/containers/${name}/unpause`), [500, `Container ${id} is not paused`]);
+    assert.equal((await request('POST', `/containers/${name}/pause`)).status, 204);
+    // A paused container cannot be started: a conflict, not "already started" (304).
+    assert.deepEqual(await failure('POST', `/containers/${name}/start`), [409, 'cannot start a paused container, try unpause instead']);
+    assert.equal((await request('POST', `/containers/${name}/unpause`)).status, 204);
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 304);
+  } finally {
+    await request('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
 test('a running container survives kill -9 of the daemon and is managed after restart', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
   const name = uniq('survivor');
   const d = await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'echo up; trap "exit 0" TERM; while true; do sleep 0.1; done']);

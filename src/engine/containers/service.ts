@@ -557,7 +557,9 @@ export class ContainerService {
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
     await this.locked(c.Id, async () => {
-      if (c.State.Status === 'running' || c.State.Status === 'paused') throw new BerthError('ERR_NOT_MODIFIED', 'container already started');
+      // As Docker: a paused container is a conflict (409), not "already started" (304).
+      if (c.State.Status === 'paused') throw errors.conflict('cannot start a paused container, try unpause instead');
+      if (c.State.Status === 'running') throw new BerthError('ERR_NOT_MODIFIED', 'container already started');
       this.cancelRestart(c);
       if (c.State.Status === 'removing' || !this.byId.has(c.Id)) throw errors.noSuchContainer(ref);
       // A previous exit still being processed must finish first.
@@ -1147,7 +1149,8 @@ export class ContainerService {
 
   async unpause(ref: string): Promise<void> {
     const c = this.get(ref);
-    if (c.State.Status !== 'paused') throw errors.conflict(`Container ${c.Id} is not paused`);
+    // Docker answers this one with an untyped error: a 500, not a conflict.
+    if (c.State.Status !== 'paused') throw errors.internal(`Container ${c.Id} is not paused`);
     await this.runtime.resume(c.Id);
     c.State.Status = 'running';
     await this.save(c);
