@@ -358,9 +358,10 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
   // The body ends with a line feed, as Go's JSON encoder writes Docker's (errors and replies).
   assert.equal(nf.body, '{"message":"No such container: does-not-exist"}\n');
   assert.match((await request('GET', '/containers/json?all=1')).body, /^\[.*\]\n$/s);
-  // Integer parameters are read as Go's strconv.Atoi reads them, with its words.
+  // Integer parameters are read as Go's strconv.Atoi reads them, with its words (Docker passes
+  // that error on untyped: a 500).
   const badInt = await request('GET', '/containers/json?limit=1.5');
-  assert.deepEqual([badInt.status, JSON.parse(badInt.body).message], [400, 'strconv.Atoi: parsing "1.5": invalid syntax']);
+  assert.deepEqual([badInt.status, JSON.parse(badInt.body).message], [500, 'strconv.Atoi: parsing "1.5": invalid syntax']);
   const q = (f: Record<string, string[]>) => `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(f))}`;
   const badHealth = await request('GET', q({ health: ['bogus'] }));
   assert.deepEqual([badHealth.status, JSON.parse(badHealth.body).message], [400, 'Unrecognised filter value for health: bogus']);
@@ -392,16 +393,16 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
     // An update with nothing to warn about answers Warnings null, as Docker's.
     const upd = await request('POST', `/containers/${c2}/update`, { CpuShares: 512 });
     assert.deepEqual([upd.status, upd.body], [200, '{"Warnings":null}\n']);
-    // resize needs both numbers (Docker reads a missing one as strconv.Atoi of "").
+    // resize needs both numbers, in current Docker's words.
     const noSize = await request('POST', `/containers/${c2}/resize?h=10`);
-    assert.deepEqual([noSize.status, JSON.parse(noSize.body).message], [400, 'strconv.Atoi: parsing "": invalid syntax']);
+    assert.deepEqual([noSize.status, JSON.parse(noSize.body).message], [400, 'invalid resize width "": invalid syntax']);
     // An exec starts once: Docker's words while it runs and after.
     const ex = JSON.parse((await request('POST', `/containers/${c2}/exec`, { Cmd: ['sleep', '1'] })).body).Id as string;
     assert.equal((await request('POST', `/exec/${ex}/start`, { Detach: true })).status, 200);
     const again = await request('POST', `/exec/${ex}/start`, { Detach: true });
     assert.deepEqual([again.status, JSON.parse(again.body).message], [409, `Error: Exec command ${ex} is already running`]);
     const exResize = await request('POST', `/exec/${ex}/resize?w=10`);
-    assert.deepEqual([exResize.status, JSON.parse(exResize.body).message], [400, 'strconv.Atoi: parsing "": invalid syntax']);
+    assert.deepEqual([exResize.status, JSON.parse(exResize.body).message], [400, 'invalid resize height "": invalid syntax']);
     for (let i = 0; i < 100 && JSON.parse((await request('GET', `/exec/${ex}/json`)).body).Running; i++) await new Promise((r) => setTimeout(r, 100));
     const done = await request('POST', `/exec/${ex}/start`, { Detach: true });
     assert.deepEqual([done.status, JSON.parse(done.body).message], [409, `Error: Exec command ${ex} has already run`]);
@@ -464,6 +465,42 @@ test('state errors as Docker: a paused container is not started (409), unpausing
     assert.deepEqual(await failure('POST', `/containers/${name}/start`), [409, 'cannot start a paused container, try unpause instead']);
     assert.equal((await request('POST', `/containers/${name}/unpause`)).status, 204);
     assert.equal((await request('POST', `/containers/${name}/start`)).status, 304);
+  } finally {
+    await request('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
+test('request checks as Docker: before the lookup (rename, logs, resize), resize sizes, Atoi parameters (500), kill signal numbers, archive path', { skip }, async () => {
+  const name = uniq('checks');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sleep', '30'], Tty: true });
+  assert.equal(cr.status, 201, cr.body);
+  const id = JSON.parse(cr.body).Id as string;
+  try {
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 204);
+    // Checked before the container is looked up.
+    assert.deepEqual(await failure('POST', '/containers/no-such-ctr/rename?name='), [400, 'Neither old nor new names may be empty']);
+    assert.deepEqual(await failure('GET', '/containers/no-such-ctr/logs'), [400, 'Bad parameters: you must choose at least one stream']);
+    // Terminal sizes as current Docker reads them (unsigned 32-bit), before the lookup too.
+    for (const [q, msg] of [
+      ['h=x&w=1', 'invalid resize height "x": invalid syntax'],
+      ['h=1', 'invalid resize width "": invalid syntax'],
+      ['h=%2B1&w=1', 'invalid resize height "+1": invalid syntax'],
+      ['h=-1&w=1', 'invalid resize height "-1": value out of range'],
+      ['h=1&w=4294967296', 'invalid resize width "4294967296": value out of range'],
+    ]) {
+      assert.deepEqual(await failure('POST', `/containers/${name}/resize?${q}`), [400, msg], q);
+      assert.deepEqual(await failure('POST', `/containers/no-such-ctr/resize?${q}`), [400, msg], q);
+    }
+    // Any 32-bit size is taken (a terminal keeps at most 16 bits of it), "-0" as 0.
+    assert.equal((await request('POST', `/containers/${name}/resize?h=-0&w=4294967295`)).status, 200);
+    // Integer parameters Docker reads with strconv.Atoi and passes on untyped (500).
+    assert.deepEqual(await failure('POST', `/containers/${name}/stop?t=abc`), [500, 'strconv.Atoi: parsing "abc": invalid syntax']);
+    assert.deepEqual(await failure('POST', `/containers/${name}/restart?t=1.5`), [500, 'strconv.Atoi: parsing "1.5": invalid syntax']);
+    // kill with a number the platform has no signal for: current Docker's words, a 400.
+    assert.deepEqual(await failure('POST', `/containers/${name}/kill?signal=99`), [400, `Cannot kill container: ${name}: the linux daemon does not support signal 99`]);
+    // The archive endpoints without a path: Docker's words, missing space included.
+    assert.deepEqual(await failure('GET', `/containers/${name}/archive`), [400, 'bad parameter: pathcannot be empty']);
+    assert.deepEqual(await failure('PUT', `/containers/${name}/archive`), [400, 'bad parameter: pathcannot be empty']);
   } finally {
     await request('DELETE', `/containers/${id}?force=1`);
   }

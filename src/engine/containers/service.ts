@@ -1101,7 +1101,7 @@ export class ContainerService {
     // other error carries the router's "Cannot kill container: <ref>: " prefix.
     const sig = signal || 'SIGKILL';
     const n = parseSignal(sig);
-    if (!signalSupported(n)) throw errors.invalid(`Cannot kill container: ${ref}: The linux daemon does not support signal ${n}`);
+    if (!signalSupported(n)) throw errors.invalid(`Cannot kill container: ${ref}: the linux daemon does not support signal ${n}`);
     const c = this.find(ref);
     if (!c) throw new BerthError('ERR_NO_SUCH_CONTAINER', `Cannot kill container: ${ref}: No such container: ${ref}`);
     if (c.State.Status === 'restarting') throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is restarting, wait until the container is running`);
@@ -1210,8 +1210,9 @@ export class ContainerService {
   }
 
   async rename(ref: string, newName: string): Promise<void> {
+    // Docker checks the names before looking the container up.
+    if (!ref || !newName) throw errors.invalid('Neither old nor new names may be empty');
     const c = this.get(ref);
-    if (!newName) throw errors.invalid('Neither old nor new names may be empty');
     const n = newName.replace(/^\//, '');
     // Docker's words: the name's own problem after "Error when allocating new name: ".
     if (!VALID_NAME.test(newName)) throw errors.invalid(`Error when allocating new name: Invalid container name (/${n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);

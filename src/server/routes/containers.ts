@@ -10,7 +10,8 @@ import { archiveGet, archivePut, archiveStat, changes, commit, exportFs, pruneCo
 
 function requirePath(ctx: Ctx): string {
   const p = ctx.q('path');
-  if (!p) throw errors.invalid('path is required');
+  // Docker's words, missing space included (clients see them as they are).
+  if (!p) throw errors.invalid('bad parameter: pathcannot be empty');
   return p;
 }
 
@@ -48,13 +49,24 @@ function svc(ctx: Ctx): ContainerService {
 function intQ(ctx: Ctx, name: string): number | undefined {
   const v = ctx.q(name);
   if (v === undefined || v === '') return undefined;
-  // Go's strconv.Atoi, as Docker parses these, with its error text.
-  return atoi(v);
+  // Go's strconv.Atoi, as Docker parses these, with its error text; Docker passes that error on
+  // untyped, so it is a 500.
+  try { return atoi(v); } catch (e) { throw errors.internal((e as Error).message); }
 }
 
-/** A query parameter Docker requires as an integer (`strconv.Atoi` of it, even when missing). */
-export function atoiQ(ctx: Ctx, name: string): number {
-  return atoi(ctx.q(name) ?? '');
+/**
+ * A terminal size (`h`, `w` of resize), read as Docker reads it: an unsigned 32-bit number,
+ * required, refused (400) as `invalid resize height "x": invalid syntax` or `…: value out of range`.
+ */
+export function sizeQ(ctx: Ctx, name: 'h' | 'w'): number {
+  const v = ctx.q(name) ?? '';
+  const what = `invalid resize ${name === 'h' ? 'height' : 'width'} ${JSON.stringify(v)}`;
+  const m = /^(-?)(\d+)$/.exec(v);
+  if (!m) throw errors.invalid(`${what}: invalid syntax`);
+  const n = Number(m[2]);
+  // A negative number is out of range (but "-0" is 0), as is anything past 2^32-1.
+  if ((m[1] && n > 0) || n > 0xffffffff) throw errors.invalid(`${what}: value out of range`);
+  return n;
 }
 
 export function registerContainerRoutes(r: Router): void {
@@ -108,7 +120,7 @@ export function registerContainerRoutes(r: Router): void {
   r.post('/containers/{id}/unpause', async (ctx) => { await svc(ctx).unpause(ctx.params.id!); ctx.noContent(); });
   r.post('/containers/{id}/rename', async (ctx) => { await svc(ctx).rename(ctx.params.id!, ctx.q('name') ?? ''); ctx.noContent(); });
   r.post('/containers/{id}/resize', async (ctx) => {
-    await svc(ctx).resize(ctx.params.id!, atoiQ(ctx, 'h'), atoiQ(ctx, 'w'));
+    await svc(ctx).resize(ctx.params.id!, sizeQ(ctx, 'h'), sizeQ(ctx, 'w'));
     ctx.text(200, '');
   });
   r.post('/containers/{id}/wait', wait);
@@ -156,10 +168,11 @@ async function wait(ctx: Ctx): Promise<void> {
 
 async function logs(ctx: Ctx): Promise<void> {
   const s = svc(ctx);
-  const c = s.get(ctx.params.id!);
+  // The streams first, as Docker: a request without one is a 400 whatever the container.
   const stdout = ctx.bool('stdout');
   const stderr = ctx.bool('stderr');
   if (!stdout && !stderr) throw errors.invalid('Bad parameters: you must choose at least one stream');
+  const c = s.get(ctx.params.id!);
   // Before the 200 goes out: with `--log-driver none` there is nothing to read.
   if (!s.logged(c)) throw errors.notImplemented('configured logging driver does not support reading');
   const tailRaw = ctx.q('tail');
