@@ -69,6 +69,8 @@ export class Ctx {
       throw new BerthError('ERR_INVALID_ARGUMENT', `unsupported Content-Type header (${ct ?? ''}): must be 'application/json'`);
     }
     try { return JSON.parse(text) as T; } catch (e) {
+      // Docker decodes one value and refuses anything after it in these words.
+      if (/after JSON/.test((e as Error).message)) throw new BerthError('ERR_INVALID_ARGUMENT', 'unexpected content after JSON');
       throw new BerthError('ERR_INVALID_ARGUMENT', `invalid JSON: ${(e as Error).message}`);
     }
   }

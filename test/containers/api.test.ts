@@ -506,6 +506,31 @@ test('request checks as Docker: before the lookup (rename, logs, resize), resize
   }
 });
 
+test('create checks in Docker\'s order and words: the settings, then the command, then the name; unknown log drivers; content after the JSON', { skip }, async () => {
+  // The test image has no command of its own.
+  assert.deepEqual(await failure('POST', '/containers/create?name=bad%20name', { Image: env.image, HostConfig: { Memory: 1024 } }), [400, 'Minimum memory limit allowed is 6MB']);
+  assert.deepEqual(await failure('POST', '/containers/create?name=bad%20name', { Image: env.image }), [400, 'No command specified']);
+  assert.deepEqual(await failure('POST', '/containers/create?name=bad%20name', { Image: env.image, Cmd: ['true'] }),
+    [400, 'Invalid container name (bad name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed']);
+  // A log driver Docker has is refused as Berth's own limit; any other name is looked up as a
+  // plugin in Docker, in its words.
+  assert.deepEqual(await failure('POST', '/containers/create', { Image: env.image, Cmd: ['true'], HostConfig: { LogConfig: { Type: 'bogus' } } }),
+    [400, 'error looking up logging plugin bogus: plugin "bogus" not found']);
+  assert.deepEqual(await failure('POST', '/containers/create', { Image: env.image, Cmd: ['true'], HostConfig: { LogConfig: { Type: 'syslog' } } }),
+    [400, "logger: no log driver named 'syslog' is registered"]);
+  // One JSON value per body: what follows it is refused in Docker's words.
+  const trailing = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({ socketPath: env.host.replace(/^unix:\/\//, ''), method: 'POST', path: '/containers/create', headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let b = '';
+      res.on('data', (d: Buffer) => { b += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ Image: env.image, Cmd: ['true'] }) + ' {}');
+  });
+  assert.deepEqual([trailing.status, JSON.parse(trailing.body).message], [400, 'unexpected content after JSON']);
+});
+
 test('a running container survives kill -9 of the daemon and is managed after restart', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
   const name = uniq('survivor');
   const d = await env.docker(['run', '-d', '--name', name, env.image, 'sh', '-c', 'echo up; trap "exit 0" TERM; while true; do sleep 0.1; done']);
