@@ -1,6 +1,6 @@
 // Per-request context handed to route handlers: parsed query, body helpers, JSON/progress
 // writers and connection hijacking (HTTP Upgrade → 101) shared by attach/exec.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { BerthError, statusOf, isBerthError } from '../errors/index.js';
 import { encodeProgress, errorMessage, type ProgressMessage } from '../api/progress.js';
@@ -112,6 +112,17 @@ export class Ctx {
     }
     this.hijacked = socket;
     return socket;
+  }
+
+  /**
+   * Fail a request that would have been hijacked (attach) as Docker does: a bare status line,
+   * the raw-stream content type and the message as text, then the connection closes.
+   */
+  failHijack(e: BerthError): void {
+    const socket = this.upgrade ? this.upgrade.socket : this.req.socket;
+    if (!this.upgrade) (this.res as unknown as { detachSocket(s: unknown): void }).detachSocket(socket);
+    this.hijacked = socket;
+    socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n${e.message}\r\n`);
   }
 }
 

@@ -127,9 +127,10 @@ test('attach detach keys as Docker: with a TTY ctrl-p,ctrl-q (or --detach-keys) 
       assert.equal(ended, true, `the attach did not end on ${JSON.stringify(keys)}`);
       assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}}', tty])).stdout.trim(), 'running');
     }
-    // A bad key spec is refused before the connection is taken over.
+    // A bad key spec is refused before the connection is taken over (as Docker refuses an attach:
+    // the message as text).
     const bad = await request('POST', `/containers/${tty}/attach?stream=1&stdin=1&detachKeys=ctrl-1`);
-    assert.deepEqual([bad.status, JSON.parse(bad.body).message], [400, 'Invalid detach keys (ctrl-1) provided']);
+    assert.deepEqual([bad.status, bad.body], [400, 'Invalid detach keys (ctrl-1) provided\r\n']);
 
     // Without a TTY the same bytes are data.
     assert.equal((await env.docker(['run', '-d', '-i', '--name', plain, env.image, 'cat'])).code, 0);
@@ -501,6 +502,35 @@ test('request checks as Docker: before the lookup (rename, logs, resize), resize
     // The archive endpoints without a path: Docker's words, missing space included.
     assert.deepEqual(await failure('GET', `/containers/${name}/archive`), [400, 'bad parameter: pathcannot be empty']);
     assert.deepEqual(await failure('PUT', `/containers/${name}/archive`), [400, 'bad parameter: pathcannot be empty']);
+  } finally {
+    await request('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
+test('attach refusals as Docker: a bare response with the message as text; the keys first, then the container, then a paused one', { skip }, async () => {
+  const name = uniq('attach-refused');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sleep', '30'] });
+  assert.equal(cr.status, 201, cr.body);
+  const id = JSON.parse(cr.body).Id as string;
+  // What Docker writes on the connection, byte for byte, with or without an Upgrade header.
+  const raw = (path: string, upgrade: boolean) => new Promise<string>((resolve, reject) => {
+    const sock = net.connect(env.host.replace(/^unix:\/\//, ''));
+    let out = '';
+    sock.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    sock.on('end', () => resolve(out));
+    sock.on('error', reject);
+    sock.write(`POST ${path} HTTP/1.1\r\nHost: d\r\n${upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : ''}\r\n`);
+  });
+  const refusal = (status: string, msg: string) => `HTTP/1.1 ${status}\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n${msg}\r\n`;
+  try {
+    for (const upgrade of [false, true]) {
+      assert.equal(await raw('/containers/no-such-ctr/attach?stream=1&stdout=1', upgrade), refusal('404 Not Found', 'No such container: no-such-ctr'));
+      assert.equal(await raw('/containers/no-such-ctr/attach?stream=1&detachKeys=ctrl-1', upgrade), refusal('400 Bad Request', 'Invalid detach keys (ctrl-1) provided'));
+    }
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 204);
+    assert.equal((await request('POST', `/containers/${name}/pause`)).status, 204);
+    // A paused container is refused (it would otherwise hold the attach until unpaused).
+    assert.equal(await raw(`/containers/${name}/attach?stream=1&stdout=1`, true), refusal('409 Conflict', `container ${name} is paused, unpause the container before attach`));
   } finally {
     await request('DELETE', `/containers/${id}?force=1`);
   }

@@ -1,5 +1,5 @@
 // Container endpoints. Handlers parse, call the engine's container service, write.
-import { BerthError, errors } from '../../errors/index.js';
+import { BerthError, errors, isBerthError } from '../../errors/index.js';
 import { atoi, parseTimestamp } from '../../api/query.js';
 import type { Ctx } from '../context.js';
 import { parseDetachKeys } from '../../util/detach-keys.js';
@@ -195,10 +195,21 @@ async function logs(ctx: Ctx): Promise<void> {
 
 async function attach(ctx: Ctx): Promise<void> {
   const s = svc(ctx);
-  const c = s.get(ctx.params.id!);
-  // Checked before the connection is hijacked, so a bad value still gets its 400.
+  const ref = ctx.params.id!;
   const detachKeys = ctx.q('detachKeys') || undefined;
-  if (detachKeys) parseDetachKeys(detachKeys);
+  let c;
+  // Docker's checks in its order, each failing as Docker fails an attach (failHijack): the keys,
+  // the container, then a paused or restarting one (which would otherwise wait).
+  try {
+    if (detachKeys) parseDetachKeys(detachKeys);
+    c = s.get(ref);
+    if (c.State.Status === 'paused') throw errors.conflict(`container ${ref} is paused, unpause the container before attach`);
+    if (c.State.Status === 'restarting') throw errors.conflict(`container ${ref} is restarting, wait until the container is running`);
+  } catch (e) {
+    if (!isBerthError(e)) throw e;
+    ctx.failHijack(e);
+    return;
+  }
   const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
   await s.attach(c.Id, {
     stdin: ctx.bool('stdin'), stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr'), logs: ctx.bool('logs'), stream: ctx.bool('stream'),
