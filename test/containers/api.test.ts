@@ -536,6 +536,20 @@ test('attach refusals as Docker: a bare response with the message as text; the k
   }
 });
 
+test('logs since/until that are no time: refused in Docker\'s words (strconv.ParseInt, a 500)', { skip }, async () => {
+  const name = uniq('logs-since');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['true'] });
+  assert.equal(cr.status, 201, cr.body);
+  try {
+    for (const [q, part] of [['since=abc', 'abc'], ['until=abc', 'abc'], ['since=1.abc', 'abc'], ['since=x.5', 'x']]) {
+      assert.deepEqual(await failure('GET', `/containers/${name}/logs?stdout=1&${q}`), [500, `strconv.ParseInt: parsing "${part}": invalid syntax`], q);
+    }
+    assert.equal((await request('GET', `/containers/${name}/logs?stdout=1&since=1.5&until=0`)).status, 200);
+  } finally {
+    await request('DELETE', `/containers/${name}`);
+  }
+});
+
 test('create checks in Docker\'s order and words: the settings, then the command, then the name; unknown log drivers; content after the JSON', { skip }, async () => {
   // The test image has no command of its own.
   assert.deepEqual(await failure('POST', '/containers/create?name=bad%20name', { Image: env.image, HostConfig: { Memory: 1024 } }), [400, 'Minimum memory limit allowed is 6MB']);

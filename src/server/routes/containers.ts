@@ -166,6 +166,21 @@ async function wait(ctx: Ctx): Promise<void> {
   ctx.res.end(JSON.stringify(r) + '\n');
 }
 
+/**
+ * since/until of logs. Docker reads them as "<seconds>[.<nanoseconds>]" with strconv.ParseInt and
+ * passes its error on untyped (500); Berth takes more (RFC 3339, durations) but refuses the rest
+ * in Docker's words.
+ */
+function logsTimestamp(v: string): bigint {
+  // (Only a date-like string is given to the date parser, which takes almost anything.)
+  const known = /^[+-]?\d+(\.[+-]?\d+)?$|^\d{4}-\d\d-\d\d|^\d+(\.\d+)?(ns|us|ms|s|m|h)$/.test(v.trim());
+  try { if (known) return parseTimestamp(v); } catch { /* refused below */ }
+  const i = v.indexOf('.');
+  const sec = i < 0 ? v : v.slice(0, i);
+  const bad = /^[+-]?\d+$/.test(sec) ? v.slice(i + 1) : sec;
+  throw errors.internal(`strconv.ParseInt: parsing ${JSON.stringify(bad)}: invalid syntax`);
+}
+
 async function logs(ctx: Ctx): Promise<void> {
   const s = svc(ctx);
   // The streams first, as Docker: a request without one is a 400 whatever the container.
@@ -182,8 +197,8 @@ async function logs(ctx: Ctx): Promise<void> {
   const until = ctx.q('until');
   const opts = {
     stdout, stderr, follow: ctx.bool('follow'), timestamps: ctx.bool('timestamps'), details: ctx.bool('details'), tail,
-    sinceNanos: since && since !== '0' ? parseTimestamp(since) : undefined,
-    untilNanos: until && until !== '0' ? parseTimestamp(until) : undefined,
+    sinceNanos: since && since !== '0' ? logsTimestamp(since) : undefined,
+    untilNanos: until && until !== '0' ? logsTimestamp(until) : undefined,
   };
   ctx.res.writeHead(200, { 'Content-Type': c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
   ctx.res.flushHeaders();
