@@ -16,6 +16,13 @@ export class Ctx {
   hijacked?: Duplex;
   private streaming = false;
 
+  /** Whether the request's API version is `v` or later (what Docker gates parameters on). */
+  apiAtLeast(v: string): boolean {
+    const [a1, a2] = this.apiVersion.split('.').map(Number) as [number, number];
+    const [b1, b2] = v.split('.').map(Number) as [number, number];
+    return a1 !== b1 ? a1 > b1 : a2 >= b2;
+  }
+
   constructor(
     readonly engine: Engine,
     readonly req: IncomingMessage,

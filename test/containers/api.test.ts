@@ -550,6 +550,22 @@ test('logs since/until that are no time: refused in Docker\'s words (strconv.Par
   }
 });
 
+test('stop/restart signal as Docker reads it: refused before the lookup from API 1.42, ignored before it', { skip }, async () => {
+  assert.deepEqual(await failure('POST', '/v1.44/containers/no-such-ctr/stop?signal=FOO'), [400, 'Invalid signal: FOO']);
+  assert.deepEqual(await failure('POST', '/v1.44/containers/no-such-ctr/restart?signal=FOO&t=abc'), [400, 'Invalid signal: FOO']);
+  const name = uniq('stop-signal');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sleep', '30'] });
+  assert.equal(cr.status, 201, cr.body);
+  try {
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 204);
+    // API 1.41 had no signal parameter: the container stops with its own signal.
+    assert.equal((await request('POST', `/v1.41/containers/${name}/stop?t=0&signal=FOO`)).status, 204);
+    assert.equal(JSON.parse((await request('GET', `/containers/${name}/json`)).body).State.Running, false);
+  } finally {
+    await request('DELETE', `/containers/${name}?force=1`);
+  }
+});
+
 test('create checks in Docker\'s order and words: the settings, then the command, then the name; unknown log drivers; content after the JSON', { skip }, async () => {
   // The test image has no command of its own.
   assert.deepEqual(await failure('POST', '/containers/create?name=bad%20name', { Image: env.image, HostConfig: { Memory: 1024 } }), [400, 'Minimum memory limit allowed is 6MB']);

@@ -3,6 +3,7 @@ import { BerthError, errors, isBerthError } from '../../errors/index.js';
 import { atoi, parseTimestamp } from '../../api/query.js';
 import type { Ctx } from '../context.js';
 import { parseDetachKeys } from '../../util/detach-keys.js';
+import { parseSignal } from '../../runtime/runtime.js';
 import type { Router } from '../router.js';
 import { containerSizes, inspectContainer, listContainers } from '../../engine/containers/view.js';
 import type { ContainerService } from '../../engine/containers/service.js';
@@ -52,6 +53,16 @@ function intQ(ctx: Ctx, name: string): number | undefined {
   // Go's strconv.Atoi, as Docker parses these, with its error text; Docker passes that error on
   // untyped, so it is a 500.
   try { return atoi(v); } catch (e) { throw errors.internal((e as Error).message); }
+}
+
+/**
+ * stop/restart options as Docker reads them: `signal` came with API 1.42 (an older request's is
+ * ignored) and a bad one is refused before the container is looked up, then `t`.
+ */
+function stopOptions(ctx: Ctx): { t?: number; signal?: string } {
+  const signal = ctx.apiAtLeast('1.42') ? ctx.q('signal') || undefined : undefined;
+  if (signal) parseSignal(signal);
+  return { t: intQ(ctx, 't') ?? intQ(ctx, 'timeout'), signal };
 }
 
 /**
@@ -105,11 +116,11 @@ export function registerContainerRoutes(r: Router): void {
     ctx.noContent();
   });
   r.post('/containers/{id}/stop', async (ctx) => {
-    await svc(ctx).stop(ctx.params.id!, { t: intQ(ctx, 't') ?? intQ(ctx, 'timeout'), signal: ctx.q('signal') || undefined });
+    await svc(ctx).stop(ctx.params.id!, stopOptions(ctx));
     ctx.noContent();
   });
   r.post('/containers/{id}/restart', async (ctx) => {
-    await svc(ctx).restart(ctx.params.id!, { t: intQ(ctx, 't') ?? intQ(ctx, 'timeout'), signal: ctx.q('signal') || undefined });
+    await svc(ctx).restart(ctx.params.id!, stopOptions(ctx));
     ctx.noContent();
   });
   r.post('/containers/{id}/kill', async (ctx) => {
