@@ -1026,9 +1026,12 @@ function readExitFile(file: string): ExitStatus | undefined {
 }
 
 async function writeResize(dir: string, height: number, width: number): Promise<void> {
-  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
     throw errors.invalid('invalid terminal size');
   }
+  // Docker takes any 32-bit size; a terminal's is 16-bit, so a larger one is its largest.
+  height = Math.min(height, 65535);
+  width = Math.min(width, 65535);
   let fh;
   try {
     // O_NONBLOCK: fail fast (ENXIO) instead of hanging when conmon is gone.

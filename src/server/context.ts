@@ -1,6 +1,6 @@
 // Per-request context handed to route handlers: parsed query, body helpers, JSON/progress
 // writers and connection hijacking (HTTP Upgrade → 101) shared by attach/exec.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { BerthError, statusOf, isBerthError } from '../errors/index.js';
 import { encodeProgress, errorMessage, type ProgressMessage } from '../api/progress.js';
@@ -15,6 +15,13 @@ export class Ctx {
   /** Hijacked socket, once taken. */
   hijacked?: Duplex;
   private streaming = false;
+
+  /** Whether the request's API version is `v` or later (what Docker gates parameters on). */
+  apiAtLeast(v: string): boolean {
+    const [a1, a2] = this.apiVersion.split('.').map(Number) as [number, number];
+    const [b1, b2] = v.split('.').map(Number) as [number, number];
+    return a1 !== b1 ? a1 > b1 : a2 >= b2;
+  }
 
   constructor(
     readonly engine: Engine,
@@ -78,6 +85,8 @@ export class Ctx {
       throw new BerthError('ERR_INVALID_ARGUMENT', `unsupported Content-Type header (${ct ?? ''}): must be 'application/json'`);
     }
     try { return JSON.parse(text) as T; } catch (e) {
+      // Docker decodes one value and refuses anything after it in these words.
+      if (/after JSON/.test((e as Error).message)) throw new BerthError('ERR_INVALID_ARGUMENT', 'unexpected content after JSON');
       throw new BerthError('ERR_INVALID_ARGUMENT', `invalid JSON: ${(e as Error).message}`);
     }
   }
@@ -119,6 +128,17 @@ export class Ctx {
     }
     this.hijacked = socket;
     return socket;
+  }
+
+  /**
+   * Fail a request that would have been hijacked (attach) as Docker does: a bare status line,
+   * the raw-stream content type and the message as text, then the connection closes.
+   */
+  failHijack(e: BerthError): void {
+    const socket = this.upgrade ? this.upgrade.socket : this.req.socket;
+    if (!this.upgrade) (this.res as unknown as { detachSocket(s: unknown): void }).detachSocket(socket);
+    this.hijacked = socket;
+    socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n${e.message}\r\n`);
   }
 }
 

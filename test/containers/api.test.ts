@@ -127,9 +127,10 @@ test('attach detach keys as Docker: with a TTY ctrl-p,ctrl-q (or --detach-keys) 
       assert.equal(ended, true, `the attach did not end on ${JSON.stringify(keys)}`);
       assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}}', tty])).stdout.trim(), 'running');
     }
-    // A bad key spec is refused before the connection is taken over.
+    // A bad key spec is refused before the connection is taken over (as Docker refuses an attach:
+    // the message as text).
     const bad = await request('POST', `/containers/${tty}/attach?stream=1&stdin=1&detachKeys=ctrl-1`);
-    assert.deepEqual([bad.status, JSON.parse(bad.body).message], [400, 'Invalid detach keys (ctrl-1) provided']);
+    assert.deepEqual([bad.status, bad.body], [400, 'Invalid detach keys (ctrl-1) provided\r\n']);
 
     // Without a TTY the same bytes are data.
     assert.equal((await env.docker(['run', '-d', '-i', '--name', plain, env.image, 'cat'])).code, 0);
@@ -424,9 +425,10 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
   // The body ends with a line feed, as Go's JSON encoder writes Docker's (errors and replies).
   assert.equal(nf.body, '{"message":"No such container: does-not-exist"}\n');
   assert.match((await request('GET', '/containers/json?all=1')).body, /^\[.*\]\n$/s);
-  // Integer parameters are read as Go's strconv.Atoi reads them, with its words.
+  // Integer parameters are read as Go's strconv.Atoi reads them, with its words (Docker passes
+  // that error on untyped: a 500).
   const badInt = await request('GET', '/containers/json?limit=1.5');
-  assert.deepEqual([badInt.status, JSON.parse(badInt.body).message], [400, 'strconv.Atoi: parsing "1.5": invalid syntax']);
+  assert.deepEqual([badInt.status, JSON.parse(badInt.body).message], [500, 'strconv.Atoi: parsing "1.5": invalid syntax']);
   const q = (f: Record<string, string[]>) => `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(f))}`;
   const badHealth = await request('GET', q({ health: ['bogus'] }));
   assert.deepEqual([badHealth.status, JSON.parse(badHealth.body).message], [400, 'Unrecognised filter value for health: bogus']);
@@ -463,16 +465,16 @@ test('API: 404 texts, wait next-exit and removed, 304 on double start/stop, exec
     // An update with nothing to warn about answers Warnings null, as Docker's.
     const upd = await request('POST', `/containers/${c2}/update`, { CpuShares: 512 });
     assert.deepEqual([upd.status, upd.body], [200, '{"Warnings":null}\n']);
-    // resize needs both numbers (Docker reads a missing one as strconv.Atoi of "").
+    // resize needs both numbers, in current Docker's words.
     const noSize = await request('POST', `/containers/${c2}/resize?h=10`);
-    assert.deepEqual([noSize.status, JSON.parse(noSize.body).message], [400, 'strconv.Atoi: parsing "": invalid syntax']);
+    assert.deepEqual([noSize.status, JSON.parse(noSize.body).message], [400, 'invalid resize width "": invalid syntax']);
     // An exec starts once: Docker's words while it runs and after.
     const ex = JSON.parse((await request('POST', `/containers/${c2}/exec`, { Cmd: ['sleep', '1'] })).body).Id as string;
     assert.equal((await request('POST', `/exec/${ex}/start`, { Detach: true })).status, 200);
     const again = await request('POST', `/exec/${ex}/start`, { Detach: true });
     assert.deepEqual([again.status, JSON.parse(again.body).message], [409, `Error: Exec command ${ex} is already running`]);
     const exResize = await request('POST', `/exec/${ex}/resize?w=10`);
-    assert.deepEqual([exResize.status, JSON.parse(exResize.body).message], [400, 'strconv.Atoi: parsing "": invalid syntax']);
+    assert.deepEqual([exResize.status, JSON.parse(exResize.body).message], [400, 'invalid resize height "": invalid syntax']);
     for (let i = 0; i < 100 && JSON.parse((await request('GET', `/exec/${ex}/json`)).body).Running; i++) await new Promise((r) => setTimeout(r, 100));
     const done = await request('POST', `/exec/${ex}/start`, { Detach: true });
     assert.deepEqual([done.status, JSON.parse(done.body).message], [409, `Error: Exec command ${ex} has already run`]);
@@ -516,6 +518,152 @@ test('create refuses what Docker\'s daemon refuses, in its words (400): resource
     Healthcheck: { Test: ['CMD', 'true'], Interval: 1e6, Timeout: 1e6, Retries: 0 }, HostConfig: { Binds: ['/tmp:/x:ro,cached'], CpuPeriod: 1000, CpuQuota: 1000 } });
   assert.equal(ok.status, 201, ok.body);
   await request('DELETE', `/containers/${JSON.parse(ok.body).Id}`);
+});
+
+/** A request's status and error message. */
+async function failure(method: string, path: string, body?: unknown): Promise<[number, string]> {
+  const r = await request(method, path, body);
+  return [r.status, JSON.parse(r.body).message as string];
+}
+
+test('state errors as Docker: a paused container is not started (409), unpausing one that is not paused is a 500', { skip }, async () => {
+  const name = uniq('paused');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sleep', '30'] });
+  assert.equal(cr.status, 201, cr.body);
+  const id = JSON.parse(cr.body).Id as string;
+  try {
+    // Unpausing what is not paused is an untyped error in Docker: a 500, created or running.
+    assert.deepEqual(await failure('POST', `/containers/${name}/unpause`), [500, `Container ${id} is not paused`]);
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 204);
+    assert.deepEqual(await failure('POST', `/containers/${name}/unpause`), [500, `Container ${id} is not paused`]);
+    assert.equal((await request('POST', `/containers/${name}/pause`)).status, 204);
+    // A paused container cannot be started: a conflict, not "already started" (304).
+    assert.deepEqual(await failure('POST', `/containers/${name}/start`), [409, 'cannot start a paused container, try unpause instead']);
+    assert.equal((await request('POST', `/containers/${name}/unpause`)).status, 204);
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 304);
+  } finally {
+    await request('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
+test('request checks as Docker: before the lookup (rename, logs, resize), resize sizes, Atoi parameters (500), kill signal numbers, archive path', { skip }, async () => {
+  const name = uniq('checks');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sleep', '30'], Tty: true });
+  assert.equal(cr.status, 201, cr.body);
+  const id = JSON.parse(cr.body).Id as string;
+  try {
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 204);
+    // Checked before the container is looked up.
+    assert.deepEqual(await failure('POST', '/containers/no-such-ctr/rename?name='), [400, 'Neither old nor new names may be empty']);
+    assert.deepEqual(await failure('GET', '/containers/no-such-ctr/logs'), [400, 'Bad parameters: you must choose at least one stream']);
+    // Terminal sizes as current Docker reads them (unsigned 32-bit), before the lookup too.
+    for (const [q, msg] of [
+      ['h=x&w=1', 'invalid resize height "x": invalid syntax'],
+      ['h=1', 'invalid resize width "": invalid syntax'],
+      ['h=%2B1&w=1', 'invalid resize height "+1": invalid syntax'],
+      ['h=-1&w=1', 'invalid resize height "-1": value out of range'],
+      ['h=1&w=4294967296', 'invalid resize width "4294967296": value out of range'],
+    ]) {
+      assert.deepEqual(await failure('POST', `/containers/${name}/resize?${q}`), [400, msg], q);
+      assert.deepEqual(await failure('POST', `/containers/no-such-ctr/resize?${q}`), [400, msg], q);
+    }
+    // Any 32-bit size is taken (a terminal keeps at most 16 bits of it), "-0" as 0.
+    assert.equal((await request('POST', `/containers/${name}/resize?h=-0&w=4294967295`)).status, 200);
+    // Integer parameters Docker reads with strconv.Atoi and passes on untyped (500).
+    assert.deepEqual(await failure('POST', `/containers/${name}/stop?t=abc`), [500, 'strconv.Atoi: parsing "abc": invalid syntax']);
+    assert.deepEqual(await failure('POST', `/containers/${name}/restart?t=1.5`), [500, 'strconv.Atoi: parsing "1.5": invalid syntax']);
+    // kill with a number the platform has no signal for: current Docker's words, a 400.
+    assert.deepEqual(await failure('POST', `/containers/${name}/kill?signal=99`), [400, `Cannot kill container: ${name}: the linux daemon does not support signal 99`]);
+    // The archive endpoints without a path: Docker's words, missing space included.
+    assert.deepEqual(await failure('GET', `/containers/${name}/archive`), [400, 'bad parameter: pathcannot be empty']);
+    assert.deepEqual(await failure('PUT', `/containers/${name}/archive`), [400, 'bad parameter: pathcannot be empty']);
+  } finally {
+    await request('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
+test('attach refusals as Docker: a bare response with the message as text; the keys first, then the container, then a paused one', { skip }, async () => {
+  const name = uniq('attach-refused');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sleep', '30'] });
+  assert.equal(cr.status, 201, cr.body);
+  const id = JSON.parse(cr.body).Id as string;
+  // What Docker writes on the connection, byte for byte, with or without an Upgrade header.
+  const raw = (path: string, upgrade: boolean) => new Promise<string>((resolve, reject) => {
+    const sock = net.connect(env.host.replace(/^unix:\/\//, ''));
+    let out = '';
+    sock.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    sock.on('end', () => resolve(out));
+    sock.on('error', reject);
+    sock.write(`POST ${path} HTTP/1.1\r\nHost: d\r\n${upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : ''}\r\n`);
+  });
+  const refusal = (status: string, msg: string) => `HTTP/1.1 ${status}\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n${msg}\r\n`;
+  try {
+    for (const upgrade of [false, true]) {
+      assert.equal(await raw('/containers/no-such-ctr/attach?stream=1&stdout=1', upgrade), refusal('404 Not Found', 'No such container: no-such-ctr'));
+      assert.equal(await raw('/containers/no-such-ctr/attach?stream=1&detachKeys=ctrl-1', upgrade), refusal('400 Bad Request', 'Invalid detach keys (ctrl-1) provided'));
+    }
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 204);
+    assert.equal((await request('POST', `/containers/${name}/pause`)).status, 204);
+    // A paused container is refused (it would otherwise hold the attach until unpaused).
+    assert.equal(await raw(`/containers/${name}/attach?stream=1&stdout=1`, true), refusal('409 Conflict', `container ${name} is paused, unpause the container before attach`));
+  } finally {
+    await request('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
+test('logs since/until that are no time: refused in Docker\'s words (strconv.ParseInt, a 500)', { skip }, async () => {
+  const name = uniq('logs-since');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['true'] });
+  assert.equal(cr.status, 201, cr.body);
+  try {
+    for (const [q, part] of [['since=abc', 'abc'], ['until=abc', 'abc'], ['since=1.abc', 'abc'], ['since=x.5', 'x']]) {
+      assert.deepEqual(await failure('GET', `/containers/${name}/logs?stdout=1&${q}`), [500, `strconv.ParseInt: parsing "${part}": invalid syntax`], q);
+    }
+    assert.equal((await request('GET', `/containers/${name}/logs?stdout=1&since=1.5&until=0`)).status, 200);
+  } finally {
+    await request('DELETE', `/containers/${name}`);
+  }
+});
+
+test('stop/restart signal as Docker reads it: refused before the lookup from API 1.42, ignored before it', { skip }, async () => {
+  assert.deepEqual(await failure('POST', '/v1.44/containers/no-such-ctr/stop?signal=FOO'), [400, 'Invalid signal: FOO']);
+  assert.deepEqual(await failure('POST', '/v1.44/containers/no-such-ctr/restart?signal=FOO&t=abc'), [400, 'Invalid signal: FOO']);
+  const name = uniq('stop-signal');
+  const cr = await request('POST', `/containers/create?name=${name}`, { Image: env.image, Cmd: ['sleep', '30'] });
+  assert.equal(cr.status, 201, cr.body);
+  try {
+    assert.equal((await request('POST', `/containers/${name}/start`)).status, 204);
+    // API 1.41 had no signal parameter: the container stops with its own signal.
+    assert.equal((await request('POST', `/v1.41/containers/${name}/stop?t=0&signal=FOO`)).status, 204);
+    assert.equal(JSON.parse((await request('GET', `/containers/${name}/json`)).body).State.Running, false);
+  } finally {
+    await request('DELETE', `/containers/${name}?force=1`);
+  }
+});
+
+test('create checks in Docker\'s order and words: the settings, then the command, then the name; unknown log drivers; content after the JSON', { skip }, async () => {
+  // The test image has no command of its own.
+  assert.deepEqual(await failure('POST', '/containers/create?name=bad%20name', { Image: env.image, HostConfig: { Memory: 1024 } }), [400, 'Minimum memory limit allowed is 6MB']);
+  assert.deepEqual(await failure('POST', '/containers/create?name=bad%20name', { Image: env.image }), [400, 'No command specified']);
+  assert.deepEqual(await failure('POST', '/containers/create?name=bad%20name', { Image: env.image, Cmd: ['true'] }),
+    [400, 'Invalid container name (bad name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed']);
+  // A log driver Docker has is refused as Berth's own limit; any other name is looked up as a
+  // plugin in Docker, in its words.
+  assert.deepEqual(await failure('POST', '/containers/create', { Image: env.image, Cmd: ['true'], HostConfig: { LogConfig: { Type: 'bogus' } } }),
+    [400, 'error looking up logging plugin bogus: plugin "bogus" not found']);
+  assert.deepEqual(await failure('POST', '/containers/create', { Image: env.image, Cmd: ['true'], HostConfig: { LogConfig: { Type: 'syslog' } } }),
+    [400, "logger: no log driver named 'syslog' is registered"]);
+  // One JSON value per body: what follows it is refused in Docker's words.
+  const trailing = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({ socketPath: env.host.replace(/^unix:\/\//, ''), method: 'POST', path: '/containers/create', headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let b = '';
+      res.on('data', (d: Buffer) => { b += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ Image: env.image, Cmd: ['true'] }) + ' {}');
+  });
+  assert.deepEqual([trailing.status, JSON.parse(trailing.body).message], [400, 'unexpected content after JSON']);
 });
 
 test('a running container survives kill -9 of the daemon and is managed after restart', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {

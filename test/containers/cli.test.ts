@@ -1087,8 +1087,8 @@ test('kill signals as Docker reads them: real-time names, numbers, and its refus
     for (const [sig, msg] of [
       ['0', 'Invalid signal: 0'],
       ['RTMIN-1', 'Invalid signal: RTMIN-1'],
-      ['65', `Cannot kill container: ${name}: The linux daemon does not support signal 65`],
-      ['32', `Cannot kill container: ${name}: The linux daemon does not support signal 32`],
+      ['65', `Cannot kill container: ${name}: the linux daemon does not support signal 65`],
+      ['32', `Cannot kill container: ${name}: the linux daemon does not support signal 32`],
     ]) {
       const r = await env.docker(['kill', '-s', sig!, name]);
       assert.equal(r.stderr, `Error response from daemon: ${msg}\n`, sig);

@@ -324,10 +324,9 @@ export class ContainerService {
     if (!body || typeof body !== 'object') throw errors.invalid('config cannot be empty in order to create a container');
     const imageName = body.Image;
     if (!imageName) throw errors.invalid('config cannot be empty in order to create a container');
-    if (name !== undefined && name !== '') {
-      if (!VALID_NAME.test(name)) throw errors.invalid(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-      name = name.replace(/^\//, '');
-    }
+    // Checked last (below), as Docker checks it.
+    const givenName = name;
+    if (name !== undefined && name !== '') name = name.replace(/^\//, '');
     const img = this.d.images.find(imageName);
     if (!img) {
       const { tryParseReference } = await import('../../oci/reference.js');
@@ -424,7 +423,6 @@ export class ContainerService {
     // On the host's network a container is named as the host (its UTS namespace stays its own).
     if (hc.NetworkMode === 'host' && !cfg.Hostname) cfg.Hostname = osHostname();
     const argv = [...(asArray(cfg.Entrypoint) ?? []), ...(asArray(cfg.Cmd) ?? [])];
-    if (argv.length === 0) throw errors.invalid('No command specified');
     const c: ContainerRecord = {
       Id: id, Name: name!, Created: nowIso(), ImageId: img.id, Config: cfg, HostConfig: hc,
       Path: argv[0]!, Args: argv.slice(1),
@@ -435,7 +433,10 @@ export class ContainerService {
     // a 400, as Docker does at create, rather than at the first start; only what needs the
     // prepared rootfs (the user's name, the files) waits for the start.
     buildSpec(this.specOptions(c, { rootfs: '/', cwd: cfg.WorkingDir || '/', user: { uid: 0, gid: 0 }, hostname: cfg.Hostname || id.slice(0, 12), etc: {} }));
-    // The name last, as Docker: a create that is wrong in any other way says so, whatever its name.
+    // In Docker's order: the settings (above), then the command, then the name — a create that is
+    // wrong in any other way says so, whatever its name.
+    if (argv.length === 0) throw errors.invalid('No command specified');
+    if (givenName && !VALID_NAME.test(givenName)) throw errors.invalid(`Invalid container name (${givenName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const taken = this.names.get(c.Name);
     if (taken) {
       throw new BerthError('ERR_NAME_IN_USE', `Conflict. The container name "/${c.Name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
@@ -557,7 +558,9 @@ export class ContainerService {
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
     await this.locked(c.Id, async () => {
-      if (c.State.Status === 'running' || c.State.Status === 'paused') throw new BerthError('ERR_NOT_MODIFIED', 'container already started');
+      // As Docker: a paused container is a conflict (409), not "already started" (304).
+      if (c.State.Status === 'paused') throw errors.conflict('cannot start a paused container, try unpause instead');
+      if (c.State.Status === 'running') throw new BerthError('ERR_NOT_MODIFIED', 'container already started');
       this.cancelRestart(c);
       if (c.State.Status === 'removing' || !this.byId.has(c.Id)) throw errors.noSuchContainer(ref);
       // A previous exit still being processed must finish first.
@@ -1103,7 +1106,7 @@ export class ContainerService {
     // other error carries the router's "Cannot kill container: <ref>: " prefix.
     const sig = signal || 'SIGKILL';
     const n = parseSignal(sig);
-    if (!signalSupported(n)) throw errors.invalid(`Cannot kill container: ${ref}: The linux daemon does not support signal ${n}`);
+    if (!signalSupported(n)) throw errors.invalid(`Cannot kill container: ${ref}: the linux daemon does not support signal ${n}`);
     const c = this.find(ref);
     if (!c) throw new BerthError('ERR_NO_SUCH_CONTAINER', `Cannot kill container: ${ref}: No such container: ${ref}`);
     if (c.State.Status === 'restarting') throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is restarting, wait until the container is running`);
@@ -1151,7 +1154,8 @@ export class ContainerService {
 
   async unpause(ref: string): Promise<void> {
     const c = this.get(ref);
-    if (c.State.Status !== 'paused') throw errors.conflict(`Container ${c.Id} is not paused`);
+    // Docker answers this one with an untyped error: a 500, not a conflict.
+    if (c.State.Status !== 'paused') throw errors.internal(`Container ${c.Id} is not paused`);
     await this.runtime.resume(c.Id);
     c.State.Status = 'running';
     await this.save(c);
@@ -1213,8 +1217,9 @@ export class ContainerService {
   }
 
   async rename(ref: string, newName: string): Promise<void> {
+    // Docker checks the names before looking the container up.
+    if (!ref || !newName) throw errors.invalid('Neither old nor new names may be empty');
     const c = this.get(ref);
-    if (!newName) throw errors.invalid('Neither old nor new names may be empty');
     const n = newName.replace(/^\//, '');
     // Docker's words: the name's own problem after "Error when allocating new name: ".
     if (!VALID_NAME.test(newName)) throw errors.invalid(`Error when allocating new name: Invalid container name (/${n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -1572,6 +1577,8 @@ function throttles(list: ThrottleDevice[] | null | undefined): OciThrottleDevice
 
 // Drivers whose output Berth keeps in its own log file (read back by `logs`), and `none`.
 const FILE_LOG_DRIVERS = new Set(['json-file', 'local', 'k8s-file']);
+/** The drivers built into Docker (Linux) that Berth does not offer. */
+const DOCKER_LOG_DRIVERS = new Set(['awslogs', 'fluentd', 'gcplogs', 'gelf', 'journald', 'logentries', 'splunk', 'syslog']);
 /** The options Docker's drivers accept (only max-size acts here: every driver is Berth's one log file). */
 const LOG_OPTS: Record<string, Set<string>> = {
   'json-file': new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']),
@@ -1581,7 +1588,11 @@ const LOG_OPTS: Record<string, Set<string>> = {
 /** HostConfig.LogConfig as Docker stores it (json-file when unset); other drivers are refused. */
 function checkLogConfig(lc: HostConfig['LogConfig']): { Type: string; Config: Record<string, string> } {
   const type = lc?.Type || 'json-file';
-  if (!FILE_LOG_DRIVERS.has(type) && type !== 'none') throw errors.invalid(`logger: no log driver named '${type}' is registered`);
+  if (!FILE_LOG_DRIVERS.has(type) && type !== 'none') {
+    // A name that is none of Docker's own drivers is looked up as a plugin there, in these words.
+    if (!DOCKER_LOG_DRIVERS.has(type)) throw errors.invalid(`error looking up logging plugin ${type}: plugin ${JSON.stringify(type)} not found`);
+    throw errors.invalid(`logger: no log driver named '${type}' is registered`);
+  }
   const config = { ...(lc?.Config ?? {}) };
   if (type === 'none' && Object.keys(config).length > 0) throw errors.invalid(`unknown log opt '${Object.keys(config)[0]}' for log driver none`);
   const known = LOG_OPTS[type];

@@ -1,8 +1,9 @@
 // Container endpoints. Handlers parse, call the engine's container service, write.
-import { BerthError, errors } from '../../errors/index.js';
+import { BerthError, errors, isBerthError } from '../../errors/index.js';
 import { atoi, parseTimestamp } from '../../api/query.js';
 import type { Ctx } from '../context.js';
 import { parseDetachKeys } from '../../util/detach-keys.js';
+import { parseSignal } from '../../runtime/runtime.js';
 import type { Router } from '../router.js';
 import { containerSizes, inspectContainer, listContainers } from '../../engine/containers/view.js';
 import type { ContainerService } from '../../engine/containers/service.js';
@@ -50,13 +51,34 @@ function svc(ctx: Ctx): ContainerService {
 function intQ(ctx: Ctx, name: string): number | undefined {
   const v = ctx.q(name);
   if (v === undefined || v === '') return undefined;
-  // Go's strconv.Atoi, as Docker parses these, with its error text.
-  return atoi(v);
+  // Go's strconv.Atoi, as Docker parses these, with its error text; Docker passes that error on
+  // untyped, so it is a 500.
+  try { return atoi(v); } catch (e) { throw errors.internal((e as Error).message); }
 }
 
-/** A query parameter Docker requires as an integer (`strconv.Atoi` of it, even when missing). */
-export function atoiQ(ctx: Ctx, name: string): number {
-  return atoi(ctx.q(name) ?? '');
+/**
+ * stop/restart options as Docker reads them: `signal` came with API 1.42 (an older request's is
+ * ignored) and a bad one is refused before the container is looked up, then `t`.
+ */
+function stopOptions(ctx: Ctx): { t?: number; signal?: string } {
+  const signal = ctx.apiAtLeast('1.42') ? ctx.q('signal') || undefined : undefined;
+  if (signal) parseSignal(signal);
+  return { t: intQ(ctx, 't') ?? intQ(ctx, 'timeout'), signal };
+}
+
+/**
+ * A terminal size (`h`, `w` of resize), read as Docker reads it: an unsigned 32-bit number,
+ * required, refused (400) as `invalid resize height "x": invalid syntax` or `…: value out of range`.
+ */
+export function sizeQ(ctx: Ctx, name: 'h' | 'w'): number {
+  const v = ctx.q(name) ?? '';
+  const what = `invalid resize ${name === 'h' ? 'height' : 'width'} ${JSON.stringify(v)}`;
+  const m = /^(-?)(\d+)$/.exec(v);
+  if (!m) throw errors.invalid(`${what}: invalid syntax`);
+  const n = Number(m[2]);
+  // A negative number is out of range (but "-0" is 0), as is anything past 2^32-1.
+  if ((m[1] && n > 0) || n > 0xffffffff) throw errors.invalid(`${what}: value out of range`);
+  return n;
 }
 
 export function registerContainerRoutes(r: Router): void {
@@ -101,11 +123,11 @@ export function registerContainerRoutes(r: Router): void {
     ctx.noContent();
   });
   r.post('/containers/{id}/stop', async (ctx) => {
-    await svc(ctx).stop(ctx.params.id!, { t: intQ(ctx, 't') ?? intQ(ctx, 'timeout'), signal: ctx.q('signal') || undefined });
+    await svc(ctx).stop(ctx.params.id!, stopOptions(ctx));
     ctx.noContent();
   });
   r.post('/containers/{id}/restart', async (ctx) => {
-    await svc(ctx).restart(ctx.params.id!, { t: intQ(ctx, 't') ?? intQ(ctx, 'timeout'), signal: ctx.q('signal') || undefined });
+    await svc(ctx).restart(ctx.params.id!, stopOptions(ctx));
     ctx.noContent();
   });
   r.post('/containers/{id}/kill', async (ctx) => {
@@ -116,7 +138,7 @@ export function registerContainerRoutes(r: Router): void {
   r.post('/containers/{id}/unpause', async (ctx) => { await svc(ctx).unpause(ctx.params.id!); ctx.noContent(); });
   r.post('/containers/{id}/rename', async (ctx) => { await svc(ctx).rename(ctx.params.id!, ctx.q('name') ?? ''); ctx.noContent(); });
   r.post('/containers/{id}/resize', async (ctx) => {
-    await svc(ctx).resize(ctx.params.id!, atoiQ(ctx, 'h'), atoiQ(ctx, 'w'));
+    await svc(ctx).resize(ctx.params.id!, sizeQ(ctx, 'h'), sizeQ(ctx, 'w'));
     ctx.text(200, '');
   });
   r.post('/containers/{id}/wait', wait);
@@ -163,12 +185,28 @@ async function wait(ctx: Ctx): Promise<void> {
   ctx.res.end(JSON.stringify(r) + '\n');
 }
 
+/**
+ * since/until of logs. Docker reads them as "<seconds>[.<nanoseconds>]" with strconv.ParseInt and
+ * passes its error on untyped (500); Berth takes more (RFC 3339, durations) but refuses the rest
+ * in Docker's words.
+ */
+function logsTimestamp(v: string): bigint {
+  // (Only a date-like string is given to the date parser, which takes almost anything.)
+  const known = /^[+-]?\d+(\.[+-]?\d+)?$|^\d{4}-\d\d-\d\d|^\d+(\.\d+)?(ns|us|ms|s|m|h)$/.test(v.trim());
+  try { if (known) return parseTimestamp(v); } catch { /* refused below */ }
+  const i = v.indexOf('.');
+  const sec = i < 0 ? v : v.slice(0, i);
+  const bad = /^[+-]?\d+$/.test(sec) ? v.slice(i + 1) : sec;
+  throw errors.internal(`strconv.ParseInt: parsing ${JSON.stringify(bad)}: invalid syntax`);
+}
+
 async function logs(ctx: Ctx): Promise<void> {
   const s = svc(ctx);
-  const c = s.get(ctx.params.id!);
+  // The streams first, as Docker: a request without one is a 400 whatever the container.
   const stdout = ctx.bool('stdout');
   const stderr = ctx.bool('stderr');
   if (!stdout && !stderr) throw errors.invalid('Bad parameters: you must choose at least one stream');
+  const c = s.get(ctx.params.id!);
   // Before the 200 goes out: with `--log-driver none` there is nothing to read.
   if (!s.logged(c)) throw errors.notImplemented('configured logging driver does not support reading');
   const tailRaw = ctx.q('tail');
@@ -178,8 +216,8 @@ async function logs(ctx: Ctx): Promise<void> {
   const until = ctx.q('until');
   const opts = {
     stdout, stderr, follow: ctx.bool('follow'), timestamps: ctx.bool('timestamps'), details: ctx.bool('details'), tail,
-    sinceNanos: since && since !== '0' ? parseTimestamp(since) : undefined,
-    untilNanos: until && until !== '0' ? parseTimestamp(until) : undefined,
+    sinceNanos: since && since !== '0' ? logsTimestamp(since) : undefined,
+    untilNanos: until && until !== '0' ? logsTimestamp(until) : undefined,
   };
   ctx.res.writeHead(200, { 'Content-Type': ctx.streamType(!!c.Config.Tty) });
   ctx.res.flushHeaders();
@@ -191,10 +229,21 @@ async function logs(ctx: Ctx): Promise<void> {
 
 async function attach(ctx: Ctx): Promise<void> {
   const s = svc(ctx);
-  const c = s.get(ctx.params.id!);
-  // Checked before the connection is hijacked, so a bad value still gets its 400.
+  const ref = ctx.params.id!;
   const detachKeys = ctx.q('detachKeys') || undefined;
-  if (detachKeys) parseDetachKeys(detachKeys);
+  let c;
+  // Docker's checks in its order, each failing as Docker fails an attach (failHijack): the keys,
+  // the container, then a paused or restarting one (which would otherwise wait).
+  try {
+    if (detachKeys) parseDetachKeys(detachKeys);
+    c = s.get(ref);
+    if (c.State.Status === 'paused') throw errors.conflict(`container ${ref} is paused, unpause the container before attach`);
+    if (c.State.Status === 'restarting') throw errors.conflict(`container ${ref} is restarting, wait until the container is running`);
+  } catch (e) {
+    if (!isBerthError(e)) throw e;
+    ctx.failHijack(e);
+    return;
+  }
   const sock = ctx.hijack(ctx.streamType(!!c.Config.Tty));
   await s.attach(c.Id, {
     stdin: ctx.bool('stdin'), stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr'), logs: ctx.bool('logs'), stream: ctx.bool('stream'),

@@ -3,7 +3,7 @@ import { BerthError, errors } from '../../errors/index.js';
 import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
 import { alreadyStarted, type ExecService, type ExecConfig } from '../../engine/exec/service.js';
-import { atoiQ } from './containers.js';
+import { sizeQ } from './containers.js';
 
 function svc(ctx: Ctx): ExecService {
   const s = (ctx.engine as unknown as { execs?: ExecService }).execs;
@@ -65,7 +65,7 @@ export function registerExecRoutes(r: Router): void {
   });
   r.get('/exec/{id}/json', (ctx) => ctx.json(200, svc(ctx).inspect(ctx.params.id!)));
   r.post('/exec/{id}/resize', async (ctx) => {
-    await svc(ctx).resize(ctx.params.id!, atoiQ(ctx, 'h'), atoiQ(ctx, 'w'));
+    await svc(ctx).resize(ctx.params.id!, sizeQ(ctx, 'h'), sizeQ(ctx, 'w'));
     ctx.text(200, '');
   });
 }
