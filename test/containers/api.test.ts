@@ -691,6 +691,33 @@ test('a running container survives kill -9 of the daemon and is managed after re
   }
 });
 
+test('a policy restart waiting in its back-off when the daemon stops happens after it starts again; a start by hand counts again from 0', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
+  const name = uniq('backoff');
+  const inspect = async () => (await env.docker(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', name])).stdout.trim().split(' ');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--restart', 'always', '--name', name, env.image, 'sh', '-c', 'sleep 0.2; exit 1'])).code, 0);
+    // From the fifth restart on, the back-off (1.6 s and more) is far longer than a run.
+    let [status, count] = await inspect();
+    for (let i = 0; i < 300 && !(status === 'restarting' && Number(count) >= 5); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      [status, count] = await inspect();
+    }
+    assert.deepEqual([status, Number(count) >= 5], ['restarting', true]);
+    await env.daemon!.restart();
+    let after = await inspect();
+    for (let i = 0; i < 400 && Number(after[1]) <= Number(count); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await inspect();
+    }
+    assert.ok(Number(after[1]) > Number(count), `restarted after the daemon's restart: ${after.join(' ')} (was ${count})`);
+    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
+    assert.equal((await env.docker(['start', name])).code, 0);
+    assert.equal((await inspect())[1], '0');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('SIGTERM stops the daemon cleanly while attach and exec clients are still connected', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
   const name = uniq('held');
   assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);

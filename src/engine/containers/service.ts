@@ -225,7 +225,9 @@ export class ContainerService {
     const ids = await this.runtime.list().catch(() => [] as string[]);
     for (const id of ids) {
       const c = this.byId.get(id);
-      if (c && (this.isRunning(c) || this.live.get(id)?.reaped)) continue;
+      // A container waiting for its policy's restart has no process: its old runtime state goes too
+      // (the restart waits for that delete).
+      if (c && (c.State.Status === 'running' || c.State.Status === 'paused' || this.live.get(id)?.reaped)) continue;
       const p = this.later(this.runtime.delete(id, { force: true }).catch((e) => log.warn('deleting a stale runtime container failed', { id: shortId(id), err: String(e) })));
       if (c) this.L(id).reaped = p;
     }
@@ -247,6 +249,9 @@ export class ContainerService {
     const st = c.State.Status;
     if (st !== 'running' && st !== 'paused' && st !== 'restarting') {
       if (st === 'removing') await this.removeNow(c);
+      // Its policy may still want it back (a back-off was running when the daemon went away, and
+      // the wait is not saved): as Docker at its start, the policy decides again.
+      else if (st === 'exited') this.maybeRestart(c, true);
       return;
     }
     const rst = await this.runtime.state(c.Id);
@@ -565,7 +570,9 @@ export class ContainerService {
       if (c.State.Status === 'removing' || !this.byId.has(c.Id)) throw errors.noSuchContainer(ref);
       // A previous exit still being processed must finish first.
       await this.L(c.Id).exited;
+      // A start by hand begins the policy's count again, as Docker's.
       c.ManualStop = false;
+      c.RestartCount = 0;
       await this.startLocked(c);
     });
   }
@@ -1137,6 +1144,7 @@ export class ContainerService {
       await this.L(c.Id).exited;
       if (this.isRunning(c)) return;
       c.ManualStop = false;
+      c.RestartCount = 0;
       await this.startLocked(c);
     });
     this.publish(c, 'restart');
