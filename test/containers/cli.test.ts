@@ -1662,3 +1662,26 @@ test('as Docker: IPv6 is off in a container\'s own network namespace (bridge, no
   const on = await env.docker(['run', '--rm', '--sysctl', 'net.ipv6.conf.all.disable_ipv6=0', env.image, 'cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6']);
   assert.equal(on.stdout, '0\n', on.stderr);
 });
+
+test('as Docker: a container waiting out its restart back-off is running and restarting, its restart already counted', { skip }, async () => {
+  const name = uniq('backoff');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, '--restart', 'on-failure:5', env.image, 'sh', '-c', 'echo run; exit 3'])).code, 0);
+    const state = async () => (await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Restarting}} {{.RestartCount}}', name])).stdout.trim();
+    // Read the runs so far between two looks that both see the same back-off (the back-off
+    // doubles from 100 ms, so one is caught before the policy gives up).
+    let seen: { s: string; runs: number } | undefined;
+    for (let i = 0; i < 500 && !seen; i++) {
+      const a = await state();
+      if (!a.startsWith('restarting ')) { if (a.startsWith('exited ')) break; continue; }
+      const runs = (await env.docker(['logs', name])).stdout.split('\n').filter((l) => l === 'run').length;
+      if (await state() === a) seen = { s: a, runs };
+    }
+    assert.ok(seen, 'a restart back-off was seen');
+    // Docker's State.Running stays true while it restarts, and RestartCount counts every exit
+    // that led to a restart, the one waited for included.
+    assert.equal(seen.s, `restarting true true ${seen.runs}`);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

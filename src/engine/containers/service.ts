@@ -250,7 +250,7 @@ export class ContainerService {
       return;
     }
     const rst = await this.runtime.state(c.Id);
-    if (st === 'restarting' && !rst) { c.State.Status = 'exited'; this.maybeRestart(c, true); return; }
+    if (st === 'restarting' && !rst) { c.State.Status = 'exited'; this.maybeRestart(c, true, true); return; }
     const exit = rst ? await this.runtime.exitStatus(c.Id).catch(() => undefined) : undefined;
     if (rst && !exit && (rst.status === 'running' || rst.status === 'paused')) {
       c.State.Pid = rst.pid;
@@ -1020,7 +1020,8 @@ export class ContainerService {
     this.maybeRestart(c, adopted);
   }
 
-  private maybeRestart(c: ContainerRecord, _adopted: boolean): void {
+  /** `counted`: the restart was already counted (a container adopted while it waited for one). */
+  private maybeRestart(c: ContainerRecord, _adopted: boolean, counted = false): void {
     const p = c.HostConfig.RestartPolicy?.Name ?? 'no';
     if (c.ManualStop || p === 'no' || p === '' || this.closing || !this.byId.has(c.Id)) return;
     if (p === 'on-failure') {
@@ -1031,13 +1032,14 @@ export class ContainerService {
     // Docker backs off from 100 ms, doubling; keep it simple and bounded.
     const delay = Math.min(100 * 2 ** Math.min(c.RestartCount, 8), 30_000);
     const l = this.L(c.Id);
-    // Docker shows "Restarting" while the policy's back-off runs.
+    // Docker shows "Restarting" while the policy's back-off runs, and counts the restart as it
+    // decides on it (inspect shows the new RestartCount during the back-off).
     c.State.Status = 'restarting';
+    if (!counted) c.RestartCount++;
     l.restartTimer = setTimeout(() => {
       l.restartTimer = undefined;
       void this.locked(c.Id, async () => {
         if (c.ManualStop || c.State.Status !== 'restarting' || !this.byId.has(c.Id)) return;
-        c.RestartCount++;
         await this.startLocked(c);
         this.publish(c, 'restart');
       }).catch((e) => log.warn('restart failed', { id: shortId(c.Id), err: String(e) }));

@@ -67,7 +67,8 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
   const mode = networkMode(c);
   const etc = svc.etcOf(c);
   const state: Record<string, unknown> = {
-    Status: s.Status, Running: running, Paused: s.Status === 'paused', Restarting: s.Status === 'restarting',
+    // Docker counts a container waiting out its restart back-off as running (Restarting too).
+    Status: s.Status, Running: running || s.Status === 'restarting', Paused: s.Status === 'paused', Restarting: s.Status === 'restarting',
     OOMKilled: s.OOMKilled, Dead: s.Status === 'dead', Pid: running ? s.Pid : 0, ExitCode: s.ExitCode, Error: s.Error,
     StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
   };
