@@ -1685,3 +1685,26 @@ test('as Docker: a container waiting out its restart back-off is running and res
     await env.docker(['rm', '-f', name]);
   }
 });
+
+test('as Docker: label=disable is added to SecurityOpt for --ipc host, --pid host and --privileged, unless a label was chosen', { skip }, async () => {
+  const cases: [string[], string][] = [
+    [[], 'null'],
+    [['--ipc', 'host'], '["label=disable"]'],
+    [['--pid', 'host', '--security-opt', 'no-new-privileges'], '["no-new-privileges","label=disable"]'],
+    [['--privileged'], '["label=disable"]'],
+    [['--pid', 'host', '--security-opt', 'label=level:s0'], '["label=level:s0"]'],
+  ];
+  for (const [opts, want] of cases) {
+    const name = uniq('label');
+    try {
+      const c = await env.docker(['create', '--name', name, ...opts, env.image, 'true']);
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal((await env.docker(['inspect', '-f', '{{json .HostConfig.SecurityOpt}}', name])).stdout.trim(), want, opts.join(' '));
+    } finally {
+      await env.docker(['rm', '-f', name]);
+    }
+  }
+  // The option is accepted back (a container recreated from its inspect runs).
+  const r = await env.docker(['run', '--rm', '--pid', 'host', '--security-opt', 'label=disable', env.image, 'true']);
+  assert.equal(r.code, 0, r.stderr);
+});

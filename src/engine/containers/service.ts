@@ -423,6 +423,11 @@ export class ContainerService {
     // On the host's network a container is named as the host (its UTS namespace stays its own).
     if (hc.NetworkMode === 'host' && !cfg.Hostname) cfg.Hostname = osHostname();
     const argv = [...(asArray(cfg.Entrypoint) ?? []), ...(asArray(cfg.Cmd) ?? [])];
+    // Docker's daemon turns SELinux labelling off for a container sharing the host's IPC or PID
+    // namespace or privileged, unless the client chose a label, and inspect shows it.
+    if ((hc.IpcMode === 'host' || hc.PidMode === 'host' || hc.Privileged) && !(hc.SecurityOpt ?? []).some((o) => o.split('=')[0] === 'label')) {
+      hc.SecurityOpt = [...(hc.SecurityOpt ?? []), 'label=disable'];
+    }
     const c: ContainerRecord = {
       Id: id, Name: name!, Created: nowIso(), ImageId: img.id, Config: cfg, HostConfig: hc,
       Path: argv[0]!, Args: argv.slice(1),
