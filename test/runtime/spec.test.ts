@@ -80,6 +80,7 @@ test('devices cgroup: deny all first, then the allow list; default device nodes'
   assert.ok(has('c', 1, 5)); // zero
   assert.ok(has('c', 1, 9)); // urandom
   assert.ok(has('c', 5, 2)); // ptmx
+  assert.ok(has('c', 5, 1)); // console, as Docker's daemon allows it
   assert.ok(has('c', 136, undefined)); // pts
   assert.ok(has('c', undefined, undefined, 'm') && has('b', undefined, undefined, 'm'));
   assert.ok(!allows.some((x) => x.type === 'b' && x.access!.includes('r')), 'no block device readable');
