@@ -24,7 +24,7 @@ export {
 } from './runtime.js';
 export type { ContainerStats, BlkioEntry } from './stats.js';
 export {
-  prepareRootfs, releaseRootfs, mountShm, SHM_DIR, mountOverlay, unmountRootfs, createInitLayer, ensureSharedInitLayer, writeEtcFiles, checkSpecialPaths, copyLayers,
+  prepareRootfs, releaseRootfs, mountShm, SHM_DIR, mountOverlay, unmountRootfs, createInitLayer, ensureSharedInitLayer, writeEtcFiles, checkSpecialPaths, copyLayers, checkBindPropagation,
   overlaySupported, MAX_LOWER_LAYERS, type OverlayOptions, type PrepareRootfsOptions, type EtcFilesOptions,
 } from './rootfs.js';
 export { ensureHelper } from './helper.js';

@@ -251,6 +251,17 @@ export function parseBind(spec: string): OciMount {
 }
 
 /**
+ * The rootfs propagation Docker's daemon picks for its binds: a shared bind needs a shared root
+ * (else its mounts reach no peer), a slave bind at least a slave one.
+ */
+function rootfsPropagation(mounts: OciMount[]): string {
+  const props = mounts.filter((m) => m.type === 'bind').flatMap((m) => m.options ?? []);
+  if (props.some((o) => o === 'shared' || o === 'rshared')) return 'shared';
+  if (props.some((o) => o === 'slave' || o === 'rslave')) return 'rslave';
+  return 'rprivate';
+}
+
+/**
  * A bind's mode list as Docker accepts one: known words only (consistency ones are taken and mean
  * nothing on Linux), at most one of each kind (`rw,ro` is refused).
  */
@@ -265,7 +276,7 @@ function validBindMode(mode: string): boolean {
 }
 
 /** A `--mount` (HostConfig.Mounts entry) as Docker validates it at create, in Docker's wording. */
-export function validateMount(m: { Type?: string; Source?: string; Target?: string }, sourceExists: (p: string) => boolean): void {
+export function validateMount(m: { Type?: string; Source?: string; Target?: string; BindOptions?: { Propagation?: string } }, sourceExists: (p: string) => boolean): void {
   const fail = (why: string) => badArg(`invalid mount config for type "${m.Type ?? ''}": ${why}`);
   const absolute = (p: string) => { if (!posix.isAbsolute(p)) throw fail(`invalid mount path: '${p}' mount path must be absolute`); };
   if (!m.Target) throw fail('field Target must not be empty');
@@ -273,6 +284,8 @@ export function validateMount(m: { Type?: string; Source?: string; Target?: stri
   absolute(m.Target);
   if (m.Type === 'bind') {
     if (!m.Source) throw fail('field Source must not be empty');
+    const p = m.BindOptions?.Propagation;
+    if (p && !/^r?(private|shared|slave)$/.test(p)) throw fail(`invalid propagation mode: ${p}`);
     absolute(m.Source);
     if (!sourceExists(m.Source)) throw fail(`bind source path does not exist: ${m.Source}`);
   } else if (m.Type === 'tmpfs') {
@@ -554,7 +567,7 @@ export function buildSpec(opts: SpecOptions): OciSpec {
       devices: DEFAULT_DEVICES.map((d) => ({ ...d })),
       resources,
       cgroupsPath: opts.cgroupsPath ?? `/berth/${opts.id}`,
-      rootfsPropagation: 'rprivate',
+      rootfsPropagation: rootfsPropagation(mounts),
     },
   };
   if (hostUts) delete spec.hostname;

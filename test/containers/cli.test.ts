@@ -1716,3 +1716,48 @@ test('as Docker: the devices cgroup lets a container open the console (5:1) it m
   assert.equal(r.stdout, 'console\nmem denied\n', r.stderr);
   assert.match(r.stderr, /\/tmp\/mem: Operation not permitted/);
 });
+
+test('as Docker: bind propagation is applied and shown in Mounts, and refused on a source mount that cannot give it', { skip }, async () => {
+  const sh = (cmd: string, args: string[]) => new Promise<number>((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: 'ignore' });
+    c.on('error', reject);
+    c.on('close', (code) => resolve(code ?? -1));
+  });
+  // Two mounts of our own: one private, one shared (whatever the host's / is).
+  const priv = join(env.work, uniq('private'));
+  const shared = join(env.work, uniq('shared'));
+  const name = uniq('propagation');
+  for (const [dir, how] of [[priv, '--make-private'], [shared, '--make-shared']] as const) {
+    await fsp.mkdir(dir);
+    assert.equal(await sh('mount', ['--bind', dir, dir]), 0);
+    assert.equal(await sh('mount', [how, dir]), 0);
+  }
+  try {
+    const refused: [string[], string][] = [
+      [['-v', `${priv}:/v:rshared`], `path ${priv} is mounted on ${priv} but it is not a shared mount`],
+      [['--mount', `type=bind,src=${priv},dst=/v,bind-propagation=rslave`], `path ${priv} is mounted on ${priv} but it is not a shared or slave mount`],
+    ];
+    for (const [opts, msg] of refused) {
+      const r = await env.docker(['run', '--rm', ...opts, env.image, 'true']);
+      assert.equal(r.code, 125, opts.join(' '));
+      assert.equal(r.stderr.split('\n')[0], `docker: Error response from daemon: ${msg}`);
+    }
+    const bad = await env.docker(['create', '--mount', `type=bind,src=${priv},dst=/v,bind-propagation=sideways`, env.image, 'true']);
+    assert.equal(bad.stderr.trim(), 'Error response from daemon: invalid mount config for type "bind": invalid propagation mode: sideways');
+
+    const c = await env.docker(['create', '--name', name, '-v', `${shared}:/v:rshared`, '--mount', `type=bind,src=${shared},dst=/w,bind-propagation=rslave`,
+      '--mount', `type=bind,src=${priv},dst=/p`, '-v', `${priv}:/q:ro`, env.image, 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    const m = await env.docker(['inspect', '-f', '{{range .Mounts}}{{.Destination}}={{.Propagation}} {{end}}', name]);
+    assert.deepEqual(m.stdout.trim().split(' ').sort(), ['/p=rprivate', '/q=rprivate', '/v=rshared', '/w=rslave']);
+
+    // A mount made in the container under a shared bind shows on the host.
+    const r = await env.docker(['run', '--rm', '--cap-add', 'SYS_ADMIN', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined',
+      '-v', `${shared}:/v:rshared`, env.image, 'sh', '-c', 'mkdir /v/m && mount -t tmpfs none /v/m']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === join(shared, 'm')), 'the tmpfs reached the host');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    for (const dir of [join(shared, 'm'), shared, priv]) await sh('umount', ['-l', dir]);
+  }
+});

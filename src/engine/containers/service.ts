@@ -14,7 +14,7 @@ import { shortId } from '../../util/digest.js';
 import { atoi, type Filters } from '../../api/query.js';
 import { parseSize } from '../../util/size.js';
 import {
-  Runtime, namedRuntime, parseSignal, signalSupported, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
+  Runtime, namedRuntime, parseSignal, signalSupported, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS, checkBindPropagation,
   type OciMount, type OciUser, type ExitStatus, type AttachStreams, type SpecOptions, type OciThrottleDevice,
 } from '../../runtime/index.js';
 import type { ImageRecord } from '../../store/metadata/index.js';
@@ -687,7 +687,7 @@ export class ContainerService {
     const cfg = c.Config;
     const mounts: OciMount[] = [];
     for (const m of [...(hc.Mounts ?? []), ...this.inheritedTmpfs(c)]) {
-      if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
+      if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', m.BindOptions?.Propagation || 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
       else if (m.Type === 'tmpfs') {
         const o = ['nosuid', 'nodev', 'noexec', ...(m.ReadOnly ? ['ro'] : [])];
         if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
@@ -738,6 +738,8 @@ export class ContainerService {
     let created = false;
     let connected = false;
     let networkFailed = false;
+    /** The daemon's own refusal (a 500 in its words, without the task prefix, as Docker's). */
+    let refused = false;
     const t = stages('container start stages');
     const early = new Map<PendingAttach, Promise<{ go(): Promise<AttachStreams>; cancel(): void }>>();
     const cancelRelays = () => {
@@ -753,6 +755,7 @@ export class ContainerService {
       const ahead = await this.takeAhead(c);
       prep = ahead ?? await this.prepare(c, t);
       if (ahead) t.mark('aheadWaitMs');
+      try { this.checkPropagation(c); } catch (e) { refused = true; throw e; }
       const { hostname } = prep;
       // Attach clients that connected before start get relays forked while the runtime works.
       const l = this.L(id);
@@ -833,8 +836,19 @@ export class ContainerService {
       }
       // The network's own errors reach the client as they are (a 500 with no prefix, as Docker's,
       // whose network is set up before the task is created).
-      if (networkFailed || (isBerthError(e) && e.code !== 'ERR_INTERNAL')) throw e;
+      if (networkFailed || refused || (isBerthError(e) && e.code !== 'ERR_INTERNAL')) throw e;
       throw new BerthError('ERR_INVALID_ARGUMENT', `failed to create task for container: ${msg}`);
+    }
+  }
+
+  /** Binds asking for shared or slave propagation need a source mount that can give it. */
+  private checkPropagation(c: ContainerRecord): void {
+    for (const b of [...(c.HostConfig.Binds ?? []), ...this.volumesFrom(c)]) {
+      const m = parseBind(b);
+      checkBindPropagation(m.source!, m.options![1]!);
+    }
+    for (const m of c.HostConfig.Mounts ?? []) {
+      if (m.Type === 'bind' && m.Source && m.BindOptions?.Propagation) checkBindPropagation(m.Source, m.BindOptions.Propagation);
     }
   }
 

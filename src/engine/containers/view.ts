@@ -25,10 +25,13 @@ function mounts(svc: ContainerService, c: ContainerRecord): Record<string, unkno
   const out: Record<string, unknown>[] = [];
   for (const b of c.HostConfig.Binds ?? []) {
     const [src, dst, mode = ''] = b.split(':');
-    out.push({ Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' });
+    // The propagation asked for in the mode, else Docker's default.
+    const propagation = mode.split(',').find((o) => /^r?(private|shared|slave)$/.test(o)) ?? 'rprivate';
+    out.push({ Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: propagation });
   }
   for (const m of c.HostConfig.Mounts ?? []) {
-    out.push({ Type: m.Type, Source: m.Source ?? '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
+    const propagation = m.Type === 'bind' ? m.BindOptions?.Propagation || 'rprivate' : '';
+    out.push({ Type: m.Type, Source: m.Source ?? '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: propagation });
   }
   for (const m of svc.inheritedMounts(c)) out.push({ ...m, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
   return out;
