@@ -161,6 +161,8 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
       ['create', '--mount', 'type=bind,src=/x', env.image, 'true'],
       ['create', '--mount', 'type=bind,foo=1,dst=/x', env.image, 'true'],
       ['create', '--mount', 'bogus', env.image, 'true'],
+      ['create', '--mount', 'type=tmpfs,dst=/x,tmpfs-mode=99', env.image, 'true'],
+      ['create', '--mount', 'type=bind,src=/tmp,dst=/x,bind-propagation=sideways', env.image, 'true'],
       ['create', '--cpus', 'x', env.image, 'true'],
       ['create', '--cpus', '1.0000000001', env.image, 'true'],
       ['run', '--rm', '--restart', 'always', env.image, 'true'],
@@ -194,6 +196,25 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
     }
   } finally {
     await berth(['rm', '-f', created]);
+  }
+});
+
+test('berth --mount sends bind-propagation and tmpfs-mode as the docker CLI does', { skip }, async () => {
+  const flags = ['--mount', 'type=bind,src=/tmp,dst=/b,bind-propagation=RSlave', '--mount', 'type=tmpfs,dst=/t,tmpfs-mode=1770,tmpfs-size=1m'];
+  const ids: string[] = [];
+  try {
+    for (const cli of [berth, env.docker]) {
+      const r = await cli(['create', ...flags, env.image, 'true']);
+      assert.equal(r.code, 0, r.stderr);
+      ids.push(r.stdout.trim());
+    }
+    const look = (id: string) => env.docker(['inspect', '-f', '{{json .HostConfig.Mounts}} {{range .Mounts}}{{.Destination}}={{.Propagation}} {{end}}', id]);
+    const [b, d] = await Promise.all(ids.map(look));
+    assert.equal(b!.stdout, d!.stdout);
+    assert.match(b!.stdout, /"BindOptions":\{"Propagation":"rslave"\}.*"TmpfsOptions":\{"SizeBytes":1048576,"Mode":1016\}/);
+    assert.match(b!.stdout, /\/b=rslave/);
+  } finally {
+    await berth(['rm', ...ids]);
   }
 });
 

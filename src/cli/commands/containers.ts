@@ -215,6 +215,12 @@ function parseMountFlag(m: string): Record<string, string> {
   return kv;
 }
 
+/** `tmpfs-mode=` in octal, as the docker CLI reads it. */
+function tmpfsMode(m: string, v: string): number {
+  if (!/^[0-7]+$/.test(v) || parseInt(v, 8) > 0xffffffff) throw cliError(`invalid argument "${m}" for "--mount" flag: invalid value for tmpfs-mode: ${v}`, 125, true);
+  return parseInt(v, 8);
+}
+
 /** `-p [ip:][hostPort:]containerPort[/proto]` checked as the docker CLI checks it before sending. */
 /** A `-p` value checked as the docker CLI checks it (its order, its words), before anything is sent. */
 function checkPublish(p: string): void {
@@ -281,7 +287,13 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
     mounts.push({
       Type: kv.type ?? 'volume', Source: kv.source ?? kv.src, Target: kv.target ?? kv.destination ?? kv.dst,
       ReadOnly: ro === 'true' || ro === '1',
-      ...(kv['tmpfs-size'] ? { TmpfsOptions: { SizeBytes: parseBytes(kv['tmpfs-size']) } } : {}),
+      ...(kv['bind-propagation'] ? { BindOptions: { Propagation: kv['bind-propagation'].toLowerCase() } } : {}),
+      ...(kv['tmpfs-size'] || kv['tmpfs-mode'] ? {
+        TmpfsOptions: {
+          ...(kv['tmpfs-size'] ? { SizeBytes: parseBytes(kv['tmpfs-size']) } : {}),
+          ...(kv['tmpfs-mode'] ? { Mode: tmpfsMode(m, kv['tmpfs-mode']) } : {}),
+        },
+      } : {}),
     });
   }
   const tmpfs: Record<string, string> = {};
