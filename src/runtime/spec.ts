@@ -422,24 +422,22 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     args = ['/sbin/docker-init', '--', ...args];
   }
 
-  // Environment: image, then options (later keys win), PATH and HOSTNAME defaults.
-  const envMap = new Map<string, string>();
+  // Environment as Docker's daemon makes it: PATH, HOSTNAME (and TERM with a TTY) first, then
+  // the image's and the options' variables, each taking the place of one of its name; a bare name
+  // (not set on the client) unsets it.
+  const hostname = opts.hostname ?? opts.id.slice(0, 12);
+  const envMap = new Map<string, string>([['PATH', DEFAULT_PATH_ENV], ['HOSTNAME', `HOSTNAME=${hostname}`]]);
+  if (tty) envMap.set('TERM', 'TERM=xterm');
   const addEnv = (e: string) => {
     const i = e.indexOf('=');
     const k = i < 0 ? e : e.slice(0, i);
     if (k === '') throw badArg(`invalid environment variable: ${e}`);
-    if (i < 0) return; // Docker drops bare names that are not set on the client
-    envMap.set(k, e);
+    if (i < 0) envMap.delete(k);
+    else envMap.set(k, e);
   };
   for (const e of image.Env ?? []) addEnv(e);
   for (const e of opts.env ?? []) addEnv(e);
-  if (!envMap.has('PATH')) envMap.set('PATH', DEFAULT_PATH_ENV);
-  const hostname = opts.hostname ?? opts.id.slice(0, 12);
-  if (!envMap.has('HOSTNAME')) envMap.set('HOSTNAME', `HOSTNAME=${hostname}`);
-  if (tty && !envMap.has('TERM')) envMap.set('TERM', 'TERM=xterm');
   const env = [...envMap.values()];
-  // PATH first, as Docker orders it.
-  env.sort((a, b) => (a.startsWith('PATH=') ? -1 : b.startsWith('PATH=') ? 1 : 0));
 
   const cwd = opts.cwd || image.WorkingDir || '/';
   if (!posix.isAbsolute(cwd)) throw badArg(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);

@@ -523,9 +523,11 @@ export class ContainerService {
     const cfg: ContainerConfig = { ...body };
     delete (cfg as Record<string, unknown>).HostConfig;
     delete (cfg as Record<string, unknown>).NetworkingConfig;
-    const env = new Map<string, string>();
-    for (const e of [...(ic.Env ?? []), ...(body.Env ?? [])]) env.set(e.split('=')[0]!, e);
-    cfg.Env = [...env.values()];
+    // Docker's order: the client's variables as sent, then the image's it did not name (none
+    // at all stays null).
+    const own = body.Env ?? [];
+    const named = new Set(own.map((e) => e.split('=')[0]!));
+    cfg.Env = own.length ? [...own, ...(ic.Env ?? []).filter((e) => !named.has(e.split('=')[0]!))] : ic.Env ?? null;
     const ep = asArray(body.Entrypoint);
     const cmd = asArray(body.Cmd);
     if (ep?.length === 1 && ep[0] === '') {
@@ -546,7 +548,8 @@ export class ContainerService {
     cfg.ExposedPorts = { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) };
     if (!body.StopSignal && ic.StopSignal) cfg.StopSignal = ic.StopSignal;
     if (!body.Healthcheck && ic.Healthcheck) cfg.Healthcheck = ic.Healthcheck;
-    if (!cfg.Volumes && ic.Volumes) cfg.Volumes = ic.Volumes;
+    // The docker CLI always sends Volumes ({} for none): an empty set takes the image's.
+    if (!cfg.Volumes || Object.keys(cfg.Volumes).length === 0) cfg.Volumes = ic.Volumes ?? null;
     cfg.Hostname = body.Hostname || '';
     cfg.Domainname = body.Domainname ?? '';
     cfg.Tty = !!body.Tty;

@@ -120,7 +120,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
       Hostname: etc.hostname, Domainname: c.Config.Domainname ?? '', User: c.Config.User ?? '',
       AttachStdin: !!c.Config.AttachStdin, AttachStdout: !!c.Config.AttachStdout, AttachStderr: !!c.Config.AttachStderr,
       ...(c.Config.ExposedPorts && Object.keys(c.Config.ExposedPorts).length ? { ExposedPorts: c.Config.ExposedPorts } : {}),
-      Tty: !!c.Config.Tty, OpenStdin: !!c.Config.OpenStdin, StdinOnce: !!c.Config.StdinOnce, Env: c.Config.Env ?? [],
+      Tty: !!c.Config.Tty, OpenStdin: !!c.Config.OpenStdin, StdinOnce: !!c.Config.StdinOnce, Env: c.Config.Env ?? null,
       Cmd: c.Config.Cmd ?? null, ...(c.Config.Healthcheck ? { Healthcheck: c.Config.Healthcheck } : {}), Image: c.Config.Image,
       Volumes: c.Config.Volumes ?? null, WorkingDir: c.Config.WorkingDir ?? '', Entrypoint: c.Config.Entrypoint ?? null,
       OnBuild: null, Labels: c.Config.Labels ?? {}, ...(c.Config.StopSignal ? { StopSignal: c.Config.StopSignal } : {}),
