@@ -503,6 +503,11 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     if (r.memorySwappiness > 100) throw badArg(`Invalid value: ${r.memorySwappiness}, valid memory swappiness range is 0-100`);
     resources.memory = { ...resources.memory, swappiness: r.memorySwappiness };
   }
+  // Docker's daemon checks the reservation after the swappiness.
+  if (r.memoryReservation && r.memoryReservation > 0) {
+    if (r.memoryReservation < 6 * 1024 * 1024) throw badArg('Minimum memory reservation allowed is 6MB');
+    if (r.memory && r.memory > 0 && r.memory < r.memoryReservation) throw badArg('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
   if (r.oomKillDisable) resources.memory = { ...resources.memory, disableOOMKiller: true };
   const cpu: NonNullable<OciResources['cpu']> = {};
   if (r.nanoCpus) {

@@ -1761,3 +1761,23 @@ test('as Docker: bind propagation is applied and shown in Mounts, and refused on
     for (const dir of [join(shared, 'm'), shared, priv]) await sh('umount', ['-l', dir]);
   }
 });
+
+test('as Docker: a uid or gid out of range and a memory reservation too small or above the limit are refused in Docker\'s words', { skip }, async () => {
+  const cases: [string[], string][] = [
+    [['--user', '99999999999'], 'uids and gids must be in range 0-2147483647'],
+    [['--user', '-1'], 'uids and gids must be in range 0-2147483647'],
+    [['--user', '0:99999999999'], 'uids and gids must be in range 0-2147483647'],
+    [['--group-add', '99999999999'], 'uids and gids must be in range 0-2147483647'],
+    // Beyond 64 bits it is no number at all but a name, as Go's Atoi reads it.
+    [['--user', '99999999999999999999'], 'unable to find user 99999999999999999999: no matching entries in passwd file'],
+    [['--memory-reservation', '1m'], 'Minimum memory reservation allowed is 6MB'],
+    [['--memory', '100m', '--memory-reservation', '200m'], 'Minimum memory limit can not be less than memory reservation limit, see usage'],
+  ];
+  for (const [opts, msg] of cases) {
+    const r = await env.docker(['run', '--rm', ...opts, env.image, 'true']);
+    assert.equal(r.code, 125, opts.join(' '));
+    assert.equal(r.stderr.split('\n')[0], `docker: Error response from daemon: ${msg}`, opts.join(' '));
+  }
+  const top = await env.docker(['run', '--rm', '--user', '2147483647', '--memory', '100m', '--memory-reservation', '100m', env.image, 'id', '-u']);
+  assert.deepEqual([top.code, top.stdout], [0, '2147483647\n'], top.stderr);
+});
