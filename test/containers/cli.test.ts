@@ -1781,3 +1781,16 @@ test('as Docker: a uid or gid out of range and a memory reservation too small or
   const top = await env.docker(['run', '--rm', '--user', '2147483647', '--memory', '100m', '--memory-reservation', '100m', env.image, 'id', '-u']);
   assert.deepEqual([top.code, top.stdout], [0, '2147483647\n'], top.stderr);
 });
+
+test('as Docker: --gpus (a device request no driver serves) fails the start instead of running without the device', { skip }, async () => {
+  const name = uniq('gpus');
+  try {
+    const r = await env.docker(['run', '--name', name, '--gpus', 'all', env.image, 'true']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr.split('\n')[0], 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]]');
+    const st = await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}', name]);
+    assert.equal(st.stdout.trim(), 'created 128 could not select device driver "" with capabilities: [[gpu]]');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

@@ -758,7 +758,7 @@ export class ContainerService {
       const ahead = await this.takeAhead(c);
       prep = ahead ?? await this.prepare(c, t);
       if (ahead) t.mark('aheadWaitMs');
-      try { this.checkPropagation(c); } catch (e) { refused = true; throw e; }
+      try { this.checkPropagation(c); checkDeviceRequests(c); } catch (e) { refused = true; throw e; }
       const { hostname } = prep;
       // Attach clients that connected before start get relays forked while the runtime works.
       const l = this.L(id);
@@ -1706,6 +1706,19 @@ function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp?
     else throw errors.invalid(`invalid --security-opt: "${o}"`);
   }
   return { noNewPrivileges, seccomp };
+}
+
+/**
+ * `--gpus` and other device requests: Berth has no device driver (Docker's nvidia one needs
+ * nvidia-container-runtime-hook, its CDI one asks for driver "cdi"), so a start that asks for a
+ * device is refused as Docker's daemon refuses one no driver matches, not run without it.
+ */
+function checkDeviceRequests(c: ContainerRecord): void {
+  type DeviceRequest = { Driver?: string; Capabilities?: string[][] | null };
+  for (const r of ((c.HostConfig as { DeviceRequests?: DeviceRequest[] | null }).DeviceRequests ?? [])) {
+    const caps = `[${(r.Capabilities ?? []).map((set) => `[${set.join(' ')}]`).join(' ')}]`;
+    throw errors.internal(`could not select device driver ${JSON.stringify(r.Driver ?? '')} with capabilities: ${caps}`);
+  }
 }
 
 /** Create a working directory inside the rootfs without following symlinks out of it. */
