@@ -40,6 +40,16 @@ test('env, workdir, user, hostname, entrypoint', { skip }, async () => {
     'sh', '-c', 'echo $FOO; pwd; id -u; id -g; hostname; cat /etc/hostname']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'bar\n/work/dir\n1000\n1000\nbox1\nbox1\n');
+  // A missing working directory is made root's (0755) whatever the user, as Docker makes it, and
+  // inspect keeps the path cleaned.
+  const name = uniq('workdir');
+  try {
+    const w = await env.docker(['run', '--name', name, '-w', '/a/../w/d/', '-u', 'alice', env.image, 'sh', '-c', 'for d in /w /w/d; do set -- $(ls -lnd $d); echo $1 $3 $4; done; touch f 2>/dev/null || echo denied']);
+    assert.equal(w.stdout, 'drwxr-xr-x 0 0\ndrwxr-xr-x 0 0\ndenied\n', w.stderr);
+    assert.equal((await env.docker(['inspect', '-f', '{{.Config.WorkingDir}}', name])).stdout, '/w/d\n');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
   const ep = await env.docker(['run', '--rm', '--entrypoint', 'echo', env.image, 'a', 'b']);
   assert.equal(ep.stdout, 'a b\n');
   const num = await env.docker(['run', '--rm', '-u', '123:45', env.image, 'id']);

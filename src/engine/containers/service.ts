@@ -543,6 +543,8 @@ export class ContainerService {
       if (ep !== undefined && ep.length === 0 && !(cmd && cmd.length)) cfg.Cmd = asArray(ic.Cmd) ?? null;
     }
     cfg.WorkingDir = body.WorkingDir || ic.WorkingDir || '';
+    // Kept cleaned, as Docker's daemon keeps it (a relative one is refused by the spec's check).
+    if (posix.isAbsolute(cfg.WorkingDir)) cfg.WorkingDir = posix.normalize(cfg.WorkingDir).replace(/(.)\/$/, '$1');
     cfg.User = body.User || ic.User || '';
     cfg.Labels = { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) };
     cfg.ExposedPorts = { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) };
@@ -649,7 +651,9 @@ export class ContainerService {
       ]);
       t?.mark('etcUserMs');
       const cwd = cfg.WorkingDir || '/';
-      if (cwd !== '/') await mkdirInRootfs(rootfs, cwd, user.uid, user.gid);
+      // A missing working directory is made as Docker's daemon makes it: 0755, owned by root
+      // whatever the user (who may then not write there).
+      if (cwd !== '/') await mkdirInRootfs(rootfs, cwd);
       // A -v source that does not exist yet is made (a directory, 0755), as Docker does; --mount
       // sources must exist (checked at create).
       for (const b of hc.Binds ?? []) {
@@ -1722,7 +1726,7 @@ function checkDeviceRequests(c: ContainerRecord): void {
 }
 
 /** Create a working directory inside the rootfs without following symlinks out of it. */
-async function mkdirInRootfs(rootfs: string, path: string, uid: number, gid: number): Promise<void> {
+async function mkdirInRootfs(rootfs: string, path: string): Promise<void> {
   const parts = posix.normalize(path).split('/').filter(Boolean);
   let cur = rootfs;
   for (const p of parts) {
@@ -1735,6 +1739,5 @@ async function mkdirInRootfs(rootfs: string, path: string, uid: number, gid: num
       continue;
     }
     await fsp.mkdir(cur, { mode: 0o755 });
-    await fsp.chown(cur, uid, gid).catch(() => {});
   }
 }
