@@ -749,6 +749,12 @@ test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and 
     assert.equal((await env.docker(['run', '-d', '--name', donor, '--ipc', 'shareable', '-v', `${shared}:/data`, '--mount', 'type=tmpfs,dst=/scratch', env.image, 'sleep', '100'])).code, 0);
     const joined = await env.docker(['run', '--rm', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, env.image, 'sh', '-c', 'ps -o comm | grep -c sleep']);
     assert.equal(joined.stdout.trim(), '1', joined.stderr);
+    // The donor is kept by its full ID, as Docker keeps it (inspect shows it; a rename changes nothing).
+    const donorId = (await env.docker(['inspect', '-f', '{{.Id}}', donor])).stdout.trim();
+    const byId = (await env.docker(['create', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, '--network', `container:${donor}`, env.image, 'true'])).stdout.trim();
+    const modes = await env.docker(['inspect', '-f', '{{.HostConfig.PidMode}} {{.HostConfig.IpcMode}} {{.HostConfig.NetworkMode}}', byId]);
+    await env.docker(['rm', byId]);
+    assert.equal(modes.stdout.trim(), `container:${donorId} container:${donorId} container:${donorId}`);
     // As Docker: the donor's /dev/shm is shared too (POSIX shared memory lives there); `none` has
     // no /dev/shm, `host` the host's.
     assert.equal((await env.docker(['exec', donor, 'sh', '-c', 'echo from-donor > /dev/shm/x'])).code, 0);

@@ -386,11 +386,15 @@ export class ContainerService {
       if (m.Type === 'volume') throw errors.invalid('mount type volume is not supported');
     }
     if (!hc.NetworkMode) hc.NetworkMode = 'bridge';
-    // Docker keeps the container joined by its full ID: a later rename does not change what it joins.
-    if (hc.NetworkMode.startsWith('container:')) {
-      const o = this.find(hc.NetworkMode.slice(10));
-      if (o) hc.NetworkMode = `container:${o.Id}`;
-    }
+    // Docker keeps the container joined by its full ID (network, PID and IPC alike): a later
+    // rename does not change what it joins, and inspect shows the ID.
+    const byId = (mode: string | undefined) => {
+      const o = mode?.startsWith('container:') ? this.find(mode.slice(10)) : undefined;
+      return o ? `container:${o.Id}` : mode;
+    };
+    hc.NetworkMode = byId(hc.NetworkMode)!;
+    if (hc.PidMode) hc.PidMode = byId(hc.PidMode);
+    if (hc.IpcMode) hc.IpcMode = byId(hc.IpcMode);
     checkNamespaceModes(hc, cfg, (ref) => this.find(ref));
     for (const v of (hc.VolumesFrom as string[] | null | undefined) ?? []) {
       const src = v.split(':')[0]!;
