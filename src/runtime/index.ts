@@ -8,7 +8,7 @@
 //   streams = await runtime.attach(id); await runtime.start(id); await runtime.waitExit(id)
 //   await runtime.delete(id); await releaseRootfs(<ctr>)
 export {
-  buildSpec, serializeSpec, computeCapabilities, processCapabilities, parseBind, validateMount, findInitBinary,
+  buildSpec, serializeSpec, computeCapabilities, processCapabilities, parseBind, cleanPath, validateMount, findInitBinary,
   type OciSpec, type OciThrottleDevice, type OciProcess, type OciMount, type OciUser, type OciRlimit, type OciNamespace, type OciResources,
   type SpecOptions, type SpecResources, type ImageRuntimeConfig, type Ulimit,
 } from './spec.js';

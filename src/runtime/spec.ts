@@ -247,7 +247,12 @@ export function parseBind(spec: string): OciMount {
   const opts = new Set(mode.split(','));
   if (mode && !validBindMode(mode)) throw badArg(`invalid mode: ${mode}`);
   const propagation = [...opts].find((o) => /^(r?private|r?shared|r?slave)$/.test(o)) ?? 'rprivate';
-  return { destination: posix.normalize(dst), type: 'bind', source: src, options: ['rbind', propagation, opts.has('ro') ? 'ro' : 'rw'] };
+  return { destination: cleanPath(dst), type: 'bind', source: cleanPath(src), options: ['rbind', propagation, opts.has('ro') ? 'ro' : 'rw'] };
+}
+
+/** A path as Go's filepath.Clean leaves it (Docker keeps mount paths so): no `.`, `..`, `//` or trailing `/`. */
+export function cleanPath(p: string): string {
+  return posix.normalize(p).replace(/(.)\/+$/, '$1');
 }
 
 /**
@@ -398,10 +403,12 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     // Docker binds these read-only when the root fs is read-only.
     if (src) mounts.push({ destination: dst, type: 'bind', source: src, options: ['rbind', 'rprivate', ...(opts.readonlyRootfs ? ['ro'] : [])] });
   }
+  // Destinations compare cleaned (`/x/` is `/x`), as Docker's, and a --mount is named as given;
+  // a --tmpfs path compares as written (Docker takes `--tmpfs /x/` beside `-v ...:/x`).
   const userMountDests = new Set<string>();
-  const addUserMount = (m: OciMount) => {
-    if (userMountDests.has(m.destination)) throw badArg(`Duplicate mount point: ${m.destination}`);
-    userMountDests.add(m.destination);
+  const addUserMount = (m: OciMount, key = cleanPath(m.destination)) => {
+    if (userMountDests.has(key)) throw badArg(`Duplicate mount point: ${m.destination}`);
+    userMountDests.add(key);
     mounts.push(m);
   };
   for (const b of opts.binds ?? []) addUserMount(parseBind(b));
@@ -413,7 +420,7 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     validateDestination(dst, dst, 'tmpfs');
     const extra = o.split(',').map((s) => s.trim()).filter(Boolean);
     for (const e of extra) if (!/^[a-z_]+(=[A-Za-z0-9._:+-]+)?$/.test(e)) throw badArg(`invalid tmpfs option ${JSON.stringify(e)}`);
-    addUserMount({ destination: posix.normalize(dst), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...extra] });
+    addUserMount({ destination: posix.normalize(dst), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...extra] }, posix.normalize(dst));
   }
 
   if (opts.init) {

@@ -1810,3 +1810,25 @@ test('as Docker: --gpus (a device request no driver serves) fails the start inst
     await env.docker(['rm', '-f', name]);
   }
 });
+
+test('as Docker: bind and mount paths are cleaned in Mounts, and a destination given twice (/x and /x/) is refused', { skip }, async () => {
+  const dir = join(env.work, uniq('clean'));
+  await fsp.mkdir(dir);
+  const name = uniq('clean');
+  try {
+    const c = await env.docker(['create', '--name', name, '-v', `${dir}/:/x/`, '-v', `${dir.replace('/', '//')}:/y/../z`, '--mount', `type=bind,src=${dir}/,dst=/m/`, '--mount', 'type=tmpfs,dst=/t/', env.image, 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    const m = await env.docker(['inspect', '-f', '{{range .Mounts}}{{.Source}}>{{.Destination}} {{end}}', name]);
+    assert.deepEqual(m.stdout.trim().split(' ').sort(), [`${dir}>/m`, `${dir}>/x`, `${dir}>/z`, '>/t']);
+    const dup: [string[], string][] = [
+      [['-v', '/tmp:/x', '-v', '/etc:/x/'], 'Duplicate mount point: /x'],
+      [['-v', '/tmp:/x', '--mount', 'type=bind,src=/etc,dst=/x/'], 'Duplicate mount point: /x/'],
+    ];
+    for (const [opts, msg] of dup) {
+      const r = await env.docker(['create', ...opts, env.image, 'true']);
+      assert.equal(r.stderr.trim(), `Error response from daemon: ${msg}`, opts.join(' '));
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

@@ -4,7 +4,7 @@ import { atoi, matchLabels } from '../../api/query.js';
 import { join } from 'node:path';
 import { errors } from '../../errors/index.js';
 import { dirSize } from '../../util/fs.js';
-import { DEFAULT_SHM_SIZE, hasCgroupNamespace } from '../../runtime/index.js';
+import { DEFAULT_SHM_SIZE, cleanPath, hasCgroupNamespace } from '../../runtime/index.js';
 import type { ContainerRecord } from './types.js';
 import type { ContainerService } from './service.js';
 
@@ -24,14 +24,14 @@ function portsMap(c: ContainerRecord): Record<string, { HostIp: string; HostPort
 function mounts(svc: ContainerService, c: ContainerRecord): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const b of c.HostConfig.Binds ?? []) {
-    const [src, dst, mode = ''] = b.split(':');
-    // The propagation asked for in the mode, else Docker's default.
+    const [src = '', dst = '', mode = ''] = b.split(':');
+    // The propagation asked for in the mode, else Docker's default; the paths cleaned, as Docker's.
     const propagation = mode.split(',').find((o) => /^r?(private|shared|slave)$/.test(o)) ?? 'rprivate';
-    out.push({ Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: propagation });
+    out.push({ Type: 'bind', Source: cleanPath(src), Destination: cleanPath(dst), Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: propagation });
   }
   for (const m of c.HostConfig.Mounts ?? []) {
     const propagation = m.Type === 'bind' ? m.BindOptions?.Propagation || 'rprivate' : '';
-    out.push({ Type: m.Type, Source: m.Source ?? '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: propagation });
+    out.push({ Type: m.Type, Source: m.Source ? cleanPath(m.Source) : '', Destination: m.Target ? cleanPath(m.Target) : m.Target, Mode: '', RW: !m.ReadOnly, Propagation: propagation });
   }
   for (const m of svc.inheritedMounts(c)) out.push({ ...m, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
   return out;
