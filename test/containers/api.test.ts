@@ -825,3 +825,24 @@ test('as Docker: Config.Env is the client\'s variables then the image\'s not nam
     await env.docker(['rmi', image]);
   }
 });
+
+test('as Docker: inspect ExecIDs lists the execs created or running, null once they ended or the container stopped', { skip }, async () => {
+  const name = uniq('execids');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    const ids = async () => JSON.parse((await request('GET', `/containers/${name}/json`)).body).ExecIDs as string[] | null;
+    assert.equal(await ids(), null);
+    const mk = async (cmd: string[]) => (JSON.parse((await request('POST', `/containers/${name}/exec`, { Cmd: cmd })).body) as { Id: string }).Id;
+    const created = await mk(['true']);
+    assert.deepEqual(await ids(), [created]);
+    const ran = await mk(['true']);
+    assert.equal((await request('POST', `/exec/${ran}/start`, { Detach: false })).status, 200);
+    let info = JSON.parse((await request('GET', `/exec/${ran}/json`)).body) as { Running: boolean };
+    for (let i = 0; i < 100 && info.Running; i++) info = JSON.parse((await request('GET', `/exec/${ran}/json`)).body) as { Running: boolean };
+    assert.deepEqual(await ids(), [created], 'an ended exec is no longer listed');
+    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
+    assert.equal(await ids(), null);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

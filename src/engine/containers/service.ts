@@ -115,6 +115,8 @@ export class ContainerService {
   readonly runtime: Runtime;
   /** Bridge networking (src/network); undefined if that module failed to load (containers get loopback only). */
   network?: NetworkManager;
+  /** The container's exec instances not yet ended (set by the exec service), for inspect's ExecIDs. */
+  execIds: (containerId: string) => string[] = () => [];
   private net?: NetworkModule;
   private byId = new Map<string, ContainerRecord>();
   private names = new Map<string, string>();

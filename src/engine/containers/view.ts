@@ -94,7 +94,8 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    // Docker's lists the execs created or running while the container runs (its exit ends them).
+    ExecIDs: running && svc.execIds(c.Id).length ? svc.execIds(c.Id) : null,
     HostConfig: {
       Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: mode, PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '', VolumesFrom: null,
