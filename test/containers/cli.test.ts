@@ -1832,3 +1832,22 @@ test('as Docker: bind and mount paths are cleaned in Mounts, and a destination g
     await env.docker(['rm', '-f', name]);
   }
 });
+
+test('as Docker: a restarted container\'s health starts over but keeps the earlier probes\' log', { skip }, async () => {
+  const name = uniq('healthlog');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1', env.image, 'sleep', '60'])).code, 0);
+    const health = async () => JSON.parse((await env.docker(['inspect', '-f', '{{json .State.Health}}', name])).stdout) as { Status: string; FailingStreak: number; Log: { Start: string }[] };
+    let h = await health();
+    for (let i = 0; i < 200 && h.Status !== 'unhealthy'; i++) h = await health();
+    assert.equal(h.Status, 'unhealthy');
+    const first = h.Log[0]!.Start;
+    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
+    assert.equal((await env.docker(['start', name])).code, 0);
+    h = await health();
+    assert.equal(h.FailingStreak, 0);
+    assert.ok(h.Log.some((l) => l.Start === first), JSON.stringify(h));
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

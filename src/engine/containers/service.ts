@@ -809,7 +809,8 @@ export class ContainerService {
       t.mark('networkAttachMs');
       connected = this.publishNetwork(c, 'connect');
       c.State = { ...c.State, Status: 'running', Pid: r.pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME, OOMKilled: false };
-      if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+      // A new run starts its health over, keeping the earlier probes' log, as Docker's does.
+      if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: c.State.Health?.Log ?? [] };
       c.HasBeenStarted = true;
       // Saved before the exit is watched: a --rm container whose process is already gone would
       // otherwise be removed (its directory with it) under this save, and a run that worked would
