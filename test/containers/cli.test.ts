@@ -47,6 +47,10 @@ test('env, workdir, user, hostname, entrypoint', { skip }, async () => {
     const w = await env.docker(['run', '--name', name, '-w', '/a/../w/d/', '-u', 'alice', env.image, 'sh', '-c', 'for d in /w /w/d; do set -- $(ls -lnd $d); echo $1 $3 $4; done; touch f 2>/dev/null || echo denied']);
     assert.equal(w.stdout, 'drwxr-xr-x 0 0\ndrwxr-xr-x 0 0\ndenied\n', w.stderr);
     assert.equal((await env.docker(['inspect', '-f', '{{.Config.WorkingDir}}', name])).stdout, '/w/d\n');
+    // A working directory that is a file is refused in Docker's words.
+    const file = await env.docker(['run', '--rm', '-w', '/bin/busybox', env.image, 'pwd']);
+    assert.equal(file.code, 125);
+    assert.equal(file.stderr.split('\n')[0], 'docker: Error response from daemon: Cannot mkdir: /bin/busybox is not a directory');
   } finally {
     await env.docker(['rm', '-f', name]);
   }

@@ -1736,12 +1736,15 @@ function checkDeviceRequests(c: ContainerRecord): void {
 async function mkdirInRootfs(rootfs: string, path: string): Promise<void> {
   const parts = posix.normalize(path).split('/').filter(Boolean);
   let cur = rootfs;
-  for (const p of parts) {
+  for (const [i, p] of parts.entries()) {
     if (p === '..') return;
     cur = join(cur, p);
     const st = await fsp.lstat(cur).catch(() => undefined);
     if (st) {
       if (st.isSymbolicLink()) return; // the runtime resolves it inside the container
+      // The working directory itself a file: Docker's daemon refuses in these words (at create,
+      // where Berth has no root filesystem yet; the status is a 400 here, not its 500).
+      if (!st.isDirectory() && i === parts.length - 1) throw errors.invalid(`Cannot mkdir: ${path} is not a directory`);
       if (!st.isDirectory()) return;
       continue;
     }
