@@ -86,6 +86,7 @@ export const DEFAULT_DEVICE_CGROUP: OciDeviceCgroup[] = [
   { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' }, // random
   { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' }, // full
   { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' }, // tty
+  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' }, // console (Docker's daemon allows it; runc alone does not)
   { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // zero
   { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' }, // urandom
   { allow: true, type: 'c', major: 136, access: 'rwm' },          // /dev/pts/*

@@ -8,7 +8,7 @@
 //   streams = await runtime.attach(id); await runtime.start(id); await runtime.waitExit(id)
 //   await runtime.delete(id); await releaseRootfs(<ctr>)
 export {
-  buildSpec, serializeSpec, computeCapabilities, processCapabilities, parseBind, validateMount, findInitBinary,
+  buildSpec, serializeSpec, computeCapabilities, processCapabilities, parseBind, cleanPath, validateMount, findInitBinary,
   type OciSpec, type OciThrottleDevice, type OciProcess, type OciMount, type OciUser, type OciRlimit, type OciNamespace, type OciResources,
   type SpecOptions, type SpecResources, type ImageRuntimeConfig, type Ulimit,
 } from './spec.js';
@@ -24,7 +24,7 @@ export {
 } from './runtime.js';
 export type { ContainerStats, BlkioEntry } from './stats.js';
 export {
-  prepareRootfs, releaseRootfs, mountShm, SHM_DIR, mountOverlay, unmountRootfs, createInitLayer, ensureSharedInitLayer, writeEtcFiles, checkSpecialPaths, copyLayers,
+  prepareRootfs, releaseRootfs, mountShm, SHM_DIR, mountOverlay, unmountRootfs, createInitLayer, ensureSharedInitLayer, writeEtcFiles, checkSpecialPaths, copyLayers, checkBindPropagation,
   overlaySupported, MAX_LOWER_LAYERS, type OverlayOptions, type PrepareRootfsOptions, type EtcFilesOptions,
 } from './rootfs.js';
 export { ensureHelper } from './helper.js';

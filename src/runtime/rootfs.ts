@@ -6,7 +6,7 @@
 // path, and ~20 of them cost ~0.5 ms that way against 1.5-6 ms of round trips through libuv's
 // thread pool on the 2-core test host, where they also queue behind background cleanup.
 import {
-  promises as fsp, constants, readFileSync, mkdirSync, chmodSync, openSync, fchmodSync, closeSync, symlinkSync, lstatSync, writeFileSync, renameSync, rmSync, readdirSync,
+  promises as fsp, constants, readFileSync, mkdirSync, chmodSync, openSync, fchmodSync, closeSync, symlinkSync, lstatSync, writeFileSync, renameSync, rmSync, readdirSync, realpathSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -357,4 +357,31 @@ export async function releaseRootfs(containerDir: string, helper?: string): Prom
   // The helper's umount2 answers "not mounted" itself: no mountinfo scan needed.
   if (helper) await unmountRootfs(rootfs, helper);
   else if (await isMountPoint(rootfs).catch(() => false)) await unmountRootfs(rootfs);
+}
+
+/**
+ * A bind asking for shared (or slave) propagation needs its source on a mount that is shared (or
+ * shared or slave) in the daemon's mount namespace, or nothing propagates: Docker's daemon refuses
+ * the start then, in these words. Other propagations are not checked.
+ */
+export function checkBindPropagation(source: string, propagation: string): void {
+  const shared = propagation === 'shared' || propagation === 'rshared';
+  if (!shared && propagation !== 'slave' && propagation !== 'rslave') return;
+  let path = source;
+  try { path = realpathSync(source); } catch { /* runc reports a missing source */ }
+  let best: { point: string; optional: string[] } | undefined;
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep < 6) continue;
+    const point = f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const within = point === '/' || path === point || path.startsWith(`${point}/`);
+    // The longest mount point holding the path; of mounts stacked on one point, the top one.
+    if (within && (!best || point.length >= best.point.length)) best = { point, optional: f.slice(6, sep) };
+  }
+  if (!best) return;
+  const isShared = best.optional.some((o) => o.startsWith('shared:'));
+  const isSlave = best.optional.some((o) => o.startsWith('master:'));
+  if (shared && !isShared) throw errors.internal(`path ${source} is mounted on ${best.point} but it is not a shared mount`);
+  if (!shared && !isShared && !isSlave) throw errors.internal(`path ${source} is mounted on ${best.point} but it is not a shared or slave mount`);
 }

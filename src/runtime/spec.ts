@@ -247,7 +247,23 @@ export function parseBind(spec: string): OciMount {
   const opts = new Set(mode.split(','));
   if (mode && !validBindMode(mode)) throw badArg(`invalid mode: ${mode}`);
   const propagation = [...opts].find((o) => /^(r?private|r?shared|r?slave)$/.test(o)) ?? 'rprivate';
-  return { destination: posix.normalize(dst), type: 'bind', source: src, options: ['rbind', propagation, opts.has('ro') ? 'ro' : 'rw'] };
+  return { destination: cleanPath(dst), type: 'bind', source: cleanPath(src), options: ['rbind', propagation, opts.has('ro') ? 'ro' : 'rw'] };
+}
+
+/** A path as Go's filepath.Clean leaves it (Docker keeps mount paths so): no `.`, `..`, `//` or trailing `/`. */
+export function cleanPath(p: string): string {
+  return posix.normalize(p).replace(/(.)\/+$/, '$1');
+}
+
+/**
+ * The rootfs propagation Docker's daemon picks for its binds: a shared bind needs a shared root
+ * (else its mounts reach no peer), a slave bind at least a slave one.
+ */
+function rootfsPropagation(mounts: OciMount[]): string {
+  const props = mounts.filter((m) => m.type === 'bind').flatMap((m) => m.options ?? []);
+  if (props.some((o) => o === 'shared' || o === 'rshared')) return 'shared';
+  if (props.some((o) => o === 'slave' || o === 'rslave')) return 'rslave';
+  return 'rprivate';
 }
 
 /**
@@ -265,7 +281,7 @@ function validBindMode(mode: string): boolean {
 }
 
 /** A `--mount` (HostConfig.Mounts entry) as Docker validates it at create, in Docker's wording. */
-export function validateMount(m: { Type?: string; Source?: string; Target?: string }, sourceExists: (p: string) => boolean): void {
+export function validateMount(m: { Type?: string; Source?: string; Target?: string; BindOptions?: { Propagation?: string } }, sourceExists: (p: string) => boolean): void {
   const fail = (why: string) => badArg(`invalid mount config for type "${m.Type ?? ''}": ${why}`);
   const absolute = (p: string) => { if (!posix.isAbsolute(p)) throw fail(`invalid mount path: '${p}' mount path must be absolute`); };
   if (!m.Target) throw fail('field Target must not be empty');
@@ -273,6 +289,8 @@ export function validateMount(m: { Type?: string; Source?: string; Target?: stri
   absolute(m.Target);
   if (m.Type === 'bind') {
     if (!m.Source) throw fail('field Source must not be empty');
+    const p = m.BindOptions?.Propagation;
+    if (p && !/^r?(private|shared|slave)$/.test(p)) throw fail(`invalid propagation mode: ${p}`);
     absolute(m.Source);
     if (!sourceExists(m.Source)) throw fail(`bind source path does not exist: ${m.Source}`);
   } else if (m.Type === 'tmpfs') {
@@ -385,10 +403,12 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     // Docker binds these read-only when the root fs is read-only.
     if (src) mounts.push({ destination: dst, type: 'bind', source: src, options: ['rbind', 'rprivate', ...(opts.readonlyRootfs ? ['ro'] : [])] });
   }
+  // Destinations compare cleaned (`/x/` is `/x`), as Docker's, and a --mount is named as given;
+  // a --tmpfs path compares as written (Docker takes `--tmpfs /x/` beside `-v ...:/x`).
   const userMountDests = new Set<string>();
-  const addUserMount = (m: OciMount) => {
-    if (userMountDests.has(m.destination)) throw badArg(`Duplicate mount point: ${m.destination}`);
-    userMountDests.add(m.destination);
+  const addUserMount = (m: OciMount, key = cleanPath(m.destination)) => {
+    if (userMountDests.has(key)) throw badArg(`Duplicate mount point: ${m.destination}`);
+    userMountDests.add(key);
     mounts.push(m);
   };
   for (const b of opts.binds ?? []) addUserMount(parseBind(b));
@@ -400,7 +420,7 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     validateDestination(dst, dst, 'tmpfs');
     const extra = o.split(',').map((s) => s.trim()).filter(Boolean);
     for (const e of extra) if (!/^[a-z_]+(=[A-Za-z0-9._:+-]+)?$/.test(e)) throw badArg(`invalid tmpfs option ${JSON.stringify(e)}`);
-    addUserMount({ destination: posix.normalize(dst), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...extra] });
+    addUserMount({ destination: posix.normalize(dst), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...extra] }, posix.normalize(dst));
   }
 
   if (opts.init) {
@@ -409,24 +429,22 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     args = ['/sbin/docker-init', '--', ...args];
   }
 
-  // Environment: image, then options (later keys win), PATH and HOSTNAME defaults.
-  const envMap = new Map<string, string>();
+  // Environment as Docker's daemon makes it: PATH, HOSTNAME (and TERM with a TTY) first, then
+  // the image's and the options' variables, each taking the place of one of its name; a bare name
+  // (not set on the client) unsets it.
+  const hostname = opts.hostname ?? opts.id.slice(0, 12);
+  const envMap = new Map<string, string>([['PATH', DEFAULT_PATH_ENV], ['HOSTNAME', `HOSTNAME=${hostname}`]]);
+  if (tty) envMap.set('TERM', 'TERM=xterm');
   const addEnv = (e: string) => {
     const i = e.indexOf('=');
     const k = i < 0 ? e : e.slice(0, i);
     if (k === '') throw badArg(`invalid environment variable: ${e}`);
-    if (i < 0) return; // Docker drops bare names that are not set on the client
-    envMap.set(k, e);
+    if (i < 0) envMap.delete(k);
+    else envMap.set(k, e);
   };
   for (const e of image.Env ?? []) addEnv(e);
   for (const e of opts.env ?? []) addEnv(e);
-  if (!envMap.has('PATH')) envMap.set('PATH', DEFAULT_PATH_ENV);
-  const hostname = opts.hostname ?? opts.id.slice(0, 12);
-  if (!envMap.has('HOSTNAME')) envMap.set('HOSTNAME', `HOSTNAME=${hostname}`);
-  if (tty && !envMap.has('TERM')) envMap.set('TERM', 'TERM=xterm');
   const env = [...envMap.values()];
-  // PATH first, as Docker orders it.
-  env.sort((a, b) => (a.startsWith('PATH=') ? -1 : b.startsWith('PATH=') ? 1 : 0));
 
   const cwd = opts.cwd || image.WorkingDir || '/';
   if (!posix.isAbsolute(cwd)) throw badArg(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
@@ -492,6 +510,11 @@ export function buildSpec(opts: SpecOptions): OciSpec {
     if (r.memorySwappiness > 100) throw badArg(`Invalid value: ${r.memorySwappiness}, valid memory swappiness range is 0-100`);
     resources.memory = { ...resources.memory, swappiness: r.memorySwappiness };
   }
+  // Docker's daemon checks the reservation after the swappiness.
+  if (r.memoryReservation && r.memoryReservation > 0) {
+    if (r.memoryReservation < 6 * 1024 * 1024) throw badArg('Minimum memory reservation allowed is 6MB');
+    if (r.memory && r.memory > 0 && r.memory < r.memoryReservation) throw badArg('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
   if (r.oomKillDisable) resources.memory = { ...resources.memory, disableOOMKiller: true };
   const cpu: NonNullable<OciResources['cpu']> = {};
   if (r.nanoCpus) {
@@ -554,7 +577,7 @@ export function buildSpec(opts: SpecOptions): OciSpec {
       devices: DEFAULT_DEVICES.map((d) => ({ ...d })),
       resources,
       cgroupsPath: opts.cgroupsPath ?? `/berth/${opts.id}`,
-      rootfsPropagation: 'rprivate',
+      rootfsPropagation: rootfsPropagation(mounts),
     },
   };
   if (hostUts) delete spec.hostname;

@@ -77,13 +77,16 @@ export async function readConfinedFile(root: string, rel: string, max = MAX_FILE
 interface PasswdEntry { name: string; uid: number; gid: number }
 interface GroupEntry { name: string; gid: number; members: string[] }
 
-function parseId(s: string, what: string): number {
-  if (!/^[0-9]+$/.test(s)) return NaN;
-  const n = Number(s);
-  if (!Number.isSafeInteger(n) || n > MAX_ID) {
-    throw new BerthError('ERR_INVALID_ARGUMENT', `${what} ${s} is out of range (maximum ${MAX_ID})`);
-  }
-  return n;
+/**
+ * A numeric uid or gid read as Docker reads one (Go's Atoi): NaN for what is not a number that
+ * fits 64 bits (looked up as a name then), and Docker's refusal for one outside 0-2^31-1.
+ */
+function parseId(s: string): number {
+  if (!/^[+-]?[0-9]+$/.test(s)) return NaN;
+  const n = BigInt(s);
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return NaN;
+  if (n < 0n || n > BigInt(MAX_ID)) throw new BerthError('ERR_INVALID_ARGUMENT', `uids and gids must be in range 0-${MAX_ID}`);
+  return Number(n);
 }
 
 function parsePasswd(text: string): PasswdEntry[] {
@@ -128,7 +131,7 @@ export async function resolveUser(rootfsDir: string, userSpec: string | undefine
   let uid: number;
   let gid: number;
   let name: string | undefined;
-  const numericUid = parseId(userPart, 'uid');
+  const numericUid = parseId(userPart);
   if (!Number.isNaN(numericUid)) {
     uid = numericUid;
     const e = passwd.find((p) => p.uid === uid);
@@ -150,7 +153,7 @@ export async function resolveUser(rootfsDir: string, userSpec: string | undefine
   }
   if (uid > MAX_ID || gid > MAX_ID) throw new BerthError('ERR_INVALID_ARGUMENT', `uid/gid out of range for user ${userPart}`);
   if (groupPart !== undefined && groupPart !== '') {
-    const g = parseId(groupPart, 'gid');
+    const g = parseId(groupPart);
     if (!Number.isNaN(g)) gid = g;
     else {
       const ge = groups.find((x) => x.name === groupPart);
@@ -166,7 +169,7 @@ export async function resolveUser(rootfsDir: string, userSpec: string | undefine
     for (const g of groups) if (g.members.includes(name)) additional.add(g.gid);
   }
   for (const eg of extraGroups) {
-    const n = parseId(eg, 'gid');
+    const n = parseId(eg);
     if (!Number.isNaN(n)) additional.add(n);
     else {
       const ge = groups.find((x) => x.name === eg);

@@ -819,3 +819,57 @@ test('restart policies are checked as Docker checks them, at create and at updat
     await env.docker(['rm', '-f', name]);
   }
 });
+
+test('as Docker: Config.Env is the client\'s variables then the image\'s not named, null for none; Volumes the image\'s; the process env starts PATH, HOSTNAME', { skip }, async () => {
+  const src = uniq('envsrc');
+  const image = `berth-test/env:${process.pid}`;
+  const ids: string[] = [];
+  try {
+    assert.equal((await env.docker(['create', '--name', src, env.image, 'true'])).code, 0);
+    const ci = await env.docker(['commit', '--change', 'ENV PATH=/bin A=1 Z=9', '--change', 'VOLUME /data', src, image]);
+    assert.equal(ci.code, 0, ci.stderr);
+    const create = async (img: string, body: Record<string, unknown>) => {
+      const r = await request('POST', `/v1.47/containers/create?name=${uniq('env')}`, { Image: img, Cmd: ['sh', '-c', 'cat /proc/1/environ; echo'], ...body });
+      assert.equal(r.status, 201, r.body);
+      const id = (JSON.parse(r.body) as { Id: string }).Id;
+      ids.push(id);
+      const i = JSON.parse((await request('GET', `/containers/${id}/json`)).body) as { Config: { Env: string[] | null; Volumes: Record<string, object> | null } };
+      return { id, env: i.Config.Env, volumes: i.Config.Volumes };
+    };
+    const mixed = await create(image, { Env: ['B=2', 'A=3', 'GONE'], Volumes: {} });
+    assert.deepEqual(mixed.env, ['B=2', 'A=3', 'GONE', 'PATH=/bin', 'Z=9']);
+    assert.deepEqual(mixed.volumes, { '/data': {} });
+    assert.deepEqual((await create(image, {})).env, ['PATH=/bin', 'A=1', 'Z=9']);
+    const bare = await create(env.image, { Volumes: {} });
+    assert.deepEqual([bare.env, bare.volumes], [null, null]);
+    // The process: PATH and HOSTNAME first, then Config.Env in its order; a bare name unsets.
+    assert.equal((await request('POST', `/containers/${mixed.id}/start`)).status, 204);
+    assert.equal((await request('POST', `/containers/${mixed.id}/wait`)).status, 200);
+    const logs = await env.docker(['logs', mixed.id]);
+    assert.deepEqual(logs.stdout.trim().split('\0').filter(Boolean), ['PATH=/bin', `HOSTNAME=${mixed.id.slice(0, 12)}`, 'B=2', 'A=3', 'Z=9', 'HOME=/root']);
+  } finally {
+    await env.docker(['rm', '-f', src, ...ids]);
+    await env.docker(['rmi', image]);
+  }
+});
+
+test('as Docker: inspect ExecIDs lists the execs created or running, null once they ended or the container stopped', { skip }, async () => {
+  const name = uniq('execids');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    const ids = async () => JSON.parse((await request('GET', `/containers/${name}/json`)).body).ExecIDs as string[] | null;
+    assert.equal(await ids(), null);
+    const mk = async (cmd: string[]) => (JSON.parse((await request('POST', `/containers/${name}/exec`, { Cmd: cmd })).body) as { Id: string }).Id;
+    const created = await mk(['true']);
+    assert.deepEqual(await ids(), [created]);
+    const ran = await mk(['true']);
+    assert.equal((await request('POST', `/exec/${ran}/start`, { Detach: false })).status, 200);
+    let info = JSON.parse((await request('GET', `/exec/${ran}/json`)).body) as { Running: boolean };
+    for (let i = 0; i < 100 && info.Running; i++) info = JSON.parse((await request('GET', `/exec/${ran}/json`)).body) as { Running: boolean };
+    assert.deepEqual(await ids(), [created], 'an ended exec is no longer listed');
+    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
+    assert.equal(await ids(), null);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

@@ -147,7 +147,11 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
   const created = uniq('refuse');
   assert.equal((await berth(['create', '--name', created, env.image, 'true'])).code, 0);
   try {
+    const spaced = join(env.work, uniq('spaced'));
+    await fsp.writeFile(spaced, 'GOOD=1\n  BAD NAME=x\n');
     const cases = [
+      ['run', '--rm', '--env-file', spaced, env.image, 'true'],
+      ['create', '--label-file', spaced, env.image, 'true'],
       ['run', '--rm', '-p', 'bogus', env.image, 'true'],
       ['create', '-p', '80:bogus', env.image, 'true'],
       // -p as docker's port-spec parser reads it: an address first, 16-bit ports, matching ranges.
@@ -161,6 +165,8 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
       ['create', '--mount', 'type=bind,src=/x', env.image, 'true'],
       ['create', '--mount', 'type=bind,foo=1,dst=/x', env.image, 'true'],
       ['create', '--mount', 'bogus', env.image, 'true'],
+      ['create', '--mount', 'type=tmpfs,dst=/x,tmpfs-mode=99', env.image, 'true'],
+      ['create', '--mount', 'type=bind,src=/tmp,dst=/x,bind-propagation=sideways', env.image, 'true'],
       ['create', '--cpus', 'x', env.image, 'true'],
       ['create', '--cpus', '1.0000000001', env.image, 'true'],
       ['run', '--rm', '--restart', 'always', env.image, 'true'],
@@ -194,6 +200,46 @@ test('berth refuses bad run/create/start input as the docker CLI does: same word
     }
   } finally {
     await berth(['rm', '-f', created]);
+  }
+});
+
+test('berth --env-file and --label-file read as the docker CLI reads them', { skip }, async () => {
+  const file = join(env.work, uniq('kv'));
+  // A BOM, a left-indented line, a value's trailing spaces, a bare name set on the client (PATH)
+  // and one that is not (left out).
+  await fsp.writeFile(file, '\uFEFFA=1\n   B=two  \n# note\n\nPATH\nBERTH_TEST_SURELY_UNSET\nC=\n');
+  const ids: string[] = [];
+  try {
+    for (const cli of [berth, env.docker]) {
+      const r = await cli(['create', '--env-file', file, '--label-file', file, env.image, 'true']);
+      assert.equal(r.code, 0, r.stderr);
+      ids.push(r.stdout.trim());
+    }
+    const look = (id: string) => env.docker(['inspect', '-f', '{{json .Config.Env}} {{json .Config.Labels}}', id]);
+    const [b, d] = await Promise.all(ids.map(look));
+    assert.equal(b!.stdout, d!.stdout);
+    assert.match(b!.stdout, /^\["A=1","B=two  ","PATH=[^"]+","C="\] \{"A":"1","B":"two  ","C":""\}\n$/);
+  } finally {
+    await berth(['rm', ...ids]);
+  }
+});
+
+test('berth --mount sends bind-propagation and tmpfs-mode as the docker CLI does', { skip }, async () => {
+  const flags = ['--mount', 'type=bind,src=/tmp,dst=/b,bind-propagation=RSlave', '--mount', 'type=tmpfs,dst=/t,tmpfs-mode=1770,tmpfs-size=1m'];
+  const ids: string[] = [];
+  try {
+    for (const cli of [berth, env.docker]) {
+      const r = await cli(['create', ...flags, env.image, 'true']);
+      assert.equal(r.code, 0, r.stderr);
+      ids.push(r.stdout.trim());
+    }
+    const look = (id: string) => env.docker(['inspect', '-f', '{{json .HostConfig.Mounts}} {{range .Mounts}}{{.Destination}}={{.Propagation}} {{end}}', id]);
+    const [b, d] = await Promise.all(ids.map(look));
+    assert.equal(b!.stdout, d!.stdout);
+    assert.match(b!.stdout, /"BindOptions":\{"Propagation":"rslave"\}.*"TmpfsOptions":\{"SizeBytes":1048576,"Mode":1016\}/);
+    assert.match(b!.stdout, /\/b=rslave/);
+  } finally {
+    await berth(['rm', ...ids]);
   }
 });
 

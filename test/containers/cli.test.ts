@@ -40,6 +40,20 @@ test('env, workdir, user, hostname, entrypoint', { skip }, async () => {
     'sh', '-c', 'echo $FOO; pwd; id -u; id -g; hostname; cat /etc/hostname']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'bar\n/work/dir\n1000\n1000\nbox1\nbox1\n');
+  // A missing working directory is made root's (0755) whatever the user, as Docker makes it, and
+  // inspect keeps the path cleaned.
+  const name = uniq('workdir');
+  try {
+    const w = await env.docker(['run', '--name', name, '-w', '/a/../w/d/', '-u', 'alice', env.image, 'sh', '-c', 'for d in /w /w/d; do set -- $(ls -lnd $d); echo $1 $3 $4; done; touch f 2>/dev/null || echo denied']);
+    assert.equal(w.stdout, 'drwxr-xr-x 0 0\ndrwxr-xr-x 0 0\ndenied\n', w.stderr);
+    assert.equal((await env.docker(['inspect', '-f', '{{.Config.WorkingDir}}', name])).stdout, '/w/d\n');
+    // A working directory that is a file is refused in Docker's words.
+    const file = await env.docker(['run', '--rm', '-w', '/bin/busybox', env.image, 'pwd']);
+    assert.equal(file.code, 125);
+    assert.equal(file.stderr.split('\n')[0], 'docker: Error response from daemon: Cannot mkdir: /bin/busybox is not a directory');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
   const ep = await env.docker(['run', '--rm', '--entrypoint', 'echo', env.image, 'a', 'b']);
   assert.equal(ep.stdout, 'a b\n');
   const num = await env.docker(['run', '--rm', '-u', '123:45', env.image, 'id']);
@@ -739,6 +753,12 @@ test('as Docker: --pid/--uts/--ipc modes, --device, --link, --volumes-from, and 
     assert.equal((await env.docker(['run', '-d', '--name', donor, '--ipc', 'shareable', '-v', `${shared}:/data`, '--mount', 'type=tmpfs,dst=/scratch', env.image, 'sleep', '100'])).code, 0);
     const joined = await env.docker(['run', '--rm', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, env.image, 'sh', '-c', 'ps -o comm | grep -c sleep']);
     assert.equal(joined.stdout.trim(), '1', joined.stderr);
+    // The donor is kept by its full ID, as Docker keeps it (inspect shows it; a rename changes nothing).
+    const donorId = (await env.docker(['inspect', '-f', '{{.Id}}', donor])).stdout.trim();
+    const byId = (await env.docker(['create', '--pid', `container:${donor}`, '--ipc', `container:${donor}`, '--network', `container:${donor}`, env.image, 'true'])).stdout.trim();
+    const modes = await env.docker(['inspect', '-f', '{{.HostConfig.PidMode}} {{.HostConfig.IpcMode}} {{.HostConfig.NetworkMode}}', byId]);
+    await env.docker(['rm', byId]);
+    assert.equal(modes.stdout.trim(), `container:${donorId} container:${donorId} container:${donorId}`);
     // As Docker: the donor's /dev/shm is shared too (POSIX shared memory lives there); `none` has
     // no /dev/shm, `host` the host's.
     assert.equal((await env.docker(['exec', donor, 'sh', '-c', 'echo from-donor > /dev/shm/x'])).code, 0);
@@ -1661,4 +1681,177 @@ test('as Docker: IPv6 is off in a container\'s own network namespace (bridge, no
   assert.equal(none.stdout, 'lo 127.0.0.1/8\n1\n', none.stderr);
   const on = await env.docker(['run', '--rm', '--sysctl', 'net.ipv6.conf.all.disable_ipv6=0', env.image, 'cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6']);
   assert.equal(on.stdout, '0\n', on.stderr);
+});
+
+test('as Docker: a container waiting out its restart back-off is running and restarting, its restart already counted', { skip }, async () => {
+  const name = uniq('backoff');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, '--restart', 'on-failure:5', env.image, 'sh', '-c', 'echo run; exit 3'])).code, 0);
+    const state = async () => (await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Restarting}} {{.RestartCount}}', name])).stdout.trim();
+    // Read the runs so far between two looks that both see the same back-off (the back-off
+    // doubles from 100 ms, so one is caught before the policy gives up).
+    let seen: { s: string; runs: number } | undefined;
+    for (let i = 0; i < 500 && !seen; i++) {
+      const a = await state();
+      if (!a.startsWith('restarting ')) { if (a.startsWith('exited ')) break; continue; }
+      const runs = (await env.docker(['logs', name])).stdout.split('\n').filter((l) => l === 'run').length;
+      if (await state() === a) seen = { s: a, runs };
+    }
+    assert.ok(seen, 'a restart back-off was seen');
+    // Docker's State.Running stays true while it restarts, and RestartCount counts every exit
+    // that led to a restart, the one waited for included.
+    assert.equal(seen.s, `restarting true true ${seen.runs}`);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: label=disable is added to SecurityOpt for --ipc host, --pid host and --privileged, unless a label was chosen', { skip }, async () => {
+  const cases: [string[], string][] = [
+    [[], 'null'],
+    [['--ipc', 'host'], '["label=disable"]'],
+    [['--pid', 'host', '--security-opt', 'no-new-privileges'], '["no-new-privileges","label=disable"]'],
+    [['--privileged'], '["label=disable"]'],
+    [['--pid', 'host', '--security-opt', 'label=level:s0'], '["label=level:s0"]'],
+  ];
+  for (const [opts, want] of cases) {
+    const name = uniq('label');
+    try {
+      const c = await env.docker(['create', '--name', name, ...opts, env.image, 'true']);
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal((await env.docker(['inspect', '-f', '{{json .HostConfig.SecurityOpt}}', name])).stdout.trim(), want, opts.join(' '));
+    } finally {
+      await env.docker(['rm', '-f', name]);
+    }
+  }
+  // The option is accepted back (a container recreated from its inspect runs).
+  const r = await env.docker(['run', '--rm', '--pid', 'host', '--security-opt', 'label=disable', env.image, 'true']);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('as Docker: the devices cgroup lets a container open the console (5:1) it makes, and still not other devices', { skip }, async () => {
+  // Docker's daemon allows c 5:1 rwm besides runc's own list; /dev/mem (1:1) stays denied.
+  const r = await env.docker(['run', '--rm', env.image, 'sh', '-c',
+    'mknod /tmp/console c 5 1 && head -c 0 /tmp/console && echo console; mknod /tmp/mem c 1 1 && head -c 0 /tmp/mem || echo mem denied']);
+  assert.equal(r.stdout, 'console\nmem denied\n', r.stderr);
+  assert.match(r.stderr, /\/tmp\/mem: Operation not permitted/);
+});
+
+test('as Docker: bind propagation is applied and shown in Mounts, and refused on a source mount that cannot give it', { skip }, async () => {
+  const sh = (cmd: string, args: string[]) => new Promise<number>((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: 'ignore' });
+    c.on('error', reject);
+    c.on('close', (code) => resolve(code ?? -1));
+  });
+  // Two mounts of our own: one private, one shared (whatever the host's / is).
+  const priv = join(env.work, uniq('private'));
+  const shared = join(env.work, uniq('shared'));
+  const name = uniq('propagation');
+  for (const [dir, how] of [[priv, '--make-private'], [shared, '--make-shared']] as const) {
+    await fsp.mkdir(dir);
+    assert.equal(await sh('mount', ['--bind', dir, dir]), 0);
+    assert.equal(await sh('mount', [how, dir]), 0);
+  }
+  try {
+    const refused: [string[], string][] = [
+      [['-v', `${priv}:/v:rshared`], `path ${priv} is mounted on ${priv} but it is not a shared mount`],
+      [['--mount', `type=bind,src=${priv},dst=/v,bind-propagation=rslave`], `path ${priv} is mounted on ${priv} but it is not a shared or slave mount`],
+    ];
+    for (const [opts, msg] of refused) {
+      const r = await env.docker(['run', '--rm', ...opts, env.image, 'true']);
+      assert.equal(r.code, 125, opts.join(' '));
+      assert.equal(r.stderr.split('\n')[0], `docker: Error response from daemon: ${msg}`);
+    }
+    const bad = await env.docker(['create', '--mount', `type=bind,src=${priv},dst=/v,bind-propagation=sideways`, env.image, 'true']);
+    assert.equal(bad.stderr.trim(), 'Error response from daemon: invalid mount config for type "bind": invalid propagation mode: sideways');
+
+    const c = await env.docker(['create', '--name', name, '-v', `${shared}:/v:rshared`, '--mount', `type=bind,src=${shared},dst=/w,bind-propagation=rslave`,
+      '--mount', `type=bind,src=${priv},dst=/p`, '-v', `${priv}:/q:ro`, env.image, 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    const m = await env.docker(['inspect', '-f', '{{range .Mounts}}{{.Destination}}={{.Propagation}} {{end}}', name]);
+    assert.deepEqual(m.stdout.trim().split(' ').sort(), ['/p=rprivate', '/q=rprivate', '/v=rshared', '/w=rslave']);
+
+    // A mount made in the container under a shared bind shows on the host.
+    const r = await env.docker(['run', '--rm', '--cap-add', 'SYS_ADMIN', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined',
+      '-v', `${shared}:/v:rshared`, env.image, 'sh', '-c', 'mkdir /v/m && mount -t tmpfs none /v/m']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === join(shared, 'm')), 'the tmpfs reached the host');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    for (const dir of [join(shared, 'm'), shared, priv]) await sh('umount', ['-l', dir]);
+  }
+});
+
+test('as Docker: a uid or gid out of range and a memory reservation too small or above the limit are refused in Docker\'s words', { skip }, async () => {
+  const cases: [string[], string][] = [
+    [['--user', '99999999999'], 'uids and gids must be in range 0-2147483647'],
+    [['--user', '-1'], 'uids and gids must be in range 0-2147483647'],
+    [['--user', '0:99999999999'], 'uids and gids must be in range 0-2147483647'],
+    [['--group-add', '99999999999'], 'uids and gids must be in range 0-2147483647'],
+    // Beyond 64 bits it is no number at all but a name, as Go's Atoi reads it.
+    [['--user', '99999999999999999999'], 'unable to find user 99999999999999999999: no matching entries in passwd file'],
+    [['--memory-reservation', '1m'], 'Minimum memory reservation allowed is 6MB'],
+    [['--memory', '100m', '--memory-reservation', '200m'], 'Minimum memory limit can not be less than memory reservation limit, see usage'],
+  ];
+  for (const [opts, msg] of cases) {
+    const r = await env.docker(['run', '--rm', ...opts, env.image, 'true']);
+    assert.equal(r.code, 125, opts.join(' '));
+    assert.equal(r.stderr.split('\n')[0], `docker: Error response from daemon: ${msg}`, opts.join(' '));
+  }
+  const top = await env.docker(['run', '--rm', '--user', '2147483647', '--memory', '100m', '--memory-reservation', '100m', env.image, 'id', '-u']);
+  assert.deepEqual([top.code, top.stdout], [0, '2147483647\n'], top.stderr);
+});
+
+test('as Docker: --gpus (a device request no driver serves) fails the start instead of running without the device', { skip }, async () => {
+  const name = uniq('gpus');
+  try {
+    const r = await env.docker(['run', '--name', name, '--gpus', 'all', env.image, 'true']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr.split('\n')[0], 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]]');
+    const st = await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}', name]);
+    assert.equal(st.stdout.trim(), 'created 128 could not select device driver "" with capabilities: [[gpu]]');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: bind and mount paths are cleaned in Mounts, and a destination given twice (/x and /x/) is refused', { skip }, async () => {
+  const dir = join(env.work, uniq('clean'));
+  await fsp.mkdir(dir);
+  const name = uniq('clean');
+  try {
+    const c = await env.docker(['create', '--name', name, '-v', `${dir}/:/x/`, '-v', `${dir.replace('/', '//')}:/y/../z`, '--mount', `type=bind,src=${dir}/,dst=/m/`, '--mount', 'type=tmpfs,dst=/t/', env.image, 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    const m = await env.docker(['inspect', '-f', '{{range .Mounts}}{{.Source}}>{{.Destination}} {{end}}', name]);
+    assert.deepEqual(m.stdout.trim().split(' ').sort(), [`${dir}>/m`, `${dir}>/x`, `${dir}>/z`, '>/t']);
+    const dup: [string[], string][] = [
+      [['-v', '/tmp:/x', '-v', '/etc:/x/'], 'Duplicate mount point: /x'],
+      [['-v', '/tmp:/x', '--mount', 'type=bind,src=/etc,dst=/x/'], 'Duplicate mount point: /x/'],
+    ];
+    for (const [opts, msg] of dup) {
+      const r = await env.docker(['create', ...opts, env.image, 'true']);
+      assert.equal(r.stderr.trim(), `Error response from daemon: ${msg}`, opts.join(' '));
+    }
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('as Docker: a restarted container\'s health starts over but keeps the earlier probes\' log', { skip }, async () => {
+  const name = uniq('healthlog');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1', env.image, 'sleep', '60'])).code, 0);
+    const health = async () => JSON.parse((await env.docker(['inspect', '-f', '{{json .State.Health}}', name])).stdout) as { Status: string; FailingStreak: number; Log: { Start: string }[] };
+    let h = await health();
+    for (let i = 0; i < 200 && h.Status !== 'unhealthy'; i++) h = await health();
+    assert.equal(h.Status, 'unhealthy');
+    const first = h.Log[0]!.Start;
+    assert.equal((await env.docker(['stop', '-t', '0', name])).code, 0);
+    assert.equal((await env.docker(['start', name])).code, 0);
+    h = await health();
+    assert.equal(h.FailingStreak, 0);
+    assert.ok(h.Log.some((l) => l.Start === first), JSON.stringify(h));
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
 });

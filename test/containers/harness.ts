@@ -47,7 +47,7 @@ export function runDocker(host: string, args: string[], opts: { input?: string |
   });
 }
 
-const APPLETS = ['sh', 'echo', 'true', 'false', 'sleep', 'cat', 'ls', 'id', 'hostname', 'pwd', 'env', 'tty', 'stty', 'head', 'wc', 'nc', 'httpd', 'printf', 'ps', 'touch', 'mkdir', 'rm', 'seq', 'grep', 'trap', 'kill', 'test'];
+const APPLETS = ['sh', 'echo', 'true', 'false', 'sleep', 'cat', 'ls', 'id', 'hostname', 'pwd', 'env', 'tty', 'stty', 'head', 'wc', 'nc', 'httpd', 'printf', 'ps', 'touch', 'mkdir', 'rm', 'seq', 'grep', 'trap', 'kill', 'test', 'mknod', 'mount', 'umount'];
 
 /** A busybox rootfs tarball (static busybox + applet links + passwd/group). */
 export async function busyboxTar(dir: string): Promise<string> {

@@ -80,6 +80,7 @@ test('devices cgroup: deny all first, then the allow list; default device nodes'
   assert.ok(has('c', 1, 5)); // zero
   assert.ok(has('c', 1, 9)); // urandom
   assert.ok(has('c', 5, 2)); // ptmx
+  assert.ok(has('c', 5, 1)); // console, as Docker's daemon allows it
   assert.ok(has('c', 136, undefined)); // pts
   assert.ok(has('c', undefined, undefined, 'm') && has('b', undefined, undefined, 'm'));
   assert.ok(!allows.some((x) => x.type === 'b' && x.access!.includes('r')), 'no block device readable');
@@ -189,6 +190,10 @@ test('binds, tmpfs, sysctls, resources, init, command rules', () => {
   assert.deepEqual(r.pids, { limit: 100 });
   assert.throws(() => buildSpec({ ...base, resources: { cpusetMems: '1-9223372036854775807' } }), (e) => isBerthError(e, 'ERR_INVALID_ARGUMENT'));
   assert.equal(s.linux.cgroupsPath, '/berth/abc123');
+  // The root's propagation follows the binds', as Docker's: shared for a shared one, else rslave for a slave one.
+  assert.equal(s.linux.rootfsPropagation, 'rprivate');
+  assert.equal(buildSpec({ ...base, binds: ['/a:/a:rslave', '/b:/b:shared'] }).linux.rootfsPropagation, 'shared');
+  assert.equal(buildSpec({ ...base, mounts: [{ destination: '/a', type: 'bind', source: '/a', options: ['rbind', 'slave'] }] }).linux.rootfsPropagation, 'rslave');
   const i = buildSpec({ ...base, init: '/usr/bin/tini-static' });
   assert.deepEqual(i.process.args.slice(0, 2), ['/sbin/docker-init', '--']);
   assert.ok(i.mounts.some((m) => m.destination === '/sbin/docker-init' && m.source === '/usr/bin/tini-static'));

@@ -215,6 +215,12 @@ function parseMountFlag(m: string): Record<string, string> {
   return kv;
 }
 
+/** `tmpfs-mode=` in octal, as the docker CLI reads it. */
+function tmpfsMode(m: string, v: string): number {
+  if (!/^[0-7]+$/.test(v) || parseInt(v, 8) > 0xffffffff) throw cliError(`invalid argument "${m}" for "--mount" flag: invalid value for tmpfs-mode: ${v}`, 125, true);
+  return parseInt(v, 8);
+}
+
 /** `-p [ip:][hostPort:]containerPort[/proto]` checked as the docker CLI checks it before sending. */
 /** A `-p` value checked as the docker CLI checks it (its order, its words), before anything is sent. */
 function checkPublish(p: string): void {
@@ -246,15 +252,29 @@ function checkPublish(p: string): void {
   if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) throw hintError(`invalid proto: ${proto}`);
 }
 
+/**
+ * An --env-file or --label-file as the docker CLI reads one: lines trimmed on the left only, blank
+ * and # lines skipped, a name with a space or tab refused; a bare name takes the client's value
+ * (`lookup`) or is left out.
+ */
+async function keyValueFile(file: string, lookup?: (name: string) => string | undefined): Promise<string[]> {
+  const out: string[] = [];
+  const text = (await fsp.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '').trimStart();
+    if (!line || line.startsWith('#')) continue;
+    const i = line.indexOf('=');
+    const name = i < 0 ? line : line.slice(0, i);
+    if (/[ \t]/.test(name)) throw hintError(`invalid env file (${file}): variable '${name}' contains whitespaces`);
+    if (i >= 0) out.push(line);
+    else if (lookup?.(name) !== undefined) out.push(`${name}=${lookup(name)!}`);
+  }
+  return out;
+}
+
 async function envList(f: FlagValues): Promise<string[]> {
   const out: string[] = [];
-  for (const file of flag.list(f, 'env-file')) {
-    for (const line of (await fsp.readFile(file, 'utf8')).split('\n')) {
-      const l = line.trim();
-      if (!l || l.startsWith('#')) continue;
-      out.push(l.includes('=') ? l : process.env[l] !== undefined ? `${l}=${process.env[l]}` : l);
-    }
-  }
+  for (const file of flag.list(f, 'env-file')) out.push(...await keyValueFile(file, (n) => process.env[n]));
   for (const e of flag.list(f, 'env')) out.push(e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : e);
   return out;
 }
@@ -281,7 +301,13 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
     mounts.push({
       Type: kv.type ?? 'volume', Source: kv.source ?? kv.src, Target: kv.target ?? kv.destination ?? kv.dst,
       ReadOnly: ro === 'true' || ro === '1',
-      ...(kv['tmpfs-size'] ? { TmpfsOptions: { SizeBytes: parseBytes(kv['tmpfs-size']) } } : {}),
+      ...(kv['bind-propagation'] ? { BindOptions: { Propagation: kv['bind-propagation'].toLowerCase() } } : {}),
+      ...(kv['tmpfs-size'] || kv['tmpfs-mode'] ? {
+        TmpfsOptions: {
+          ...(kv['tmpfs-size'] ? { SizeBytes: parseBytes(kv['tmpfs-size']) } : {}),
+          ...(kv['tmpfs-mode'] ? { Mode: tmpfsMode(m, kv['tmpfs-mode']) } : {}),
+        },
+      } : {}),
     });
   }
   const tmpfs: Record<string, string> = {};
@@ -294,7 +320,7 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
     for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]); p++) exposed[`${p}/${proto}`] = {};
   }
   const labels: Record<string, string> = {};
-  const labelLines = [...(await Promise.all(flag.list(f, 'label-file').map((file) => fsp.readFile(file, 'utf8')))).flatMap((t) => t.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))), ...flag.list(f, 'label')];
+  const labelLines = [...(await Promise.all(flag.list(f, 'label-file').map((file) => keyValueFile(file)))).flat(), ...flag.list(f, 'label')];
   for (const l of labelLines) { const i = l.indexOf('='); labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1); }
   const mac = flag.str(f, 'mac-address');
   if (mac && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw cliError(`${mac} is not a valid mac address`, 125);

@@ -14,7 +14,7 @@ import { shortId } from '../../util/digest.js';
 import { atoi, type Filters } from '../../api/query.js';
 import { parseSize } from '../../util/size.js';
 import {
-  Runtime, namedRuntime, parseSignal, signalSupported, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS,
+  Runtime, namedRuntime, parseSignal, signalSupported, buildSpec, serializeSpec, prepareRootfs, mountShm, SHM_DIR, DEFAULT_SHM_SIZE, releaseRootfs, ensureSharedInitLayer, writeEtcFiles, resolveUser, parseBind, validateMount, MASKED_PATHS, READONLY_PATHS, checkBindPropagation,
   type OciMount, type OciUser, type ExitStatus, type AttachStreams, type SpecOptions, type OciThrottleDevice,
 } from '../../runtime/index.js';
 import type { ImageRecord } from '../../store/metadata/index.js';
@@ -115,6 +115,8 @@ export class ContainerService {
   readonly runtime: Runtime;
   /** Bridge networking (src/network); undefined if that module failed to load (containers get loopback only). */
   network?: NetworkManager;
+  /** The container's exec instances not yet ended (set by the exec service), for inspect's ExecIDs. */
+  execIds: (containerId: string) => string[] = () => [];
   private net?: NetworkModule;
   private byId = new Map<string, ContainerRecord>();
   private names = new Map<string, string>();
@@ -255,7 +257,7 @@ export class ContainerService {
       return;
     }
     const rst = await this.runtime.state(c.Id);
-    if (st === 'restarting' && !rst) { c.State.Status = 'exited'; this.maybeRestart(c, true); return; }
+    if (st === 'restarting' && !rst) { c.State.Status = 'exited'; this.maybeRestart(c, true, true); return; }
     const exit = rst ? await this.runtime.exitStatus(c.Id).catch(() => undefined) : undefined;
     if (rst && !exit && (rst.status === 'running' || rst.status === 'paused')) {
       c.State.Pid = rst.pid;
@@ -391,11 +393,15 @@ export class ContainerService {
       if (m.Type === 'volume') throw errors.invalid('mount type volume is not supported');
     }
     if (!hc.NetworkMode) hc.NetworkMode = 'bridge';
-    // Docker keeps the container joined by its full ID: a later rename does not change what it joins.
-    if (hc.NetworkMode.startsWith('container:')) {
-      const o = this.find(hc.NetworkMode.slice(10));
-      if (o) hc.NetworkMode = `container:${o.Id}`;
-    }
+    // Docker keeps the container joined by its full ID (network, PID and IPC alike): a later
+    // rename does not change what it joins, and inspect shows the ID.
+    const byId = (mode: string | undefined) => {
+      const o = mode?.startsWith('container:') ? this.find(mode.slice(10)) : undefined;
+      return o ? `container:${o.Id}` : mode;
+    };
+    hc.NetworkMode = byId(hc.NetworkMode)!;
+    if (hc.PidMode) hc.PidMode = byId(hc.PidMode);
+    if (hc.IpcMode) hc.IpcMode = byId(hc.IpcMode);
     checkNamespaceModes(hc, cfg, (ref) => this.find(ref));
     for (const v of (hc.VolumesFrom as string[] | null | undefined) ?? []) {
       const src = v.split(':')[0]!;
@@ -428,6 +434,11 @@ export class ContainerService {
     // On the host's network a container is named as the host (its UTS namespace stays its own).
     if (hc.NetworkMode === 'host' && !cfg.Hostname) cfg.Hostname = osHostname();
     const argv = [...(asArray(cfg.Entrypoint) ?? []), ...(asArray(cfg.Cmd) ?? [])];
+    // Docker's daemon turns SELinux labelling off for a container sharing the host's IPC or PID
+    // namespace or privileged, unless the client chose a label, and inspect shows it.
+    if ((hc.IpcMode === 'host' || hc.PidMode === 'host' || hc.Privileged) && !(hc.SecurityOpt ?? []).some((o) => o.split('=')[0] === 'label')) {
+      hc.SecurityOpt = [...(hc.SecurityOpt ?? []), 'label=disable'];
+    }
     const c: ContainerRecord = {
       Id: id, Name: name!, Created: nowIso(), ImageId: img.id, Config: cfg, HostConfig: hc,
       Path: argv[0]!, Args: argv.slice(1),
@@ -523,9 +534,11 @@ export class ContainerService {
     const cfg: ContainerConfig = { ...body };
     delete (cfg as Record<string, unknown>).HostConfig;
     delete (cfg as Record<string, unknown>).NetworkingConfig;
-    const env = new Map<string, string>();
-    for (const e of [...(ic.Env ?? []), ...(body.Env ?? [])]) env.set(e.split('=')[0]!, e);
-    cfg.Env = [...env.values()];
+    // Docker's order: the client's variables as sent, then the image's it did not name (none
+    // at all stays null).
+    const own = body.Env ?? [];
+    const named = new Set(own.map((e) => e.split('=')[0]!));
+    cfg.Env = own.length ? [...own, ...(ic.Env ?? []).filter((e) => !named.has(e.split('=')[0]!))] : ic.Env ?? null;
     const ep = asArray(body.Entrypoint);
     const cmd = asArray(body.Cmd);
     if (ep?.length === 1 && ep[0] === '') {
@@ -541,12 +554,15 @@ export class ContainerService {
       if (ep !== undefined && ep.length === 0 && !(cmd && cmd.length)) cfg.Cmd = asArray(ic.Cmd) ?? null;
     }
     cfg.WorkingDir = body.WorkingDir || ic.WorkingDir || '';
+    // Kept cleaned, as Docker's daemon keeps it (a relative one is refused by the spec's check).
+    if (posix.isAbsolute(cfg.WorkingDir)) cfg.WorkingDir = posix.normalize(cfg.WorkingDir).replace(/(.)\/$/, '$1');
     cfg.User = body.User || ic.User || '';
     cfg.Labels = { ...(ic.Labels ?? {}), ...(body.Labels ?? {}) };
     cfg.ExposedPorts = { ...(ic.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) };
     if (!body.StopSignal && ic.StopSignal) cfg.StopSignal = ic.StopSignal;
     if (!body.Healthcheck && ic.Healthcheck) cfg.Healthcheck = ic.Healthcheck;
-    if (!cfg.Volumes && ic.Volumes) cfg.Volumes = ic.Volumes;
+    // The docker CLI always sends Volumes ({} for none): an empty set takes the image's.
+    if (!cfg.Volumes || Object.keys(cfg.Volumes).length === 0) cfg.Volumes = ic.Volumes ?? null;
     cfg.Hostname = body.Hostname || '';
     cfg.Domainname = body.Domainname ?? '';
     cfg.Tty = !!body.Tty;
@@ -648,7 +664,9 @@ export class ContainerService {
       ]);
       t?.mark('etcUserMs');
       const cwd = cfg.WorkingDir || '/';
-      if (cwd !== '/') await mkdirInRootfs(rootfs, cwd, user.uid, user.gid);
+      // A missing working directory is made as Docker's daemon makes it: 0755, owned by root
+      // whatever the user (who may then not write there).
+      if (cwd !== '/') await mkdirInRootfs(rootfs, cwd);
       // A -v source that does not exist yet is made (a directory, 0755), as Docker does; --mount
       // sources must exist (checked at create).
       for (const b of hc.Binds ?? []) {
@@ -689,7 +707,7 @@ export class ContainerService {
     const cfg = c.Config;
     const mounts: OciMount[] = [];
     for (const m of [...(hc.Mounts ?? []), ...this.inheritedTmpfs(c)]) {
-      if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
+      if (m.Type === 'bind') mounts.push({ destination: m.Target!, type: 'bind', source: m.Source!, options: ['rbind', m.BindOptions?.Propagation || 'rprivate', m.ReadOnly ? 'ro' : 'rw'] });
       else if (m.Type === 'tmpfs') {
         const o = ['nosuid', 'nodev', 'noexec', ...(m.ReadOnly ? ['ro'] : [])];
         if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
@@ -740,6 +758,8 @@ export class ContainerService {
     let created = false;
     let connected = false;
     let networkFailed = false;
+    /** The daemon's own refusal (a 500 in its words, without the task prefix, as Docker's). */
+    let refused = false;
     const t = stages('container start stages');
     const early = new Map<PendingAttach, Promise<{ go(): Promise<AttachStreams>; cancel(): void }>>();
     const cancelRelays = () => {
@@ -755,6 +775,7 @@ export class ContainerService {
       const ahead = await this.takeAhead(c);
       prep = ahead ?? await this.prepare(c, t);
       if (ahead) t.mark('aheadWaitMs');
+      try { this.checkPropagation(c); checkDeviceRequests(c); } catch (e) { refused = true; throw e; }
       const { hostname } = prep;
       // Attach clients that connected before start get relays forked while the runtime works.
       const l = this.L(id);
@@ -795,7 +816,8 @@ export class ContainerService {
       t.mark('networkAttachMs');
       connected = this.publishNetwork(c, 'connect');
       c.State = { ...c.State, Status: 'running', Pid: r.pid, ExitCode: 0, Error: '', StartedAt: nowIso(), FinishedAt: ZERO_TIME, OOMKilled: false };
-      if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+      // A new run starts its health over, keeping the earlier probes' log, as Docker's does.
+      if (HealthMonitor.wanted(c)) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: c.State.Health?.Log ?? [] };
       c.HasBeenStarted = true;
       // Saved before the exit is watched: a --rm container whose process is already gone would
       // otherwise be removed (its directory with it) under this save, and a run that worked would
@@ -835,8 +857,19 @@ export class ContainerService {
       }
       // The network's own errors reach the client as they are (a 500 with no prefix, as Docker's,
       // whose network is set up before the task is created).
-      if (networkFailed || (isBerthError(e) && e.code !== 'ERR_INTERNAL')) throw e;
+      if (networkFailed || refused || (isBerthError(e) && e.code !== 'ERR_INTERNAL')) throw e;
       throw new BerthError('ERR_INVALID_ARGUMENT', `failed to create task for container: ${msg}`);
+    }
+  }
+
+  /** Binds asking for shared or slave propagation need a source mount that can give it. */
+  private checkPropagation(c: ContainerRecord): void {
+    for (const b of [...(c.HostConfig.Binds ?? []), ...this.volumesFrom(c)]) {
+      const m = parseBind(b);
+      checkBindPropagation(m.source!, m.options![1]!);
+    }
+    for (const m of c.HostConfig.Mounts ?? []) {
+      if (m.Type === 'bind' && m.Source && m.BindOptions?.Propagation) checkBindPropagation(m.Source, m.BindOptions.Propagation);
     }
   }
 
@@ -1027,7 +1060,8 @@ export class ContainerService {
     this.maybeRestart(c, adopted);
   }
 
-  private maybeRestart(c: ContainerRecord, _adopted: boolean): void {
+  /** `counted`: the restart was already counted (a container adopted while it waited for one). */
+  private maybeRestart(c: ContainerRecord, _adopted: boolean, counted = false): void {
     const p = c.HostConfig.RestartPolicy?.Name ?? 'no';
     if (c.ManualStop || p === 'no' || p === '' || this.closing || !this.byId.has(c.Id)) return;
     if (p === 'on-failure') {
@@ -1038,13 +1072,14 @@ export class ContainerService {
     // Docker backs off from 100 ms, doubling; keep it simple and bounded.
     const delay = Math.min(100 * 2 ** Math.min(c.RestartCount, 8), 30_000);
     const l = this.L(c.Id);
-    // Docker shows "Restarting" while the policy's back-off runs.
+    // Docker shows "Restarting" while the policy's back-off runs, and counts the restart as it
+    // decides on it (inspect shows the new RestartCount during the back-off).
     c.State.Status = 'restarting';
+    if (!counted) c.RestartCount++;
     l.restartTimer = setTimeout(() => {
       l.restartTimer = undefined;
       void this.locked(c.Id, async () => {
         if (c.ManualStop || c.State.Status !== 'restarting' || !this.byId.has(c.Id)) return;
-        c.RestartCount++;
         await this.startLocked(c);
         this.publish(c, 'restart');
       }).catch((e) => log.warn('restart failed', { id: shortId(c.Id), err: String(e) }));
@@ -1692,20 +1727,35 @@ function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp?
   return { noNewPrivileges, seccomp };
 }
 
+/**
+ * `--gpus` and other device requests: Berth has no device driver (Docker's nvidia one needs
+ * nvidia-container-runtime-hook, its CDI one asks for driver "cdi"), so a start that asks for a
+ * device is refused as Docker's daemon refuses one no driver matches, not run without it.
+ */
+function checkDeviceRequests(c: ContainerRecord): void {
+  type DeviceRequest = { Driver?: string; Capabilities?: string[][] | null };
+  for (const r of ((c.HostConfig as { DeviceRequests?: DeviceRequest[] | null }).DeviceRequests ?? [])) {
+    const caps = `[${(r.Capabilities ?? []).map((set) => `[${set.join(' ')}]`).join(' ')}]`;
+    throw errors.internal(`could not select device driver ${JSON.stringify(r.Driver ?? '')} with capabilities: ${caps}`);
+  }
+}
+
 /** Create a working directory inside the rootfs without following symlinks out of it. */
-async function mkdirInRootfs(rootfs: string, path: string, uid: number, gid: number): Promise<void> {
+async function mkdirInRootfs(rootfs: string, path: string): Promise<void> {
   const parts = posix.normalize(path).split('/').filter(Boolean);
   let cur = rootfs;
-  for (const p of parts) {
+  for (const [i, p] of parts.entries()) {
     if (p === '..') return;
     cur = join(cur, p);
     const st = await fsp.lstat(cur).catch(() => undefined);
     if (st) {
       if (st.isSymbolicLink()) return; // the runtime resolves it inside the container
+      // The working directory itself a file: Docker's daemon refuses in these words (at create,
+      // where Berth has no root filesystem yet; the status is a 400 here, not its 500).
+      if (!st.isDirectory() && i === parts.length - 1) throw errors.invalid(`Cannot mkdir: ${path} is not a directory`);
       if (!st.isDirectory()) return;
       continue;
     }
     await fsp.mkdir(cur, { mode: 0o755 });
-    await fsp.chown(cur, uid, gid).catch(() => {});
   }
 }

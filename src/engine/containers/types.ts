@@ -32,7 +32,11 @@ export interface ContainerConfig {
 
 export interface RestartPolicy { Name?: string; MaximumRetryCount?: number }
 export interface PortBinding { HostIp?: string; HostPort?: string }
-export interface MountSpec { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number; Mode?: number } }
+export interface MountSpec {
+  Type?: string; Source?: string; Target?: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+  /** `bind-propagation`: private, rprivate, shared, rshared, slave or rslave ('' for rprivate). */
+  BindOptions?: { Propagation?: string };
+}
 
 export interface HostConfig {
   Binds?: string[] | null;

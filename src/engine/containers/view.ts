@@ -4,7 +4,7 @@ import { atoi, matchLabels } from '../../api/query.js';
 import { join } from 'node:path';
 import { errors } from '../../errors/index.js';
 import { dirSize } from '../../util/fs.js';
-import { DEFAULT_SHM_SIZE, hasCgroupNamespace } from '../../runtime/index.js';
+import { DEFAULT_SHM_SIZE, cleanPath, hasCgroupNamespace } from '../../runtime/index.js';
 import type { ContainerRecord } from './types.js';
 import type { ContainerService } from './service.js';
 
@@ -24,11 +24,14 @@ function portsMap(c: ContainerRecord): Record<string, { HostIp: string; HostPort
 function mounts(svc: ContainerService, c: ContainerRecord): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const b of c.HostConfig.Binds ?? []) {
-    const [src, dst, mode = ''] = b.split(':');
-    out.push({ Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' });
+    const [src = '', dst = '', mode = ''] = b.split(':');
+    // The propagation asked for in the mode, else Docker's default; the paths cleaned, as Docker's.
+    const propagation = mode.split(',').find((o) => /^r?(private|shared|slave)$/.test(o)) ?? 'rprivate';
+    out.push({ Type: 'bind', Source: cleanPath(src), Destination: cleanPath(dst), Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: propagation });
   }
   for (const m of c.HostConfig.Mounts ?? []) {
-    out.push({ Type: m.Type, Source: m.Source ?? '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
+    const propagation = m.Type === 'bind' ? m.BindOptions?.Propagation || 'rprivate' : '';
+    out.push({ Type: m.Type, Source: m.Source ? cleanPath(m.Source) : '', Destination: m.Target ? cleanPath(m.Target) : m.Target, Mode: '', RW: !m.ReadOnly, Propagation: propagation });
   }
   for (const m of svc.inheritedMounts(c)) out.push({ ...m, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
   return out;
@@ -67,7 +70,8 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
   const mode = networkMode(c);
   const etc = svc.etcOf(c);
   const state: Record<string, unknown> = {
-    Status: s.Status, Running: running, Paused: s.Status === 'paused', Restarting: s.Status === 'restarting',
+    // Docker counts a container waiting out its restart back-off as running (Restarting too).
+    Status: s.Status, Running: running || s.Status === 'restarting', Paused: s.Status === 'paused', Restarting: s.Status === 'restarting',
     OOMKilled: s.OOMKilled, Dead: s.Status === 'dead', Pid: running ? s.Pid : 0, ExitCode: s.ExitCode, Error: s.Error,
     StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
   };
@@ -90,7 +94,8 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    // Docker's lists the execs created or running while the container runs (its exit ends them).
+    ExecIDs: running && svc.execIds(c.Id).length ? svc.execIds(c.Id) : null,
     HostConfig: {
       Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: mode, PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '', VolumesFrom: null,
@@ -116,7 +121,7 @@ export function inspectContainer(svc: ContainerService, c: ContainerRecord): Rec
       Hostname: etc.hostname, Domainname: c.Config.Domainname ?? '', User: c.Config.User ?? '',
       AttachStdin: !!c.Config.AttachStdin, AttachStdout: !!c.Config.AttachStdout, AttachStderr: !!c.Config.AttachStderr,
       ...(c.Config.ExposedPorts && Object.keys(c.Config.ExposedPorts).length ? { ExposedPorts: c.Config.ExposedPorts } : {}),
-      Tty: !!c.Config.Tty, OpenStdin: !!c.Config.OpenStdin, StdinOnce: !!c.Config.StdinOnce, Env: c.Config.Env ?? [],
+      Tty: !!c.Config.Tty, OpenStdin: !!c.Config.OpenStdin, StdinOnce: !!c.Config.StdinOnce, Env: c.Config.Env ?? null,
       Cmd: c.Config.Cmd ?? null, ...(c.Config.Healthcheck ? { Healthcheck: c.Config.Healthcheck } : {}), Image: c.Config.Image,
       Volumes: c.Config.Volumes ?? null, WorkingDir: c.Config.WorkingDir ?? '', Entrypoint: c.Config.Entrypoint ?? null,
       OnBuild: null, Labels: c.Config.Labels ?? {}, ...(c.Config.StopSignal ? { StopSignal: c.Config.StopSignal } : {}),

@@ -48,7 +48,14 @@ const MAX_EXECS = 4096;
 export class ExecService {
   private execs = new Map<string, ExecRecord>();
 
-  constructor(private readonly containers: ContainerService) {}
+  constructor(private readonly containers: ContainerService) {
+    containers.execIds = (id) => this.idsOf(id);
+  }
+
+  /** A container's execs created or running, not ended (Docker's ExecIDs). */
+  idsOf(containerId: string): string[] {
+    return [...this.execs.values()].filter((e) => e.containerId === containerId && (!e.started || e.running)).map((e) => e.id);
+  }
 
   create(ref: string, cfg: ExecConfig): { Id: string } {
     const c = this.containers.get(ref);
