@@ -253,7 +253,7 @@ export class ContainerService {
       if (st === 'removing') await this.removeNow(c);
       // Its policy may still want it back (a back-off was running when the daemon went away, and
       // the wait is not saved): as Docker at its start, the policy decides again.
-      else if (st === 'exited') this.maybeRestart(c, true);
+      else if (st === 'exited') this.maybeRestart(c, true, true);
       return;
     }
     const rst = await this.runtime.state(c.Id);
