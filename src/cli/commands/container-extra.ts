@@ -6,6 +6,7 @@ import type { ContainerUpdate } from '../../client/types.js';
 import { isBerthError } from '../../errors/index.js';
 import { cliError, type FlagValues } from '../args.js';
 import { parseSize } from '../../util/size.js';
+import { parseRestartPolicy } from '../restart-policy.js';
 import { flag, type Command } from '../command.js';
 
 export const commit: Command = {
@@ -55,20 +56,6 @@ export function ramInBytes(s: string, shown: string, allowUnlimited = false): nu
   const n = parseSize(s, 1024);
   if (n === undefined) throw cliError(`invalid argument "${s}" for "${shown}" flag: invalid size: '${s}'`, 125, true);
   return n;
-}
-
-/**
- * `--restart` as the docker CLI reads it: "name[:count]", the count an integer. The name itself
- * is the daemon's to judge (its message for an unknown one). Throws the bare reason.
- */
-export function parseRestartPolicy(s: string): { Name: string; MaximumRetryCount: number } {
-  const i = s.indexOf(':');
-  const name = i < 0 ? s : s.slice(0, i);
-  const count = i < 0 ? '' : s.slice(i + 1);
-  if (i >= 0 && name === '') throw new Error('invalid restart policy format: no policy provided before colon');
-  // Go's strconv.Atoi: an optional sign, then digits.
-  if (count !== '' && !/^[+-]?\d+$/.test(count)) throw new Error('invalid restart policy format: maximum retry count must be an integer');
-  return { Name: name, MaximumRetryCount: count === '' ? 0 : Number(count) };
 }
 
 function restartPolicy(s: string): { Name: string; MaximumRetryCount: number } {

@@ -7,7 +7,7 @@ import { cliError, cliErrorInfo, hintError } from '../args.js';
 import { daemonErrorInfo } from '../../client/transport.js';
 import { flag, type Command, type Context } from '../command.js';
 import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
-import { parseRestartPolicy } from './container-extra.js';
+import { parseRestartPolicy } from '../restart-policy.js';
 import { parseSize } from '../../util/size.js';
 import { getTimestamp, parseGoDuration } from '../timestamp.js';
 import type { Client } from '../../client/client.js';
