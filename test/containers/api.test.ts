@@ -296,7 +296,8 @@ test('exec -it of a short command: its output arrives even with a byte on stdin 
   // came only from the exec's log. Without the fallback 1-5% of these runs came back empty.
   const name = uniq('exec-tty');
   try {
-    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);
+    // Alive for as long as the loop may take on a loaded host (200 execs once outlasted `sleep 100`).
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100000'])).code, 0);
     const empty: number[] = [];
     for (let i = 0; i < 200; i++) {
       const created = await request('POST', `/containers/${name}/exec`, { Cmd: ['echo', 'tt'], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true });
