@@ -719,6 +719,26 @@ test('a policy restart waiting in its back-off when the daemon stops happens aft
   }
 });
 
+test('a daemon restart brings back a stopped --restart always container, not an unless-stopped one', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
+  const always = uniq('always');
+  const unless = uniq('unless');
+  try {
+    for (const [name, policy] of [[always, 'always'], [unless, 'unless-stopped']]) {
+      assert.equal((await env.docker(['run', '-d', '--restart', policy!, '--name', name!, env.image, 'sleep', '100'])).code, 0);
+      assert.equal((await env.docker(['stop', '-t', '0', name!])).code, 0);
+    }
+    await env.daemon!.kill9();
+    await env.daemon!.restart();
+    const status = async (name: string) => (await env.docker(['inspect', '-f', '{{.State.Status}}', name])).stdout.trim();
+    let s = await status(always);
+    for (let i = 0; i < 200 && s !== 'running'; i++) { await new Promise((r) => setTimeout(r, 50)); s = await status(always); }
+    assert.equal(s, 'running');
+    assert.equal(await status(unless), 'exited');
+  } finally {
+    await env.docker(['rm', '-f', always, unless]);
+  }
+});
+
 test('SIGTERM stops the daemon cleanly while attach and exec clients are still connected', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
   const name = uniq('held');
   assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);

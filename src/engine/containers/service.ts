@@ -252,8 +252,12 @@ export class ContainerService {
     if (st !== 'running' && st !== 'paused' && st !== 'restarting') {
       if (st === 'removing') await this.removeNow(c);
       // Its policy may still want it back (a back-off was running when the daemon went away, and
-      // the wait is not saved): as Docker at its start, the policy decides again.
-      else if (st === 'exited') this.maybeRestart(c, true, true);
+      // the wait is not saved): as Docker at its start, the policy decides again. `always` brings
+      // back even a container stopped by hand (Docker's documented difference from unless-stopped).
+      else if (st === 'exited') {
+        if (c.ManualStop && c.HostConfig.RestartPolicy?.Name === 'always') c.ManualStop = false;
+        this.maybeRestart(c, true, true);
+      }
       return;
     }
     const rst = await this.runtime.state(c.Id);
