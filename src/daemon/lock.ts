@@ -12,7 +12,11 @@ function startTime(pid: number): string | undefined {
 
 function alive(pid: number, start: string | undefined): boolean {
   try { process.kill(pid, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false; }
-  const now = startTime(pid);
+  const st = procStat(pid);
+  // A killed daemon its parent has not reaped yet (a zombie) holds nothing any more: right after
+  // `kill -9`, a new daemon must not be refused for it.
+  if (st?.state === 'Z' || st?.state === 'X') return false;
+  const now = st?.startTime;
   return now === undefined || start === undefined || now === start;
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { daemonCommand, startDaemon } from '../helpers/daemon.js';
 import { lockRoot } from '../../src/daemon/lock.js';
+import { procStat } from '../../src/util/proc.js';
 
 function runDaemonOnce(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -49,6 +50,24 @@ test('lockRoot in-process: stale lock taken over, live lock refused', async () =
     await l.release();
     assert.equal(existsSync(join(root, 'daemon.lock')), false);
   } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('lockRoot: a lock held by a killed daemon not yet reaped (a zombie) is stale', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'berth-lock-'));
+  // The backgrounded child exits at once; its parent then execs a sleep that never reaps it.
+  const holder = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = Number(await new Promise<string>((r) => holder.stdout!.once('data', (d: Buffer) => r(d.toString()))));
+    let st = procStat(pid);
+    while (st && st.state !== 'Z') { await new Promise((r) => setTimeout(r, 20)); st = procStat(pid); }
+    assert.equal(st?.state, 'Z');
+    writeFileSync(join(root, 'daemon.lock'), `${pid} ${st!.startTime}\n`);
+    const l = await lockRoot(root);
+    await l.release();
+  } finally {
+    holder.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
   }
 });
