@@ -739,6 +739,23 @@ test('a daemon restart brings back a stopped --restart always container, not an 
   }
 });
 
+test('a stop under way when the daemon is killed is kept: the policy does not bring the container back', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
+  const name = uniq('stopping');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--restart', 'unless-stopped', '--name', name, env.image, 'sh', '-c', 'trap "touch /tmp/t; sleep 2; exit 0" TERM; while true; do sleep 0.1; done'])).code, 0);
+    const stopping = request('POST', `/containers/${name}/stop`).catch(() => undefined);
+    // The stop signal has reached the container: now the daemon dies in the middle of the stop.
+    while ((await env.docker(['exec', name, 'test', '-e', '/tmp/t'])).code !== 0) await new Promise((r) => setTimeout(r, 50));
+    await env.daemon!.kill9();
+    await stopping;
+    await env.daemon!.restart();
+    assert.equal((await env.docker(['wait', name])).stdout.trim(), '0');
+    assert.equal((await env.docker(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', name])).stdout.trim(), 'exited 0');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
 test('SIGTERM stops the daemon cleanly while attach and exec clients are still connected', { skip: skip ?? (process.env.BERTH_TEST_DOCKER_HOST ? 'uses an external daemon' : undefined) }, async () => {
   const name = uniq('held');
   assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '100'])).code, 0);

@@ -1137,6 +1137,9 @@ export class ContainerService {
     if (this.cancelRestart(c)) { c.ManualStop = true; await this.save(c); this.publish(c, 'stop'); return; }
     if (!this.isRunning(c)) { c.ManualStop = true; throw new BerthError('ERR_NOT_MODIFIED', 'container already stopped'); }
     c.ManualStop = true;
+    // Saved before the signal, as Docker does: a daemon killed during the stop must not let the
+    // policy bring the container back at its next start.
+    await this.save(c, { durable: false });
     const timeout = opts.t ?? c.Config.StopTimeout ?? 10;
     const signal = opts.signal || c.Config.StopSignal || 'SIGTERM';
     this.publish(c, 'kill', { signal: String(parseSignal(signal)) });
@@ -1157,7 +1160,7 @@ export class ContainerService {
     if (!c) throw new BerthError('ERR_NO_SUCH_CONTAINER', `Cannot kill container: ${ref}: No such container: ${ref}`);
     if (c.State.Status === 'restarting') throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is restarting, wait until the container is running`);
     if (!this.isRunning(c)) throw errors.conflict(`Cannot kill container: ${ref}: Container ${c.Id} is not running`);
-    if (n === 9 || n === 15 || n === 2) c.ManualStop = true;
+    if (n === 9 || n === 15 || n === 2) { c.ManualStop = true; await this.save(c, { durable: false }); }
     await this.runtime.kill(c.Id, sig);
     this.publish(c, 'kill', { signal: String(n) });
     // As Docker: a paused container is resumed after the signal, so that it is delivered. runc
