@@ -22,7 +22,8 @@ const repo = resolve(here, fromDist ? '../../..' : '../..');
 
 function spawnBerth(args: string[]) {
   const argv = fromDist
-    ? [join(repo, 'bin/berth'), ...args]
+    // `--`: node 20 would read an `--env-file` among our arguments itself (bin/berth passes it too).
+    ? ['--', join(repo, 'bin/berth'), ...args]
     : ['--import', 'tsx', join(repo, 'test/containers/berth-entry.ts'), ...args];
   return spawn(process.execPath, argv, { cwd: repo, env: { ...process.env, BERTH_HOST: env.host, DOCKER_HOST: env.host }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
@@ -685,5 +686,41 @@ test('berth logs and events take --since/--until in the docker CLI\'s forms and 
     assert.equal(ours.stderr, 'failed to parse value as time or duration: "bogus"\n');
   } finally {
     await env.docker(['rm', '-f', name]);
+  }
+});
+
+/** Run `args` with the docker CLI and with berth: same exit code, stdout and stderr ("docker" read as "berth"). */
+async function sameAsDocker(args: string[], code = 0, input?: string): Promise<Run> {
+  const theirs = await env.docker(args, { input });
+  const ours = await berth(args, input);
+  const b = (s: string) => s.replace(/docker/g, 'berth');
+  assert.equal(theirs.code, code, `docker ${args.join(' ')}: ${theirs.stderr}`);
+  assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, b(theirs.stdout), b(theirs.stderr)], args.join(' '));
+  return ours;
+}
+
+test('berth exec --env-file, --privileged and -e NAME, and its errors, as the docker CLI', { skip }, async () => {
+  const name = uniq('bexec');
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-exec-'));
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    await fsp.writeFile(join(dir, 'env'), 'FROM_FILE=1\n# note\n');
+    const fromFile = await sameAsDocker(['exec', '--env-file', join(dir, 'env'), '-e', 'PATH', name, 'sh', '-c', 'echo $FROM_FILE; echo $PATH']);
+    assert.match(fromFile.stdout, /^1\n\//);
+    await sameAsDocker(['exec', '--privileged', name, 'true']);
+    // An --env-file that cannot be read: exec says so plainly (exit 1); run and create with the hint (125).
+    await sameAsDocker(['exec', '--env-file', join(dir, 'missing'), name, 'true'], 1);
+    await sameAsDocker(['exec', '--env-file', dir, name, 'true'], 1);
+    for (const cmd of ['run', 'create']) {
+      await sameAsDocker([cmd, '--env-file', join(dir, 'missing'), env.image, 'true'], 125);
+      await sameAsDocker([cmd, '--label-file', dir, env.image, 'true'], 125);
+    }
+    // Too few arguments: "requires at least" ends in "See '… --help'"; exactly/range in "Run".
+    const few = await sameAsDocker(['exec', name], 1);
+    assert.match(few.stderr, /\n\nSee 'berth exec --help' for more information\n$/);
+    for (const args of [['stop'], ['rm'], ['inspect'], ['diff'], ['commit'], ['commit', 'a', 'b', 'c']]) await sameAsDocker(args, 1);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await fsp.rm(dir, { recursive: true, force: true });
   }
 });

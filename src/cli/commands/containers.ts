@@ -259,7 +259,15 @@ function checkPublish(p: string): void {
  */
 async function keyValueFile(file: string, lookup?: (name: string) => string | undefined): Promise<string[]> {
   const out: string[] = [];
-  const text = (await fsp.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  let text;
+  try {
+    text = (await fsp.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  } catch (e) {
+    // In Go's words: the file cannot be opened, or (a directory) read.
+    const err = e as NodeJS.ErrnoException;
+    const why = /^[A-Z]+: (.*?), \w+/.exec(err.message)?.[1] ?? err.message;
+    throw hintError(err.syscall === 'open' ? `open ${file}: ${why}` : `invalid env file (${file}): read ${file}: ${why === 'illegal operation on a directory' ? 'is a directory' : why}`);
+  }
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '').trimStart();
     if (!line || line.startsWith('#')) continue;
@@ -756,9 +764,11 @@ export const exec: Command = {
   flags: [
     { long: 'detach', short: 'd', type: 'bool', description: 'Detached mode: run command in the background' },
     { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' },
-    { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
-    { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
     { long: 'env', short: 'e', type: 'list', valueName: 'list', description: 'Set environment variables' },
+    { long: 'env-file', type: 'list', valueName: 'list', description: 'Read in a file of environment variables' },
+    { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+    { long: 'privileged', type: 'bool', description: 'Give extended privileges to the command' },
+    { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
     { long: 'user', short: 'u', type: 'string', valueName: 'string', description: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
     { long: 'workdir', short: 'w', type: 'string', valueName: 'string', description: 'Working directory inside the container' },
   ],
@@ -771,7 +781,8 @@ export const exec: Command = {
     if (!detach) checkTty(ctx.stdin, stdin, tty);
     const { Id } = await t(client).json<{ Id: string }>({ method: 'POST', path: `/containers/${enc(args[0]!)}/exec`, json: {
       Cmd: args.slice(1), Tty: tty, AttachStdin: stdin && !detach, AttachStdout: !detach, AttachStderr: !detach, DetachKeys: keysSpec ?? '',
-      Env: flag.list(f, 'env'), User: flag.str(f, 'user') ?? '', WorkingDir: flag.str(f, 'workdir') ?? '',
+      // exec reports an unreadable --env-file without the help hint, exit 1.
+      Env: await envList(f).catch((e: Error) => { throw cliError(e.message, 1); }), User: flag.str(f, 'user') ?? '', WorkingDir: flag.str(f, 'workdir') ?? '', Privileged: flag.bool(f, 'privileged'),
       ...(tty && ctx.stdout.isTTY ? { ConsoleSize: [ctx.stdout.rows, ctx.stdout.columns] } : {}),
     } });
     if (detach) {
