@@ -172,6 +172,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     const specs = [...(cmd.flags ?? [])];
     if (!specs.some((s) => s.long === 'help')) specs.push(specs.some((s) => s.short === 'h') ? HELP_FLAG : { ...HELP_FLAG, short: 'h' });
     const parsed = parseFlags(args.slice(used), specs, { interspersed: cmd.interspersed ?? true });
+    // pflag prints these on the command's output, stdout.
+    for (const w of parsed.warnings) ctx.out(`${w}\n`);
     if (parsed.flags.help === true) { ctx.out(commandHelp(cmd)); return 0; }
     const countErr = argCountError(name, cmd, parsed.args.length);
     if (countErr) {

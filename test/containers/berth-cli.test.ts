@@ -724,3 +724,21 @@ test('berth exec --env-file, --privileged and -e NAME, and its errors, as the do
     await fsp.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('berth stop/restart take --timeout (--time deprecated) and name flags in bad values as pflag does', { skip }, async () => {
+  const name = uniq('btimeout');
+  try {
+    assert.equal((await env.docker(['create', '--name', name, env.image, 'true'])).code, 0);
+    const old = await sameAsDocker(['stop', '--time', '1', name]);
+    assert.equal(old.stdout, `Flag --time has been deprecated, use --timeout instead\n${name}\n`);
+    await sameAsDocker(['restart', '--timeout', '0', name]);
+    await sameAsDocker(['stop', '-t', 'x', name], 125);
+    // With its shorthand whichever form was given.
+    const long = await sameAsDocker(['restart', '--timeout=x', name], 125);
+    assert.match(long.stderr, /^invalid argument "x" for "-t, --timeout" flag/);
+    await sameAsDocker(['run', '-d=x', env.image], 125);
+    await sameAsDocker(['stop', '--time', 'x', name], 125);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

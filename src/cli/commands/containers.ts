@@ -644,18 +644,20 @@ export const start: Command = {
 };
 
 const timeFlags: FlagSpec[] = [
-  { long: 'time', short: 't', type: 'int', valueName: 'int', description: 'Seconds to wait before killing the container' },
   { long: 'signal', short: 's', type: 'string', valueName: 'string', description: 'Signal to send to the container' },
+  { long: 'timeout', short: 't', type: 'int', valueName: 'int', description: 'Seconds to wait before killing the container' },
+  { long: 'time', type: 'int', valueName: 'int', description: 'Seconds to wait before killing the container', deprecated: 'use --timeout instead' },
 ];
+const timeout = (f: FlagValues) => flag.int(f, 'timeout') ?? flag.int(f, 'time');
 
 export const stop: Command = {
   usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', description: 'Stop one or more running containers', minArgs: 1, flags: timeFlags,
-  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/stop`, query: { t: flag.int(f, 'time'), signal: flag.str(f, 'signal') } }).then(() => {}, ignore304)),
+  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/stop`, query: { t: timeout(f), signal: flag.str(f, 'signal') } }).then(() => {}, ignore304)),
 };
 
 export const restart: Command = {
   usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', description: 'Restart one or more containers', minArgs: 1, flags: timeFlags,
-  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/restart`, query: { t: flag.int(f, 'time'), signal: flag.str(f, 'signal') } }).then(() => {})),
+  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/restart`, query: { t: timeout(f), signal: flag.str(f, 'signal') } }).then(() => {})),
 };
 
 export const kill: Command = {
