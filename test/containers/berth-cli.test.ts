@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -741,4 +742,33 @@ test('berth stop/restart take --timeout (--time deprecated) and name flags in ba
   } finally {
     await env.docker(['rm', '-f', name]);
   }
+});
+
+test('berth export/save check -o and commit its reference before asking the daemon, in the docker CLI\'s words', { skip }, async () => {
+  const name = uniq('bexport');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    for (const out of ['/berth-no-such-dir/x.tar', '/etc/passwd/x.tar', '/dev/null']) {
+      const e = await sameAsDocker(['export', '-o', out, name], 1);
+      assert.match(e.stderr, /^failed to export container: /);
+      await sameAsDocker(['save', '-o', out, env.image], 1);
+    }
+    for (const ref of ['Bad:Ref', 'a:b:c', ':t']) await sameAsDocker(['commit', name, ref], 1);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('the daemon outlives a client that drops an image save midway', { skip }, async () => {
+  const socketPath = env.host.replace(/^unix:\/\//, '');
+  await new Promise<void>((res, rej) => {
+    const req = http.get({ socketPath, path: `/v1.41/images/${encodeURIComponent(env.image)}/get` }, (r) => {
+      r.once('data', () => { req.destroy(); res(); });
+    });
+    req.on('error', (e) => (req.destroyed ? res() : rej(e)));
+  });
+  // A second save, whole: the daemon is still there and still serves it.
+  const again = await env.docker(['save', env.image], {});
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(again.stdout.length > 1024);
 });
