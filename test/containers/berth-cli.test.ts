@@ -772,3 +772,9 @@ test('the daemon outlives a client that drops an image save midway', { skip }, a
   assert.equal(again.code, 0, again.stderr);
   assert.ok(again.stdout.length > 1024);
 });
+
+test('berth inspect refuses an unknown --type in the docker CLI\'s words', { skip }, async () => {
+  const bad = await sameAsDocker(['inspect', '--type', 'bogus', env.image], 1);
+  assert.match(bad.stderr, /^unknown type: "bogus": must be one of "config", "container", /);
+  await sameAsDocker(['inspect', '--type', 'Image', env.image], 1);
+});
