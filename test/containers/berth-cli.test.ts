@@ -778,3 +778,22 @@ test('berth inspect refuses an unknown --type in the docker CLI\'s words', { ski
   assert.match(bad.stderr, /^unknown type: "bogus": must be one of "config", "container", /);
   await sameAsDocker(['inspect', '--type', 'Image', env.image], 1);
 });
+
+test('berth cp names the path it could not find or use as the docker CLI does', { skip }, async () => {
+  const name = uniq('bcpname');
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-cpname-'));
+  try {
+    await fsp.writeFile(join(dir, 'file'), 'x\n');
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    // The first missing directory of a source, not the file.
+    const src = await sameAsDocker(['cp', join(dir, 'gone/deeper/f'), `${name}:/tmp`], 1);
+    assert.equal(src.stderr, `lstat ${join(dir, 'gone')}: no such file or directory\n`);
+    await sameAsDocker(['cp', join(dir, 'nosuch'), `${name}:/tmp`], 1);
+    // A destination under a file.
+    const dst = await sameAsDocker(['cp', `${name}:/etc/hostname`, join(dir, 'file/x')], 1);
+    assert.equal(dst.stderr, `stat ${join(dir, 'file/x')}: not a directory\n`);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+});
