@@ -797,3 +797,16 @@ test('berth cp names the path it could not find or use as the docker CLI does', 
     await fsp.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('berth run and start -a take --detach-keys as the docker CLI does', { skip }, async () => {
+  const name = uniq('bkeys');
+  try {
+    const run = await sameAsDocker(['run', '--rm', '--detach-keys', 'ctrl-x,y', env.image, 'echo', 'hi']);
+    assert.equal(run.stdout, 'hi\n');
+    assert.equal((await env.docker(['create', '--name', name, env.image, 'echo', 'hi'])).code, 0);
+    const start = await sameAsDocker(['start', '-a', '--detach-keys', 'ctrl-x,y', name]);
+    assert.equal(start.stdout, 'hi\n');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});

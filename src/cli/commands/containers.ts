@@ -491,9 +491,11 @@ async function createContainer(ctx: Context, client: Client, image: string, cmd:
 }
 
 /** Attach (hijacked) before start, as docker does, so no output is lost. */
-async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: boolean; stdin: boolean; autoRemove: boolean; start: boolean; stdout?: boolean; stderr?: boolean }): Promise<number> {
+const DETACH_KEYS: FlagSpec = { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' };
+
+async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: boolean; stdin: boolean; autoRemove: boolean; start: boolean; stdout?: boolean; stderr?: boolean; detachKeys?: string }): Promise<number> {
   // Attach and wait go out together (one round trip less); both are in place before the start.
-  const streams = `${o.stdout === false ? '' : '&stdout=1'}${o.stderr === false ? '' : '&stderr=1'}${o.stdin ? '&stdin=1' : ''}`;
+  const streams = `${o.stdout === false ? '' : '&stdout=1'}${o.stderr === false ? '' : '&stderr=1'}${o.stdin ? '&stdin=1' : ''}${o.detachKeys ? `&detachKeys=${enc(o.detachKeys)}` : ''}`;
   const attaching = hijack(client, `/containers/${id}/attach?stream=1${streams}`);
   const waiting = t(client).request({ method: 'POST', path: `/containers/${id}/wait`, query: { condition: o.autoRemove ? 'removed' : 'next-exit' } });
   const [a, w] = await Promise.allSettled([attaching, waiting]);
@@ -521,7 +523,7 @@ async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: 
   const endRaw = raw ? (await rawTty()).enterRaw(ctx.stdin) : undefined;
   if (o.stdin) {
     // ctrl-p,ctrl-q with a TTY detaches, as with the docker CLI: the attach ends, the container runs on.
-    const feed = o.tty ? detachFilter(parseDetachKeys(DEFAULT_DETACH_KEYS), (b) => { sock.write(b); }, () => { detached = true; sock.end(); }) : (d: Buffer) => { sock.write(d); };
+    const feed = o.tty ? detachFilter(parseDetachKeys(o.detachKeys ?? DEFAULT_DETACH_KEYS), (b) => { sock.write(b); }, () => { detached = true; sock.end(); }) : (d: Buffer) => { sock.write(d); };
     ctx.stdin.on('data', feed);
     ctx.stdin.once('end', () => sock.end());
   }
@@ -550,7 +552,7 @@ export const run: Command = {
   description: 'Create and run a new container from an image',
   minArgs: 1,
   interspersed: false,
-  flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' }],
+  flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' }, DETACH_KEYS],
   async run(ctx, args, f) {
     const client = await ctx.client();
     // docker's exit codes for a run that fails in the engine: 125, or 126/127 when the command
@@ -571,6 +573,7 @@ export const run: Command = {
       const only = (s: string) => (a.length ? a.includes(s) : undefined);
       return await attachAndRun(ctx, client, id, {
         tty: flag.bool(f, 'tty'), stdin: only('stdin') ?? flag.bool(f, 'interactive'), stdout: only('stdout'), stderr: only('stderr'), autoRemove: flag.bool(f, 'rm'), start: true,
+        detachKeys: flag.str(f, 'detach-keys'),
       });
     } catch (e) {
       if (!isBerthError(e) || cliErrorInfo(e)) throw e;
@@ -626,6 +629,7 @@ export const start: Command = {
   minArgs: 1,
   flags: [
     { long: 'attach', short: 'a', type: 'bool', description: 'Attach STDOUT/STDERR and forward signals' },
+    DETACH_KEYS,
     { long: 'interactive', short: 'i', type: 'bool', description: "Attach container's STDIN" },
   ],
   async run(ctx, args, f) {
@@ -633,7 +637,7 @@ export const start: Command = {
       if (args.length > 1) throw cliError('you cannot start and attach multiple containers at once');
       const client = await ctx.client();
       const info = await t(client).json<{ Id: string; Config: { Tty: boolean }; HostConfig: { AutoRemove: boolean } }>({ path: `/containers/${enc(args[0]!)}/json` });
-      return attachAndRun(ctx, client, info.Id, { tty: info.Config.Tty, stdin: flag.bool(f, 'interactive'), autoRemove: info.HostConfig.AutoRemove, start: true });
+      return attachAndRun(ctx, client, info.Id, { tty: info.Config.Tty, stdin: flag.bool(f, 'interactive'), autoRemove: info.HostConfig.AutoRemove, start: true, detachKeys: flag.str(f, 'detach-keys') });
     }
     const failed: string[] = [];
     const code = await each((c, n) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/start` }).then(() => {}, ignore304).catch((e: unknown) => { failed.push(n); throw e; }))(ctx, args, f);
