@@ -14,6 +14,8 @@ export interface FlagSpec {
   valueName?: string;
   default?: string | number | boolean;
   hidden?: boolean;
+  /** A deprecated name: hidden from help, and its use warned about ("Flag --x has been deprecated, <this>"). */
+  deprecated?: string;
 }
 
 export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
@@ -55,7 +57,7 @@ export function cliErrorInfo(e: unknown): CliErrorInfo | undefined {
 const BOOL_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const BOOL_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
-export interface ParseResult { flags: FlagValues; args: string[] }
+export interface ParseResult { flags: FlagValues; args: string[]; warnings: string[] }
 
 /** Parse argv against specs. Flag errors exit 125 like docker's. */
 export function parseFlags(argv: string[], specs: FlagSpec[], opts: { interspersed?: boolean } = {}): ParseResult {
@@ -67,9 +69,12 @@ export function parseFlags(argv: string[], specs: FlagSpec[], opts: { interspers
     else if (s.type === 'bool') flags[s.long] = false;
   }
   const args: string[] = [];
+  const warnings: string[] = [];
   const byLong = new Map(specs.map((s) => [s.long, s]));
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
-  const set = (s: FlagSpec, raw: string, shown: string) => {
+  const set = (s: FlagSpec, raw: string) => {
+    // pflag names the flag in its errors with its shorthand whichever form was used.
+    const shown = s.short ? `-${s.short}, --${s.long}` : `--${s.long}`;
     switch (s.type) {
       case 'bool':
         if (BOOL_TRUE.has(raw)) flags[s.long] = true;
@@ -93,11 +98,12 @@ export function parseFlags(argv: string[], specs: FlagSpec[], opts: { interspers
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       const s = byLong.get(name);
       if (!s) throw cliError(`unknown flag: --${name}`, 125, true);
-      if (eq > 0) set(s, a.slice(eq + 1), `--${name}`);
+      if (s.deprecated) warnings.push(`Flag --${name} has been deprecated, ${s.deprecated}`);
+      if (eq > 0) set(s, a.slice(eq + 1));
       else if (s.type === 'bool') flags[s.long] = true;
       else {
         if (i + 1 >= argv.length) throw cliError(`flag needs an argument: --${name}`, 125, true);
-        set(s, argv[++i]!, `--${name}`);
+        set(s, argv[++i]!);
       }
       continue;
     }
@@ -107,7 +113,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[], opts: { interspers
         const s = byShort.get(ch);
         if (!s) throw cliError(`unknown shorthand flag: '${ch}' in ${a}`, 125, true);
         if (s.type === 'bool') {
-          if (a[j + 1] === '=') { set(s, a.slice(j + 2), `-${ch}`); break; }
+          if (a[j + 1] === '=') { set(s, a.slice(j + 2)); break; }
           flags[s.long] = true;
           continue;
         }
@@ -117,7 +123,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[], opts: { interspers
           if (i + 1 >= argv.length) throw cliError(`flag needs an argument: '${ch}' in -${ch}`, 125, true);
           v = argv[++i]!;
         }
-        set(s, v, `-${ch}, --${s.long}`);
+        set(s, v);
         break;
       }
       continue;
@@ -125,12 +131,12 @@ export function parseFlags(argv: string[], specs: FlagSpec[], opts: { interspers
     args.push(a);
     if (!interspersed) { args.push(...argv.slice(i + 1)); break; }
   }
-  return { flags, args };
+  return { flags, args, warnings };
 }
 
 /** pflag-style option listing for --help. */
 export function flagUsage(specs: FlagSpec[]): string {
-  const rows = specs.filter((s) => !s.hidden).map((s) => {
+  const rows = specs.filter((s) => !s.hidden && !s.deprecated).map((s) => {
     const value = s.type === 'bool' ? '' : ` ${s.valueName ?? (s.type === 'list' ? 'list' : s.type)}`;
     const left = `${s.short ? `-${s.short}, ` : '    '}--${s.long}${value}`;
     const def = s.default !== undefined && s.default !== false && s.default !== '' ? ` (default ${typeof s.default === 'string' ? `"${s.default}"` : s.default})` : '';

@@ -79,7 +79,7 @@ function argCountError(name: string, cmd: Command, n: number): string | undefine
   if (max === 0) return `'berth ${name}' accepts no arguments`;
   if (min === max) return `'berth ${name}' requires ${plural(min)}`;
   if (n < min && max === Infinity) return `'berth ${name}' requires at least ${plural(min)}`;
-  if (n > max && min === 0) return `'berth ${name}' accepts at most ${plural(max)}`;
+  if (n > max && min === 0) return `'berth ${name}' requires at most ${plural(max)}`;
   return `'berth ${name}' requires at least ${min} and at most ${plural(max)}`;
 }
 
@@ -172,9 +172,15 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     const specs = [...(cmd.flags ?? [])];
     if (!specs.some((s) => s.long === 'help')) specs.push(specs.some((s) => s.short === 'h') ? HELP_FLAG : { ...HELP_FLAG, short: 'h' });
     const parsed = parseFlags(args.slice(used), specs, { interspersed: cmd.interspersed ?? true });
+    // pflag prints these on the command's output, stdout.
+    for (const w of parsed.warnings) ctx.out(`${w}\n`);
     if (parsed.flags.help === true) { ctx.out(commandHelp(cmd)); return 0; }
     const countErr = argCountError(name, cmd, parsed.args.length);
-    if (countErr) throw cliError(`berth: ${countErr}`, 1, true);
+    if (countErr) {
+      // The docker CLI ends "requires at least N" (no upper bound) with "See '… --help'", the rest with "Run".
+      const see = countErr.includes('requires at least') && !countErr.includes('at most');
+      throw cliError(`berth: ${countErr}${see ? trailer.replace("\n\nRun '", "\n\nSee '") : ''}`, 1, !see);
+    }
     const code = await cmd.run(ctx, parsed.args, parsed.flags);
     return typeof code === 'number' ? code : 0;
   } catch (e) {

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ const repo = resolve(here, fromDist ? '../../..' : '../..');
 
 function spawnBerth(args: string[]) {
   const argv = fromDist
-    ? [join(repo, 'bin/berth'), ...args]
+    // `--`: node 20 would read an `--env-file` among our arguments itself (bin/berth passes it too).
+    ? ['--', join(repo, 'bin/berth'), ...args]
     : ['--import', 'tsx', join(repo, 'test/containers/berth-entry.ts'), ...args];
   return spawn(process.execPath, argv, { cwd: repo, env: { ...process.env, BERTH_HOST: env.host, DOCKER_HOST: env.host }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
@@ -683,6 +685,127 @@ test('berth logs and events take --since/--until in the docker CLI\'s forms and 
     const [ours, theirs] = [await berth(ev), await env.docker(ev)];
     assert.deepEqual([ours.code, ours.stderr], [theirs.code, theirs.stderr]);
     assert.equal(ours.stderr, 'failed to parse value as time or duration: "bogus"\n');
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+/** Run `args` with the docker CLI and with berth: same exit code, stdout and stderr ("docker" read as "berth"). */
+async function sameAsDocker(args: string[], code = 0, input?: string): Promise<Run> {
+  const theirs = await env.docker(args, { input });
+  const ours = await berth(args, input);
+  const b = (s: string) => s.replace(/docker/g, 'berth');
+  assert.equal(theirs.code, code, `docker ${args.join(' ')}: ${theirs.stderr}`);
+  assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, b(theirs.stdout), b(theirs.stderr)], args.join(' '));
+  return ours;
+}
+
+test('berth exec --env-file, --privileged and -e NAME, and its errors, as the docker CLI', { skip }, async () => {
+  const name = uniq('bexec');
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-exec-'));
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    await fsp.writeFile(join(dir, 'env'), 'FROM_FILE=1\n# note\n');
+    const fromFile = await sameAsDocker(['exec', '--env-file', join(dir, 'env'), '-e', 'PATH', name, 'sh', '-c', 'echo $FROM_FILE; echo $PATH']);
+    assert.match(fromFile.stdout, /^1\n\//);
+    await sameAsDocker(['exec', '--privileged', name, 'true']);
+    // An --env-file that cannot be read: exec says so plainly (exit 1); run and create with the hint (125).
+    await sameAsDocker(['exec', '--env-file', join(dir, 'missing'), name, 'true'], 1);
+    await sameAsDocker(['exec', '--env-file', dir, name, 'true'], 1);
+    for (const cmd of ['run', 'create']) {
+      await sameAsDocker([cmd, '--env-file', join(dir, 'missing'), env.image, 'true'], 125);
+      await sameAsDocker([cmd, '--label-file', dir, env.image, 'true'], 125);
+    }
+    // Too few arguments: "requires at least" ends in "See '… --help'"; exactly/range in "Run".
+    const few = await sameAsDocker(['exec', name], 1);
+    assert.match(few.stderr, /\n\nSee 'berth exec --help' for more information\n$/);
+    for (const args of [['stop'], ['rm'], ['inspect'], ['diff'], ['commit'], ['commit', 'a', 'b', 'c']]) await sameAsDocker(args, 1);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('berth stop/restart take --timeout (--time deprecated) and name flags in bad values as pflag does', { skip }, async () => {
+  const name = uniq('btimeout');
+  try {
+    assert.equal((await env.docker(['create', '--name', name, env.image, 'true'])).code, 0);
+    const old = await sameAsDocker(['stop', '--time', '1', name]);
+    assert.equal(old.stdout, `Flag --time has been deprecated, use --timeout instead\n${name}\n`);
+    await sameAsDocker(['restart', '--timeout', '0', name]);
+    await sameAsDocker(['stop', '-t', 'x', name], 125);
+    // With its shorthand whichever form was given.
+    const long = await sameAsDocker(['restart', '--timeout=x', name], 125);
+    assert.match(long.stderr, /^invalid argument "x" for "-t, --timeout" flag/);
+    await sameAsDocker(['run', '-d=x', env.image], 125);
+    await sameAsDocker(['stop', '--time', 'x', name], 125);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('berth export/save check -o and commit its reference before asking the daemon, in the docker CLI\'s words', { skip }, async () => {
+  const name = uniq('bexport');
+  try {
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    for (const out of ['/berth-no-such-dir/x.tar', '/etc/passwd/x.tar', '/dev/null']) {
+      const e = await sameAsDocker(['export', '-o', out, name], 1);
+      assert.match(e.stderr, /^failed to export container: /);
+      await sameAsDocker(['save', '-o', out, env.image], 1);
+    }
+    for (const ref of ['Bad:Ref', 'a:b:c', ':t']) await sameAsDocker(['commit', name, ref], 1);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+  }
+});
+
+test('the daemon outlives a client that drops an image save midway', { skip }, async () => {
+  const socketPath = env.host.replace(/^unix:\/\//, '');
+  await new Promise<void>((res, rej) => {
+    const req = http.get({ socketPath, path: `/v1.41/images/${encodeURIComponent(env.image)}/get` }, (r) => {
+      r.once('data', () => { req.destroy(); res(); });
+    });
+    req.on('error', (e) => (req.destroyed ? res() : rej(e)));
+  });
+  // A second save, whole: the daemon is still there and still serves it.
+  const again = await env.docker(['save', env.image], {});
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(again.stdout.length > 1024);
+});
+
+test('berth inspect refuses an unknown --type in the docker CLI\'s words', { skip }, async () => {
+  const bad = await sameAsDocker(['inspect', '--type', 'bogus', env.image], 1);
+  assert.match(bad.stderr, /^unknown type: "bogus": must be one of "config", "container", /);
+  await sameAsDocker(['inspect', '--type', 'Image', env.image], 1);
+});
+
+test('berth cp names the path it could not find or use as the docker CLI does', { skip }, async () => {
+  const name = uniq('bcpname');
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-cpname-'));
+  try {
+    await fsp.writeFile(join(dir, 'file'), 'x\n');
+    assert.equal((await env.docker(['run', '-d', '--name', name, env.image, 'sleep', '60'])).code, 0);
+    // The first missing directory of a source, not the file.
+    const src = await sameAsDocker(['cp', join(dir, 'gone/deeper/f'), `${name}:/tmp`], 1);
+    assert.equal(src.stderr, `lstat ${join(dir, 'gone')}: no such file or directory\n`);
+    await sameAsDocker(['cp', join(dir, 'nosuch'), `${name}:/tmp`], 1);
+    // A destination under a file.
+    const dst = await sameAsDocker(['cp', `${name}:/etc/hostname`, join(dir, 'file/x')], 1);
+    assert.equal(dst.stderr, `stat ${join(dir, 'file/x')}: not a directory\n`);
+  } finally {
+    await env.docker(['rm', '-f', name]);
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('berth run and start -a take --detach-keys as the docker CLI does', { skip }, async () => {
+  const name = uniq('bkeys');
+  try {
+    const run = await sameAsDocker(['run', '--rm', '--detach-keys', 'ctrl-x,y', env.image, 'echo', 'hi']);
+    assert.equal(run.stdout, 'hi\n');
+    assert.equal((await env.docker(['create', '--name', name, env.image, 'echo', 'hi'])).code, 0);
+    const start = await sameAsDocker(['start', '-a', '--detach-keys', 'ctrl-x,y', name]);
+    assert.equal(start.stdout, 'hi\n');
   } finally {
     await env.docker(['rm', '-f', name]);
   }

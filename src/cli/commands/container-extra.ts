@@ -2,6 +2,7 @@
 import { RESOURCE_FLAGS, nanoCpus } from '../resource-flags.js';
 import type { FlagSpec } from '../args.js';
 import { splitReference } from '../../client/client.js';
+import { parseReference } from '../../oci/reference.js';
 import type { ContainerUpdate } from '../../client/types.js';
 import { isBerthError } from '../../errors/index.js';
 import { cliError, type FlagValues } from '../args.js';
@@ -24,6 +25,8 @@ export const commit: Command = {
     let repo: string | undefined;
     let tag: string | undefined;
     if (args[1]) {
+      // Checked here, as the docker CLI does, before the daemon is asked (its words, no prefix).
+      try { parseReference(args[1]); } catch (e) { throw cliError((e as Error).message); }
       const r = splitReference(args[1]);
       if (r.digest) throw cliError('refusing to create a tag with a digest reference');
       repo = r.name;

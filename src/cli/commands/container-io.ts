@@ -1,8 +1,9 @@
 // berth attach and berth export: the container commands that carry a container's streams or its
 // filesystem to this terminal or a file.
 import { createWriteStream, promises as fsp } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { checkOutputPath } from '../output-path.js';
 import { cliError } from '../args.js';
 import { flag, type Command, type Context } from '../command.js';
 import { checkTty, demux, hijack } from './hijack.js';
@@ -118,10 +119,7 @@ export const exportCmd: Command = {
   async run(ctx: Context, args, f) {
     const out = flag.str(f, 'output');
     if (!out && ctx.stdout.isTTY) throw cliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-    if (out) {
-      const dir = dirname(resolve(out));
-      if (!(await fsp.stat(dir).catch(() => undefined))) throw cliError(`failed to export container: invalid output path: directory "${dir}" does not exist`);
-    }
+    if (out) await checkOutputPath(out, 'failed to export container');
     const client = await ctx.client();
     const tar = await client.exportContainer(args[0]!);
     if (out) await writeFileFrom(tar, out);

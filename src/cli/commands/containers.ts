@@ -259,7 +259,15 @@ function checkPublish(p: string): void {
  */
 async function keyValueFile(file: string, lookup?: (name: string) => string | undefined): Promise<string[]> {
   const out: string[] = [];
-  const text = (await fsp.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  let text;
+  try {
+    text = (await fsp.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  } catch (e) {
+    // In Go's words: the file cannot be opened, or (a directory) read.
+    const err = e as NodeJS.ErrnoException;
+    const why = /^[A-Z]+: (.*?), \w+/.exec(err.message)?.[1] ?? err.message;
+    throw hintError(err.syscall === 'open' ? `open ${file}: ${why}` : `invalid env file (${file}): read ${file}: ${why === 'illegal operation on a directory' ? 'is a directory' : why}`);
+  }
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '').trimStart();
     if (!line || line.startsWith('#')) continue;
@@ -483,9 +491,11 @@ async function createContainer(ctx: Context, client: Client, image: string, cmd:
 }
 
 /** Attach (hijacked) before start, as docker does, so no output is lost. */
-async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: boolean; stdin: boolean; autoRemove: boolean; start: boolean; stdout?: boolean; stderr?: boolean }): Promise<number> {
+const DETACH_KEYS: FlagSpec = { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' };
+
+async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: boolean; stdin: boolean; autoRemove: boolean; start: boolean; stdout?: boolean; stderr?: boolean; detachKeys?: string }): Promise<number> {
   // Attach and wait go out together (one round trip less); both are in place before the start.
-  const streams = `${o.stdout === false ? '' : '&stdout=1'}${o.stderr === false ? '' : '&stderr=1'}${o.stdin ? '&stdin=1' : ''}`;
+  const streams = `${o.stdout === false ? '' : '&stdout=1'}${o.stderr === false ? '' : '&stderr=1'}${o.stdin ? '&stdin=1' : ''}${o.detachKeys ? `&detachKeys=${enc(o.detachKeys)}` : ''}`;
   const attaching = hijack(client, `/containers/${id}/attach?stream=1${streams}`);
   const waiting = t(client).request({ method: 'POST', path: `/containers/${id}/wait`, query: { condition: o.autoRemove ? 'removed' : 'next-exit' } });
   const [a, w] = await Promise.allSettled([attaching, waiting]);
@@ -513,7 +523,7 @@ async function attachAndRun(ctx: Context, client: Client, id: string, o: { tty: 
   const endRaw = raw ? (await rawTty()).enterRaw(ctx.stdin) : undefined;
   if (o.stdin) {
     // ctrl-p,ctrl-q with a TTY detaches, as with the docker CLI: the attach ends, the container runs on.
-    const feed = o.tty ? detachFilter(parseDetachKeys(DEFAULT_DETACH_KEYS), (b) => { sock.write(b); }, () => { detached = true; sock.end(); }) : (d: Buffer) => { sock.write(d); };
+    const feed = o.tty ? detachFilter(parseDetachKeys(o.detachKeys ?? DEFAULT_DETACH_KEYS), (b) => { sock.write(b); }, () => { detached = true; sock.end(); }) : (d: Buffer) => { sock.write(d); };
     ctx.stdin.on('data', feed);
     ctx.stdin.once('end', () => sock.end());
   }
@@ -542,7 +552,7 @@ export const run: Command = {
   description: 'Create and run a new container from an image',
   minArgs: 1,
   interspersed: false,
-  flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' }],
+  flags: [...CREATE_FLAGS, { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' }, DETACH_KEYS],
   async run(ctx, args, f) {
     const client = await ctx.client();
     // docker's exit codes for a run that fails in the engine: 125, or 126/127 when the command
@@ -563,6 +573,7 @@ export const run: Command = {
       const only = (s: string) => (a.length ? a.includes(s) : undefined);
       return await attachAndRun(ctx, client, id, {
         tty: flag.bool(f, 'tty'), stdin: only('stdin') ?? flag.bool(f, 'interactive'), stdout: only('stdout'), stderr: only('stderr'), autoRemove: flag.bool(f, 'rm'), start: true,
+        detachKeys: flag.str(f, 'detach-keys'),
       });
     } catch (e) {
       if (!isBerthError(e) || cliErrorInfo(e)) throw e;
@@ -618,6 +629,7 @@ export const start: Command = {
   minArgs: 1,
   flags: [
     { long: 'attach', short: 'a', type: 'bool', description: 'Attach STDOUT/STDERR and forward signals' },
+    DETACH_KEYS,
     { long: 'interactive', short: 'i', type: 'bool', description: "Attach container's STDIN" },
   ],
   async run(ctx, args, f) {
@@ -625,7 +637,7 @@ export const start: Command = {
       if (args.length > 1) throw cliError('you cannot start and attach multiple containers at once');
       const client = await ctx.client();
       const info = await t(client).json<{ Id: string; Config: { Tty: boolean }; HostConfig: { AutoRemove: boolean } }>({ path: `/containers/${enc(args[0]!)}/json` });
-      return attachAndRun(ctx, client, info.Id, { tty: info.Config.Tty, stdin: flag.bool(f, 'interactive'), autoRemove: info.HostConfig.AutoRemove, start: true });
+      return attachAndRun(ctx, client, info.Id, { tty: info.Config.Tty, stdin: flag.bool(f, 'interactive'), autoRemove: info.HostConfig.AutoRemove, start: true, detachKeys: flag.str(f, 'detach-keys') });
     }
     const failed: string[] = [];
     const code = await each((c, n) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/start` }).then(() => {}, ignore304).catch((e: unknown) => { failed.push(n); throw e; }))(ctx, args, f);
@@ -636,18 +648,20 @@ export const start: Command = {
 };
 
 const timeFlags: FlagSpec[] = [
-  { long: 'time', short: 't', type: 'int', valueName: 'int', description: 'Seconds to wait before killing the container' },
   { long: 'signal', short: 's', type: 'string', valueName: 'string', description: 'Signal to send to the container' },
+  { long: 'timeout', short: 't', type: 'int', valueName: 'int', description: 'Seconds to wait before killing the container' },
+  { long: 'time', type: 'int', valueName: 'int', description: 'Seconds to wait before killing the container', deprecated: 'use --timeout instead' },
 ];
+const timeout = (f: FlagValues) => flag.int(f, 'timeout') ?? flag.int(f, 'time');
 
 export const stop: Command = {
   usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', description: 'Stop one or more running containers', minArgs: 1, flags: timeFlags,
-  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/stop`, query: { t: flag.int(f, 'time'), signal: flag.str(f, 'signal') } }).then(() => {}, ignore304)),
+  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/stop`, query: { t: timeout(f), signal: flag.str(f, 'signal') } }).then(() => {}, ignore304)),
 };
 
 export const restart: Command = {
   usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', description: 'Restart one or more containers', minArgs: 1, flags: timeFlags,
-  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/restart`, query: { t: flag.int(f, 'time'), signal: flag.str(f, 'signal') } }).then(() => {})),
+  run: each((c, n, f) => t(c).empty({ method: 'POST', path: `/containers/${enc(n)}/restart`, query: { t: timeout(f), signal: flag.str(f, 'signal') } }).then(() => {})),
 };
 
 export const kill: Command = {
@@ -756,9 +770,11 @@ export const exec: Command = {
   flags: [
     { long: 'detach', short: 'd', type: 'bool', description: 'Detached mode: run command in the background' },
     { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' },
-    { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
-    { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
     { long: 'env', short: 'e', type: 'list', valueName: 'list', description: 'Set environment variables' },
+    { long: 'env-file', type: 'list', valueName: 'list', description: 'Read in a file of environment variables' },
+    { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+    { long: 'privileged', type: 'bool', description: 'Give extended privileges to the command' },
+    { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
     { long: 'user', short: 'u', type: 'string', valueName: 'string', description: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
     { long: 'workdir', short: 'w', type: 'string', valueName: 'string', description: 'Working directory inside the container' },
   ],
@@ -771,7 +787,8 @@ export const exec: Command = {
     if (!detach) checkTty(ctx.stdin, stdin, tty);
     const { Id } = await t(client).json<{ Id: string }>({ method: 'POST', path: `/containers/${enc(args[0]!)}/exec`, json: {
       Cmd: args.slice(1), Tty: tty, AttachStdin: stdin && !detach, AttachStdout: !detach, AttachStderr: !detach, DetachKeys: keysSpec ?? '',
-      Env: flag.list(f, 'env'), User: flag.str(f, 'user') ?? '', WorkingDir: flag.str(f, 'workdir') ?? '',
+      // exec reports an unreadable --env-file without the help hint, exit 1.
+      Env: await envList(f).catch((e: Error) => { throw cliError(e.message, 1); }), User: flag.str(f, 'user') ?? '', WorkingDir: flag.str(f, 'workdir') ?? '', Privileged: flag.bool(f, 'privileged'),
       ...(tty && ctx.stdout.isTTY ? { ConsoleSize: [ctx.stdout.rows, ctx.stdout.columns] } : {}),
     } });
     if (detach) {

@@ -66,7 +66,8 @@ async function copyFromContainer(ctx: Context, client: Client, ctr: string, srcA
   }
   // A destination that is a symlink is followed, as docker does.
   let dstPath = resolve(dst) + (endsWithSep(dst) ? '/' : '');
-  let dstSt: Stats | undefined = await fsp.lstat(dstPath).catch(notFound);
+  // Under a file: docker's stat(2) says so ("stat /f/x: not a directory").
+  let dstSt: Stats | undefined = await fsp.lstat(dstPath).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOTDIR') e.syscall = 'stat'; return notFound(e); });
   if (dstSt?.isSymbolicLink()) {
     const target = await fsp.readlink(dstPath);
     dstPath = resolve(dirname(resolve(dst)), target);
@@ -148,7 +149,15 @@ async function copyToContainer(ctx: Context, client: Client, src: string, ctr: s
     putDir = dstPath;
   } else {
     const srcPath = resolve(src);
-    let st = await fsp.lstat(srcPath);
+    let st = await fsp.lstat(srcPath).catch(async (e: NodeJS.ErrnoException) => {
+      // docker resolves the source's directory first: a missing one is named, not the file.
+      if (e.code === 'ENOENT') {
+        let missing = srcPath;
+        while (dirname(missing) !== missing && !(await fsp.lstat(dirname(missing)).then(() => true, () => false))) missing = dirname(missing);
+        e.path = missing;
+      }
+      throw e;
+    });
     if (f.followLink && st.isSymbolicLink()) st = await fsp.stat(srcPath);
     const srcIsDir = st.isDirectory();
     let name: string;

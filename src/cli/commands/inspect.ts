@@ -50,7 +50,8 @@ async function runInspect(ctx: Context, names: string[], f: FlagValues, only?: s
   const type = only ?? flag.str(f, 'type');
   const kinds = type ? INSPECTORS.filter((i) => i.type === type) : INSPECTORS;
   if (type && kinds.length === 0) {
-    ctx.err(`"${type}" is not a valid value for --type\n`);
+    // The docker CLI's words, its list of types included (swarm ones too).
+    ctx.err(`unknown type: "${type}": must be one of "config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"\n`);
     return 1;
   }
   const tpl = format && format !== 'json' ? parseTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n')) : undefined;

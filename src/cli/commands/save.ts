@@ -3,6 +3,7 @@ import { createWriteStream, promises as fsp } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { cliError } from '../args.js';
+import { checkOutputPath } from '../output-path.js';
 import { flag, type Command } from '../command.js';
 
 const command: Command = {
@@ -16,6 +17,7 @@ const command: Command = {
   async run(ctx, args, f) {
     const out = flag.str(f, 'output');
     if (!out && ctx.stdout.isTTY) throw cliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    if (out) await checkOutputPath(out, 'failed to save image');
     const client = await ctx.client();
     const tar = await client.save(args, { platform: flag.str(f, 'platform') });
     if (!out) {

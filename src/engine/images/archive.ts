@@ -144,6 +144,9 @@ export function saveImages(svc: ImageService, names: string[]): Readable {
   }
   const pack = tar.pack();
   const out = new PassThrough({ highWaterMark: 1 << 20 });
+  // A client that goes away mid-download tears `out` down, and pipe() passes that on to the pack as
+  // an 'error': observed here (the entries below then fail and end the loop), never a crash.
+  pack.on('error', () => {});
   pack.pipe(out);
   void (async () => {
     const written = new Set<string>();
