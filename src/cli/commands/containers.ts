@@ -222,8 +222,8 @@ function tmpfsMode(m: string, v: string): number {
 }
 
 /** `-p [ip:][hostPort:]containerPort[/proto]` checked as the docker CLI checks it before sending. */
-/** A `-p` value checked as the docker CLI checks it (its order, its words), before anything is sent. */
-function checkPublish(p: string): void {
+/** A `-p` value read and checked as the docker CLI does (its order, its words), before anything is sent. */
+function parsePublish(p: string): { ip: string; host: string; ctr: string; proto: string } {
   const parts = p.split(':');
   const last = parts.pop()!;
   const host = parts.length ? parts.pop()! : '';
@@ -250,6 +250,7 @@ function checkPublish(p: string): void {
   // A host range for a single container port is a pool to pick from; two ranges must match.
   if (host && ctrSpan !== hostSpan && ctrSpan !== 0) throw hintError(`invalid ranges specified for container and host Ports: ${ctr} and ${host}`);
   if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) throw hintError(`invalid proto: ${proto}`);
+  return { ip, host, ctr, proto: proto.toLowerCase() };
 }
 
 /**
@@ -292,15 +293,10 @@ export async function createBody(image: string, cmd: string[], f: FlagValues): P
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of flag.list(f, 'publish')) {
-    checkPublish(p);
-    const [spec, proto = 'tcp'] = p.split('/');
-    const parts = spec!.split(':');
-    const ctr = parts.pop()!;
-    const hostPort = parts.pop() ?? '';
-    const hostIp = parts.join(':').replace(/^\[|\]$/g, '');
+    const { ip, host, ctr, proto } = parsePublish(p);
     const key = `${ctr}/${proto}`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: hostIp, HostPort: hostPort });
+    (bindings[key] ??= []).push({ HostIp: ip, HostPort: host });
   }
   const mounts: Json[] = [];
   for (const m of flag.list(f, 'mount')) {
